@@ -1,0 +1,315 @@
+//! gohook's commands. The shim itself is not one of them: see [`crate::toolexec`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::driver::{self, GoCommand, RunOptions};
+use crate::logging;
+use crate::records::Record;
+use crate::report::{BuildRecords, Summary, format_duration, format_unix_ns};
+use crate::store::Store;
+use crate::trace;
+
+/// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
+pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "help"];
+
+const ABOUT: &str =
+    "A -toolexec shim for go build: times every compile, asm and link on one time axis";
+
+const AFTER_HELP: &str = "\
+How go runs gohook:
+  go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
+  gohook build ./...                             the same, plus one build id and a summary
+  gohook exec -- go test ./...                   any go command, -toolexec passed through GOFLAGS
+
+  As a shim (first argument a tool path) gohook passes the tool's output and exit code through untouched, prints
+  nothing of its own on success, and appends one timing record per invocation.
+
+Environment:
+  GOHOOK_DIR       record root (default: the user cache directory, e.g. ~/.cache/gohook)
+  GOHOOK_CONFIG    policy file (default: nearest gohook.toml above the go command's directory; empty: none)
+  GOHOOK_LOG       log filter, e.g. debug (default: warn). The shim logs to GOHOOK_LOG_FILE or <root>/gohook.log
+  GOHOOK_GO        the go binary gohook build/exec run (default: go from PATH)
+
+Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); the other commands exit 2 on usage or I/O
+errors.";
+
+#[derive(Parser, Debug)]
+#[command(name = "gohook", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Policy file to use instead of the nearest gohook.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Record root (default: GOHOOK_DIR, else the user cache directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run `go build` with gohook as -toolexec; every argument goes to go build.
+    ///
+    /// Example: gohook build -o bin/app ./cmd/app
+    #[command(
+        after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code."
+    )]
+    Build {
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "GO BUILD ARGS"
+        )]
+        args: Vec<OsString>,
+    },
+    /// Run any command with gohook as -toolexec of the go commands it starts (through GOFLAGS).
+    ///
+    /// Example: gohook exec -- go test ./...
+    Exec {
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            required = true,
+            value_name = "COMMAND"
+        )]
+        command: Vec<OsString>,
+    },
+    /// Show where a recorded build spent its time.
+    Report {
+        /// Build id or a unique prefix of it (default: the latest build).
+        build: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// With chrome-trace: a `go build -debug-trace=FILE` file to merge into the output.
+        #[arg(long, value_name = "GO_TRACE")]
+        merge: Option<PathBuf>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List recorded builds, oldest first.
+    Builds {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ReportFormat {
+    /// A human summary.
+    Table,
+    /// The summary as one JSON object.
+    Json,
+    /// Trace Event JSON in epoch microseconds; opens in Perfetto next to go's -debug-trace.
+    ChromeTrace,
+    /// Every record, one JSON object per line.
+    Records,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+pub fn main(argv: Vec<OsString>) -> ExitCode {
+    logging::init(logging::Target::Stderr);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { crate::EXIT_USAGE } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gohook: {e:#}");
+            ExitCode::from(crate::EXIT_USAGE)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let store = match &cli.dir {
+        Some(dir) => Store::new(std::path::absolute(dir)?),
+        None => Store::locate()?,
+    };
+    match cli.command {
+        Command::Build { args } => {
+            let command = GoCommand::build(args, &self_path()?)?;
+            driver::run(
+                command,
+                RunOptions {
+                    store,
+                    config: cli.config,
+                },
+            )
+        }
+        Command::Exec { command } => {
+            let command = GoCommand::exec(command, &self_path()?)?;
+            driver::run(
+                command,
+                RunOptions {
+                    store,
+                    config: cli.config,
+                },
+            )
+        }
+        Command::Report {
+            build,
+            format,
+            merge,
+            output,
+        } => {
+            let file = match build {
+                Some(id) => store.find(&id)?,
+                None => store.latest()?.with_context(|| {
+                    format!(
+                        "no recorded builds in {}: run `gohook build` first",
+                        store.builds_dir().display()
+                    )
+                })?,
+            };
+            let records = BuildRecords::load(&store, &file)
+                .with_context(|| format!("cannot read {}", file.path.display()))?;
+            let text = render_report(&records, format, merge)?;
+            write_output(output, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Builds { format } => {
+            list_builds(&store, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// gohook's own absolute path, for `-toolexec` (go looks the first word up in PATH, and tools run in other dirs).
+fn self_path() -> Result<PathBuf> {
+    std::env::current_exe().context("cannot find gohook's own executable to pass as -toolexec")
+}
+
+fn render_report(
+    records: &BuildRecords,
+    format: ReportFormat,
+    merge: Option<PathBuf>,
+) -> Result<String> {
+    Ok(match format {
+        ReportFormat::Table => Summary::of(records).to_table(),
+        ReportFormat::Json => serde_json::to_string_pretty(&Summary::of(records))? + "\n",
+        ReportFormat::ChromeTrace => {
+            let mut events = match merge {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    trace::parse_go_trace(&text).with_context(|| {
+                        format!(
+                            "{} is not a go -debug-trace file (a JSON array)",
+                            path.display()
+                        )
+                    })?
+                }
+                None => Vec::new(),
+            };
+            events.extend(trace::events(records));
+            serde_json::to_string(&events)? + "\n"
+        }
+        ReportFormat::Records => {
+            let start = records.start.iter().cloned().map(Record::BuildStart);
+            let runs = records.runs.iter().cloned().map(Record::Tool);
+            let end = records.end.iter().cloned().map(Record::BuildEnd);
+            let mut out = String::new();
+            for record in start.chain(runs).chain(end) {
+                out.push_str(&serde_json::to_string(&record)?);
+                out.push('\n');
+            }
+            out
+        }
+    })
+}
+
+fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()) {
+                // `gohook report | head` is fine.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to stdout"),
+            }
+        }
+    }
+}
+
+fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
+    let mut summaries = Vec::new();
+    for file in store
+        .list()
+        .with_context(|| format!("cannot list {}", store.builds_dir().display()))?
+    {
+        match BuildRecords::load(store, &file) {
+            Ok(records) => summaries.push(Summary::of(&records)),
+            Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
+        }
+    }
+    let text = match format {
+        ListFormat::Json => serde_json::to_string_pretty(&summaries)? + "\n",
+        ListFormat::Table => {
+            let mut out = format!(
+                "{:<34} {:<20} {:>9} {:>5} {:<12} {}\n",
+                "BUILD", "STARTED", "WALL", "RUNS", "EXIT", "COMMAND"
+            );
+            for s in &summaries {
+                let command = if s.command.is_empty() {
+                    "(bare -toolexec)".to_owned()
+                } else {
+                    s.command.join(" ")
+                };
+                out += &format!(
+                    "{:<34} {:<20} {:>9} {:>5} {:<12} {}\n",
+                    s.build_id,
+                    format_unix_ns(s.start_unix_ns),
+                    format_duration(s.wall_ns),
+                    s.invocations,
+                    s.exit.map_or("-".to_owned(), |e| e.to_string()),
+                    command,
+                );
+            }
+            out
+        }
+    };
+    write_output(None, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_list_matches_clap() {
+        let mut names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        names.push("help".to_owned());
+        names.sort();
+        let mut listed: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(names, listed);
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,322 @@
+//! Timing records and their on-disk framing.
+//!
+//! Every tool invocation appends one frame to its build's record file. go runs tools in parallel and goreleaser runs
+//! go builds in parallel, so a frame is written with a single `write` on an `O_APPEND` file, and carries a magic, a
+//! format version, its length and a CRC: a reader can tell a torn or foreign frame from a good one, skip it with a
+//! count, and find the next good frame.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the [`Record`] encoding. Bump it when `Record` changes shape; readers skip other versions with a count.
+pub const FORMAT_VERSION: u8 = 1;
+const MAGIC: [u8; 3] = *b"GHR";
+const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + 4;
+/// No honest record comes near this; a larger length field means the frame is garbage.
+const MAX_PAYLOAD: usize = 1 << 20;
+
+/// One entry of a build's record file.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Record {
+    /// Written by `gohook build`/`gohook exec` before go starts.
+    BuildStart(BuildStart),
+    /// One tool invocation that went through the shim.
+    Tool(ToolRun),
+    /// Written by `gohook build`/`gohook exec` after go exited.
+    BuildEnd(BuildEnd),
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BuildStart {
+    pub build_id: String,
+    pub start_unix_ns: u64,
+    /// The go command line that was run, `-toolexec` included.
+    pub command: Vec<String>,
+    pub dir: String,
+    pub gohook_version: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BuildEnd {
+    pub build_id: String,
+    pub end_unix_ns: u64,
+    pub exit: Exit,
+}
+
+/// What one tool invocation cost. Times are Unix nanoseconds or nanosecond durations.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ToolRun {
+    pub build_id: String,
+    pub build_start_unix_ns: u64,
+    /// Tool name as go names it (`compile`, `asm`, `link`, …; the basename without `.exe`).
+    pub tool: String,
+    pub stage: Stage,
+    /// `TOOLEXEC_IMPORTPATH`, or the `-p` flag when go did not set it; empty for probes.
+    pub package: String,
+    pub goos: String,
+    pub goarch: String,
+    pub start_unix_ns: u64,
+    pub duration_ns: u64,
+    pub user_ns: u64,
+    pub sys_ns: u64,
+    pub max_rss_bytes: u64,
+    pub exit: Exit,
+    /// Wall time gohook spent around the tool: start-up, parsing, plugins, bookkeeping.
+    pub gohook_ns: u64,
+    /// The part of `gohook_ns` spent in plugins.
+    pub plugin_ns: u64,
+    pub pid: u32,
+}
+
+impl ToolRun {
+    pub fn end_unix_ns(&self) -> u64 {
+        self.start_unix_ns + self.duration_ns
+    }
+}
+
+/// The kind of work an invocation does; reports group by it.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// `tool -V=full`: go asking for the tool's identity, once per tool per go command.
+    Probe,
+    Compile,
+    Asm,
+    Cgo,
+    Link,
+    Vet,
+    Cover,
+    /// The C compiler, which go runs through `-toolexec` only to probe its version.
+    Cc,
+    Other,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Probe => "probe",
+            Stage::Compile => "compile",
+            Stage::Asm => "asm",
+            Stage::Cgo => "cgo",
+            Stage::Link => "link",
+            Stage::Vet => "vet",
+            Stage::Cover => "cover",
+            Stage::Cc => "cc",
+            Stage::Other => "other",
+        }
+    }
+}
+
+/// How a process ended.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    /// The tool could not be started at all.
+    NotStarted,
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+
+    pub fn from_status(status: std::process::ExitStatus) -> Exit {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            (None, None) => Exit::NotStarted,
+        }
+    }
+
+    /// The exit code a shell would report for this ending.
+    pub fn shell_code(self) -> u8 {
+        match self {
+            Exit::Code(code) => code.clamp(0, 255) as u8,
+            Exit::Signal(signal) => (128 + signal).clamp(0, 255) as u8,
+            Exit::NotStarted => 127,
+        }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(code) => write!(f, "exit {code}"),
+            Exit::Signal(signal) => write!(f, "signal {signal} ({})", signal_name(*signal)),
+            Exit::NotStarted => f.write_str("not started"),
+        }
+    }
+}
+
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => "signal",
+    }
+}
+
+/// One record as a self-checking frame: magic, version, payload length, CRC-32 of the payload, payload.
+pub fn encode(record: &Record) -> Vec<u8> {
+    let payload = postcard::to_stdvec(record).expect("records serialize into memory without error");
+    let mut frame = Vec::with_capacity(HEADER_LEN + payload.len());
+    frame.extend_from_slice(&MAGIC);
+    frame.push(FORMAT_VERSION);
+    frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    frame.extend_from_slice(&payload);
+    frame
+}
+
+/// The records of one file, with counts of what had to be skipped.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub records: Vec<Record>,
+    /// Stretches of bytes that were not a valid frame (torn writes, damage); each stretch counts once.
+    pub corrupt: usize,
+    /// Intact frames written by a gohook with another record format.
+    pub unsupported: usize,
+}
+
+/// Decodes every intact frame in `bytes`. Never fails: what cannot be read is counted and skipped.
+pub fn decode(bytes: &[u8]) -> Decoded {
+    let mut decoded = Decoded::default();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        match decode_frame(&bytes[pos..]) {
+            Frame::Record(record, len) => {
+                decoded.records.push(record);
+                pos += len;
+            }
+            Frame::Unsupported(len) => {
+                decoded.unsupported += 1;
+                pos += len;
+            }
+            Frame::Corrupt => {
+                decoded.corrupt += 1;
+                pos = next_magic(bytes, pos + 1);
+            }
+        }
+    }
+    decoded
+}
+
+enum Frame {
+    Record(Record, usize),
+    Unsupported(usize),
+    Corrupt,
+}
+
+fn decode_frame(rest: &[u8]) -> Frame {
+    if rest.len() < HEADER_LEN || rest[..MAGIC.len()] != MAGIC {
+        return Frame::Corrupt;
+    }
+    let version = rest[3];
+    let len = u32::from_le_bytes(rest[4..8].try_into().unwrap()) as usize;
+    let crc = u32::from_le_bytes(rest[8..12].try_into().unwrap());
+    if len > MAX_PAYLOAD || rest.len() < HEADER_LEN + len {
+        return Frame::Corrupt;
+    }
+    let payload = &rest[HEADER_LEN..HEADER_LEN + len];
+    if crc32fast::hash(payload) != crc {
+        return Frame::Corrupt;
+    }
+    if version != FORMAT_VERSION {
+        return Frame::Unsupported(HEADER_LEN + len);
+    }
+    match postcard::from_bytes(payload) {
+        Ok(record) => Frame::Record(record, HEADER_LEN + len),
+        Err(_) => Frame::Corrupt,
+    }
+}
+
+fn next_magic(bytes: &[u8], from: usize) -> usize {
+    bytes
+        .get(from..)
+        .and_then(|rest| rest.windows(MAGIC.len()).position(|w| w == MAGIC))
+        .map_or(bytes.len(), |offset| from + offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool_run(package: &str) -> Record {
+        Record::Tool(ToolRun {
+            build_id: "b1".into(),
+            build_start_unix_ns: 1_000,
+            tool: "compile".into(),
+            stage: Stage::Compile,
+            package: package.into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            start_unix_ns: 2_000,
+            duration_ns: 300,
+            user_ns: 200,
+            sys_ns: 50,
+            max_rss_bytes: 4096,
+            exit: Exit::Code(0),
+            gohook_ns: 10,
+            plugin_ns: 0,
+            pid: 42,
+        })
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let mut bytes = encode(&tool_run("a"));
+        bytes.extend(encode(&tool_run("b")));
+        let decoded = decode(&bytes);
+        assert_eq!(decoded.records, vec![tool_run("a"), tool_run("b")]);
+        assert_eq!((decoded.corrupt, decoded.unsupported), (0, 0));
+    }
+
+    #[test]
+    fn torn_frame_is_skipped_and_the_next_one_found() {
+        let first = encode(&tool_run("a"));
+        let mut bytes = first[..first.len() / 2].to_vec();
+        bytes.extend(encode(&tool_run("b")));
+        let decoded = decode(&bytes);
+        assert_eq!(decoded.records, vec![tool_run("b")]);
+        assert_eq!(decoded.corrupt, 1);
+    }
+
+    #[test]
+    fn flipped_bit_fails_the_crc() {
+        let mut bytes = encode(&tool_run("a"));
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let decoded = decode(&bytes);
+        assert!(decoded.records.is_empty());
+        assert_eq!(decoded.corrupt, 1);
+    }
+
+    #[test]
+    fn other_format_versions_are_counted_not_parsed() {
+        let mut bytes = encode(&tool_run("a"));
+        bytes[3] = FORMAT_VERSION + 1;
+        bytes.extend(encode(&tool_run("b")));
+        let decoded = decode(&bytes);
+        assert_eq!(decoded.records, vec![tool_run("b")]);
+        assert_eq!((decoded.corrupt, decoded.unsupported), (0, 1));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let decoded = decode(b"GHR\x01\xff\xff\xff\xffGHRGHR\x01\x00\x00\x00\x00\x00\x00\x00\x00");
+        assert!(decoded.records.is_empty());
+        assert!(decoded.corrupt >= 1);
+    }
+}

@@ -1,0 +1,440 @@
+//! Turning one build's records into a summary: per stage count/total/p50/p95/max, the slowest packages, gohook's
+//! own overhead, failures. Rendered as a table or JSON; [`crate::trace`] renders the same records as a Chrome trace.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+
+use serde::Serialize;
+
+use crate::records::{BuildEnd, BuildStart, Exit, Record, Stage, ToolRun};
+use crate::store::{BuildFile, Store};
+
+/// Everything recorded for one build.
+#[derive(Debug, Clone)]
+pub struct BuildRecords {
+    pub id: String,
+    pub start: Option<BuildStart>,
+    pub end: Option<BuildEnd>,
+    pub runs: Vec<ToolRun>,
+    pub corrupt: usize,
+    pub unsupported: usize,
+}
+
+impl BuildRecords {
+    pub fn load(store: &Store, file: &BuildFile) -> io::Result<BuildRecords> {
+        let decoded = store.load(file)?;
+        let mut build = BuildRecords {
+            id: file.id.clone(),
+            start: None,
+            end: None,
+            runs: Vec::new(),
+            corrupt: decoded.corrupt,
+            unsupported: decoded.unsupported,
+        };
+        for record in decoded.records {
+            match record {
+                Record::BuildStart(start) => build.start = Some(start),
+                Record::BuildEnd(end) => build.end = Some(end),
+                Record::Tool(run) => build.runs.push(run),
+            }
+        }
+        build.runs.sort_by_key(|r| r.start_unix_ns);
+        Ok(build)
+    }
+
+    /// The origin of the build's time axis: the driver's stamp, else the go process's start, else the first run.
+    pub fn start_unix_ns(&self) -> u64 {
+        self.start
+            .as_ref()
+            .map(|s| s.start_unix_ns)
+            .or_else(|| {
+                self.runs
+                    .iter()
+                    .map(|r| r.build_start_unix_ns.min(r.start_unix_ns))
+                    .min()
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn end_unix_ns(&self) -> u64 {
+        let last_run = self
+            .runs
+            .iter()
+            .map(ToolRun::end_unix_ns)
+            .max()
+            .unwrap_or(0);
+        self.end
+            .as_ref()
+            .map_or(last_run, |e| e.end_unix_ns.max(last_run))
+    }
+
+    /// The runs that did the build's work: everything but go's `-V=full` probes.
+    pub fn work(&self) -> impl Iterator<Item = &ToolRun> {
+        self.runs.iter().filter(|r| r.stage != Stage::Probe)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub build_id: String,
+    pub command: Vec<String>,
+    pub start_unix_ns: u64,
+    pub end_unix_ns: u64,
+    pub wall_ns: u64,
+    /// go's exit, when the build ran under `gohook build`/`gohook exec`.
+    pub exit: Option<Exit>,
+    /// Tool runs that did work (probes excluded).
+    pub invocations: usize,
+    /// `-V=full` probes: go asks them on every go command, even a fully cached one.
+    pub probes: usize,
+    /// GOOS/GOARCH pairs the tools ran for.
+    pub targets: Vec<String>,
+    pub stages: Vec<StageStats>,
+    pub slowest_packages: Vec<PackageTime>,
+    pub failures: Vec<Failure>,
+    pub gohook: Overhead,
+    /// Records that could not be read: damaged, or written by another record format.
+    pub skipped_records: Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageStats {
+    pub stage: &'static str,
+    pub count: usize,
+    pub total_ns: u64,
+    pub p50_ns: u64,
+    pub p95_ns: u64,
+    pub max_ns: u64,
+    /// User + system CPU of the tools.
+    pub cpu_ns: u64,
+    pub max_rss_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageTime {
+    pub package: String,
+    pub total_ns: u64,
+    /// Time per stage for this package, e.g. compile and asm.
+    pub stages: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub tool: String,
+    pub package: String,
+    pub exit: Exit,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overhead {
+    /// Wall time gohook spent around all tool runs, probes included.
+    pub total_ns: u64,
+    pub p50_ns: u64,
+    pub max_ns: u64,
+    pub plugin_ns: u64,
+    /// `total_ns` as a share of the tools' own wall time.
+    pub share_of_tool_time: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Skipped {
+    pub corrupt: usize,
+    pub unsupported_version: usize,
+}
+
+const SLOWEST_PACKAGES: usize = 10;
+
+impl Summary {
+    pub fn of(build: &BuildRecords) -> Summary {
+        let mut by_stage: BTreeMap<Stage, Vec<&ToolRun>> = BTreeMap::new();
+        for run in build.work() {
+            by_stage.entry(run.stage).or_default().push(run);
+        }
+        let stages = by_stage
+            .into_iter()
+            .map(|(stage, runs)| stage_stats(stage, &runs))
+            .collect();
+
+        let mut packages: BTreeMap<&str, PackageTime> = BTreeMap::new();
+        for run in build.work().filter(|r| !r.package.is_empty()) {
+            let entry = packages.entry(&run.package).or_insert_with(|| PackageTime {
+                package: run.package.clone(),
+                total_ns: 0,
+                stages: BTreeMap::new(),
+            });
+            entry.total_ns += run.duration_ns;
+            *entry.stages.entry(run.stage.name()).or_default() += run.duration_ns;
+        }
+        let mut slowest_packages: Vec<PackageTime> = packages.into_values().collect();
+        slowest_packages.sort_by(|a, b| {
+            b.total_ns
+                .cmp(&a.total_ns)
+                .then_with(|| a.package.cmp(&b.package))
+        });
+        slowest_packages.truncate(SLOWEST_PACKAGES);
+
+        let mut overheads: Vec<u64> = build.runs.iter().map(|r| r.gohook_ns).collect();
+        overheads.sort_unstable();
+        let overhead_total: u64 = overheads.iter().sum();
+        let tool_total: u64 = build.runs.iter().map(|r| r.duration_ns).sum();
+
+        let mut targets: Vec<String> = build
+            .work()
+            .map(|r| format!("{}/{}", r.goos, r.goarch))
+            .collect();
+        targets.sort();
+        targets.dedup();
+
+        Summary {
+            build_id: build.id.clone(),
+            command: build
+                .start
+                .as_ref()
+                .map(|s| s.command.clone())
+                .unwrap_or_default(),
+            start_unix_ns: build.start_unix_ns(),
+            end_unix_ns: build.end_unix_ns(),
+            wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
+            exit: build.end.as_ref().map(|e| e.exit),
+            invocations: build.work().count(),
+            probes: build.runs.len() - build.work().count(),
+            targets,
+            stages,
+            slowest_packages,
+            failures: build
+                .runs
+                .iter()
+                .filter(|r| !r.exit.success())
+                .map(|r| Failure {
+                    tool: r.tool.clone(),
+                    package: r.package.clone(),
+                    exit: r.exit,
+                })
+                .collect(),
+            gohook: Overhead {
+                total_ns: overhead_total,
+                p50_ns: percentile(&overheads, 50),
+                max_ns: overheads.last().copied().unwrap_or(0),
+                plugin_ns: build.runs.iter().map(|r| r.plugin_ns).sum(),
+                share_of_tool_time: if tool_total == 0 {
+                    0.0
+                } else {
+                    overhead_total as f64 / tool_total as f64
+                },
+            },
+            skipped_records: Skipped {
+                corrupt: build.corrupt,
+                unsupported_version: build.unsupported,
+            },
+        }
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let command = if self.command.is_empty() {
+            "(bare -toolexec)".to_owned()
+        } else {
+            self.command.join(" ")
+        };
+        let _ = writeln!(out, "build {}  {}", self.build_id, command);
+        let exit = self
+            .exit
+            .map_or("exit unknown".to_owned(), |e| e.to_string());
+        let _ = writeln!(
+            out,
+            "started {}, {} wall, {} tool runs + {} probes, {}, targets {}",
+            format_unix_ns(self.start_unix_ns),
+            format_duration(self.wall_ns),
+            self.invocations,
+            self.probes,
+            exit,
+            if self.targets.is_empty() {
+                "-".to_owned()
+            } else {
+                self.targets.join(" ")
+            },
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+            "stage", "count", "total", "p50", "p95", "max", "cpu", "max rss"
+        );
+        for s in &self.stages {
+            let _ = writeln!(
+                out,
+                "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+                s.stage,
+                s.count,
+                format_duration(s.total_ns),
+                format_duration(s.p50_ns),
+                format_duration(s.p95_ns),
+                format_duration(s.max_ns),
+                format_duration(s.cpu_ns),
+                format_bytes(s.max_rss_bytes),
+            );
+        }
+        if !self.slowest_packages.is_empty() {
+            let _ = writeln!(out, "\nslowest packages");
+            for p in &self.slowest_packages {
+                let parts: Vec<String> = p
+                    .stages
+                    .iter()
+                    .map(|(stage, ns)| format!("{stage} {}", format_duration(*ns)))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  {:>10}  {}  ({})",
+                    format_duration(p.total_ns),
+                    p.package,
+                    parts.join(", ")
+                );
+            }
+        }
+        if !self.failures.is_empty() {
+            let _ = writeln!(out, "\nfailed tool runs");
+            for f in &self.failures {
+                let _ = writeln!(out, "  {} {}: {}", f.tool, f.package, f.exit);
+            }
+        }
+        let g = &self.gohook;
+        let _ = writeln!(
+            out,
+            "\ngohook overhead: {} in all ({:.2}% of tool time), median {} per run, max {}; plugins {}",
+            format_duration(g.total_ns),
+            g.share_of_tool_time * 100.0,
+            format_duration(g.p50_ns),
+            format_duration(g.max_ns),
+            format_duration(g.plugin_ns),
+        );
+        let skipped = self.skipped_records;
+        if skipped.corrupt + skipped.unsupported_version > 0 {
+            let _ = writeln!(
+                out,
+                "skipped records: {} damaged, {} from another gohook record format",
+                skipped.corrupt, skipped.unsupported_version
+            );
+        }
+        out
+    }
+}
+
+fn stage_stats(stage: Stage, runs: &[&ToolRun]) -> StageStats {
+    let mut durations: Vec<u64> = runs.iter().map(|r| r.duration_ns).collect();
+    durations.sort_unstable();
+    StageStats {
+        stage: stage.name(),
+        count: runs.len(),
+        total_ns: durations.iter().sum(),
+        p50_ns: percentile(&durations, 50),
+        p95_ns: percentile(&durations, 95),
+        max_ns: durations.last().copied().unwrap_or(0),
+        cpu_ns: runs.iter().map(|r| r.user_ns + r.sys_ns).sum(),
+        max_rss_bytes: runs.iter().map(|r| r.max_rss_bytes).max().unwrap_or(0),
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+pub fn format_duration(ns: u64) -> String {
+    match ns {
+        0 => "0".to_owned(),
+        ns if ns < 1_000_000 => format!("{:.2}ms", ns as f64 / 1e6),
+        ns if ns < 1_000_000_000 => format!("{:.0}ms", ns as f64 / 1e6),
+        ns => format!("{:.2}s", ns as f64 / 1e9),
+    }
+}
+
+fn format_bytes(bytes: u64) -> String {
+    format!("{:.0}MB", bytes as f64 / 1e6)
+}
+
+pub fn format_unix_ns(ns: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::Exit;
+
+    fn run(stage: Stage, package: &str, start: u64, duration: u64) -> ToolRun {
+        ToolRun {
+            build_id: "b".into(),
+            build_start_unix_ns: 1_000,
+            tool: stage.name().into(),
+            stage,
+            package: package.into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            start_unix_ns: start,
+            duration_ns: duration,
+            user_ns: duration / 2,
+            sys_ns: 0,
+            max_rss_bytes: 10,
+            exit: Exit::Code(0),
+            gohook_ns: 7,
+            plugin_ns: 0,
+            pid: 1,
+        }
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let values: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&values, 50), 10);
+        assert_eq!(percentile(&values, 95), 19);
+        assert_eq!(percentile(&[5], 95), 5);
+        assert_eq!(percentile(&[], 50), 0);
+    }
+
+    #[test]
+    fn summary_groups_by_stage_and_package() {
+        let build = BuildRecords {
+            id: "b".into(),
+            start: None,
+            end: None,
+            runs: vec![
+                run(Stage::Probe, "", 1_100, 5),
+                run(Stage::Compile, "a", 1_200, 100),
+                run(Stage::Asm, "a", 1_300, 30),
+                run(Stage::Compile, "b", 1_250, 300),
+                run(Stage::Link, "main", 1_600, 50),
+            ],
+            corrupt: 0,
+            unsupported: 0,
+        };
+        let s = Summary::of(&build);
+        assert_eq!((s.invocations, s.probes), (4, 1));
+        assert_eq!(
+            (s.start_unix_ns, s.end_unix_ns, s.wall_ns),
+            (1_000, 1_650, 650)
+        );
+        let compile = s.stages.iter().find(|x| x.stage == "compile").unwrap();
+        assert_eq!(
+            (
+                compile.count,
+                compile.total_ns,
+                compile.p50_ns,
+                compile.max_ns
+            ),
+            (2, 400, 100, 300)
+        );
+        assert_eq!(s.slowest_packages[0].package, "b");
+        assert_eq!(
+            s.slowest_packages[1].stages,
+            BTreeMap::from([("asm", 30), ("compile", 100)])
+        );
+        assert_eq!(s.gohook.total_ns, 35);
+        assert_eq!(s.targets, ["linux/amd64"]);
+    }
+}

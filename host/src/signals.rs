@@ -1,0 +1,52 @@
+//! Forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT from gohook to the one child it waits for.
+//!
+//! gohook sits between go and a tool (or between the user and go): a signal meant for the work must reach the work,
+//! and gohook must stay alive to record how it ended. A signal handler can only touch atomics, so the child's pid
+//! lives in one; a signal that arrives before the child exists is kept and delivered right after spawning.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+const FORWARDED: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+static CHILD: AtomicI32 = AtomicI32::new(0);
+static PENDING: AtomicI32 = AtomicI32::new(0);
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// Installs the forwarding handlers. Call once, before spawning the child.
+pub fn install() {
+    for signal in FORWARDED {
+        // SAFETY: the handler only reads and writes atomics and calls kill(2), all async-signal-safe.
+        let result = unsafe {
+            signal_hook::low_level::register(signal, move || {
+                RECEIVED.store(signal, Ordering::SeqCst);
+                let child = CHILD.load(Ordering::SeqCst);
+                if child > 0 {
+                    libc::kill(child, signal);
+                } else {
+                    PENDING.store(signal, Ordering::SeqCst);
+                }
+            })
+        };
+        if let Err(e) = result {
+            tracing::warn!("cannot forward signal {signal} to the child: {e}");
+        }
+    }
+}
+
+/// Names the child that signals go to, and hands it any signal that arrived before it existed.
+pub fn set_child(pid: u32) {
+    CHILD.store(pid as i32, Ordering::SeqCst);
+    let pending = PENDING.swap(0, Ordering::SeqCst);
+    if pending != 0 {
+        // SAFETY: plain kill(2) on our own child.
+        unsafe { libc::kill(pid as i32, pending) };
+    }
+}
+
+/// The last forwarded signal gohook itself received, if any.
+pub fn received() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}

@@ -1,0 +1,191 @@
+//! The build id and build start stamp that every invocation of one go command shares.
+//!
+//! `gohook build`/`gohook exec` choose them and pass them down in the environment. Under a bare
+//! `go build -toolexec=/abs/gohook` nobody does, so each invocation derives them from the go process that started
+//! it: its pid and its start time, read from `/proc`. All invocations of one go command then agree on the id, and
+//! their start stamps land on one time axis that starts when go started.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::store::valid_build_id;
+
+pub const ENV_BUILD_ID: &str = "GOHOOK_BUILD_ID";
+pub const ENV_BUILD_START: &str = "GOHOOK_BUILD_START_NS";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildStamp {
+    pub id: String,
+    pub start_unix_ns: u64,
+}
+
+/// The go process a bare toolexec invocation belongs to.
+#[derive(Debug, Clone)]
+pub struct GoProcess {
+    pub pid: u32,
+    /// The go command's working directory: where `gohook.toml` is looked for.
+    pub cwd: Option<PathBuf>,
+}
+
+impl BuildStamp {
+    /// A new build starting now, for `gohook build`/`gohook exec`.
+    pub fn new_now() -> BuildStamp {
+        let now = SystemTime::now();
+        let start_unix_ns = unix_ns(now);
+        let stamp = humantime::format_rfc3339_millis(now)
+            .to_string()
+            .replace(['-', ':'], "");
+        BuildStamp {
+            id: format!("{stamp}-{:x}", std::process::id()),
+            start_unix_ns,
+        }
+    }
+
+    /// The stamp `gohook build` passed down, if any (and if it is well-formed).
+    pub fn from_env() -> Option<BuildStamp> {
+        let id = std::env::var(ENV_BUILD_ID)
+            .ok()
+            .filter(|id| valid_build_id(id))?;
+        let start_unix_ns = std::env::var(ENV_BUILD_START).ok()?.parse().ok()?;
+        Some(BuildStamp { id, start_unix_ns })
+    }
+
+    pub fn env(&self) -> [(&'static str, String); 2] {
+        [
+            (ENV_BUILD_ID, self.id.clone()),
+            (ENV_BUILD_START, self.start_unix_ns.to_string()),
+        ]
+    }
+
+    /// The stamp of the go command that runs this process, derived from that process alone.
+    pub fn from_go_process() -> (BuildStamp, GoProcess) {
+        proc_fs::go_ancestor().unwrap_or_else(|| {
+            // No /proc: group by parent, and let the report take the earliest record as the start.
+            let ppid = std::os::unix::process::parent_id();
+            let go = GoProcess {
+                pid: ppid,
+                cwd: None,
+            };
+            (
+                BuildStamp {
+                    id: format!("go-{ppid}"),
+                    start_unix_ns: unix_ns(SystemTime::now()),
+                },
+                go,
+            )
+        })
+    }
+}
+
+pub fn unix_ns(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+pub fn now_unix_ns() -> u64 {
+    unix_ns(SystemTime::now())
+}
+
+#[cfg(target_os = "linux")]
+mod proc_fs {
+    use super::{BuildStamp, GoProcess, now_unix_ns};
+
+    struct Stat {
+        comm: String,
+        ppid: u32,
+        start_ticks: u64,
+    }
+
+    fn stat(pid: u32) -> Option<Stat> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // comm may hold spaces and parentheses: it runs from the first '(' to the last ')'.
+        let open = text.find('(')?;
+        let close = text.rfind(')')?;
+        let comm = text.get(open + 1..close)?.to_owned();
+        let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+        // Fields after comm start at field 3 (state): ppid is field 4, starttime field 22.
+        Some(Stat {
+            comm,
+            ppid: fields.get(1)?.parse().ok()?,
+            start_ticks: fields.get(19)?.parse().ok()?,
+        })
+    }
+
+    /// The nearest ancestor named `go` (a wrapper script may sit in between), else the parent.
+    pub fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
+        let parent = std::os::unix::process::parent_id();
+        let mut pid = parent;
+        let mut found = None;
+        for _ in 0..8 {
+            let st = stat(pid)?;
+            if st.comm == "go" {
+                found = Some((pid, st));
+                break;
+            }
+            if st.ppid <= 1 {
+                break;
+            }
+            pid = st.ppid;
+        }
+        let (pid, st) = match found {
+            Some(found) => found,
+            None => (parent, stat(parent)?),
+        };
+        let stamp = BuildStamp {
+            id: format!("go-{pid}-{}", st.start_ticks),
+            start_unix_ns: start_unix_ns(st.start_ticks)?,
+        };
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
+        Some((stamp, GoProcess { pid, cwd }))
+    }
+
+    /// `/proc` gives the start in clock ticks since boot; move it onto the Unix time axis through CLOCK_BOOTTIME.
+    fn start_unix_ns(start_ticks: u64) -> Option<u64> {
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        if hz <= 0 {
+            return None;
+        }
+        let mut boot = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut boot) } != 0 {
+            return None;
+        }
+        let now_unix = now_unix_ns();
+        let since_boot_now = boot.tv_sec as u64 * 1_000_000_000 + boot.tv_nsec as u64;
+        let since_boot_start = start_ticks * (1_000_000_000 / hz as u64);
+        Some(now_unix.saturating_sub(since_boot_now.saturating_sub(since_boot_start)))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod proc_fs {
+    pub fn go_ancestor() -> Option<(super::BuildStamp, super::GoProcess)> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_ids_are_valid_file_names() {
+        let stamp = BuildStamp::new_now();
+        assert!(valid_build_id(&stamp.id), "{}", stamp.id);
+        assert!(stamp.start_unix_ns > 1_700_000_000_000_000_000);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn parent_derived_stamp_is_stable_and_in_the_past() {
+        let (a, _) = BuildStamp::from_go_process();
+        let (b, _) = BuildStamp::from_go_process();
+        assert_eq!(a.id, b.id);
+        let now = now_unix_ns();
+        assert!(a.start_unix_ns > 0 && a.start_unix_ns <= now);
+        // Two derivations differ only by clock jitter, far below the 10 ms tick.
+        assert!(a.start_unix_ns.abs_diff(b.start_unix_ns) < 10_000_000);
+    }
+}

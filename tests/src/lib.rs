@@ -1,0 +1,258 @@
+//! Shared pieces of the end-to-end tests: the gohook binary, a private record root, copies of the sample Go module,
+//! and readers for what gohook recorded. Everything runs the real go toolchain; nothing is mocked.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// The gohook binary, built once per test process with the same profile as the tests.
+pub fn gohook_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let run = escargot::CargoBuild::new()
+            .package("gohook")
+            .bin("gohook")
+            .current_release()
+            .manifest_path(repo_root().join("Cargo.toml"))
+            .run()
+            .expect("cargo builds gohook");
+        run.path().to_owned()
+    })
+}
+
+/// A private gohook world: its own record root, and a go environment that ignores the user's GOFLAGS.
+pub struct World {
+    pub root: TempDir,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World::new()
+    }
+}
+
+impl World {
+    pub fn new() -> World {
+        World {
+            root: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A command with gohook's and go's environment pinned for the test.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("GOHOOK_DIR", self.root.path())
+            .env("GOFLAGS", "")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off")
+            .env("GOWORK", "off")
+            .env("CGO_ENABLED", "0")
+            .env_remove("GOHOOK_CONFIG")
+            .env_remove("GOHOOK_LOG")
+            .env_remove("GOHOOK_LOG_FILE")
+            .env_remove("GOHOOK_BUILD_ID")
+            .env_remove("GOHOOK_BUILD_START_NS")
+            .env_remove("GOOS")
+            .env_remove("GOARCH");
+        command
+    }
+
+    pub fn gohook(&self) -> Command {
+        self.command(gohook_bin())
+    }
+
+    /// `gohook ARGS` run in `dir`.
+    pub fn run_gohook(&self, dir: &Path, args: &[&str]) -> Output {
+        self.gohook()
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("gohook runs")
+    }
+
+    /// Ids of the recorded builds, oldest first.
+    pub fn builds(&self) -> Vec<String> {
+        let out = self
+            .gohook()
+            .args(["builds", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gohook builds: {}", text(&out.stderr));
+        let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        list.iter()
+            .map(|b| b["build_id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Every record of a build, through `gohook report --format records`.
+    pub fn records(&self, build: &str) -> Records {
+        let out = self
+            .gohook()
+            .args(["report", build, "--format", "records"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gohook report: {}", text(&out.stderr));
+        let mut records = Records::default();
+        for line in text(&out.stdout).lines() {
+            let value: Value = serde_json::from_str(line).unwrap();
+            if let Some(run) = value.get("tool") {
+                records.runs.push(run.clone());
+            } else if let Some(start) = value.get("build_start") {
+                records.start = Some(start.clone());
+            } else if let Some(end) = value.get("build_end") {
+                records.end = Some(end.clone());
+            } else {
+                panic!("unknown record {value}");
+            }
+        }
+        records
+    }
+
+    /// The summary of a build, through `gohook report --format json`.
+    pub fn summary(&self, build: &str) -> Value {
+        let out = self
+            .gohook()
+            .args(["report", build, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gohook report: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The only recorded build.
+    pub fn only_build(&self) -> String {
+        let builds = self.builds();
+        assert_eq!(
+            builds.len(),
+            1,
+            "expected exactly one recorded build, got {builds:?}"
+        );
+        builds.into_iter().next().unwrap()
+    }
+}
+
+/// The records of one build as JSON values.
+#[derive(Debug, Default)]
+pub struct Records {
+    pub start: Option<Value>,
+    pub end: Option<Value>,
+    pub runs: Vec<Value>,
+}
+
+impl Records {
+    /// Runs of one stage (`compile`, `asm`, `link`, `probe`, …).
+    pub fn stage(&self, stage: &str) -> Vec<&Value> {
+        self.runs.iter().filter(|r| r["stage"] == stage).collect()
+    }
+
+    /// Runs that did work (everything but `-V=full` probes).
+    pub fn work(&self) -> Vec<&Value> {
+        self.runs.iter().filter(|r| r["stage"] != "probe").collect()
+    }
+
+    /// Packages of one stage's runs, sorted, duplicates kept.
+    pub fn packages(&self, stage: &str) -> Vec<String> {
+        let mut packages: Vec<String> = self
+            .stage(stage)
+            .iter()
+            .map(|r| r["package"].as_str().unwrap().to_owned())
+            .collect();
+        packages.sort();
+        packages
+    }
+}
+
+pub fn u64_of(value: &Value, key: &str) -> u64 {
+    value[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} missing in {value}"))
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The sample module's three packages.
+pub const SAMPLE_PACKAGES: [&str; 3] = [
+    "example.com/sample",
+    "example.com/sample/internal/greet",
+    "example.com/sample/internal/sum",
+];
+
+/// A copy of `examples/sample` whose packages no earlier build has seen: each gets a file with a fresh constant,
+/// so go's cache misses on them (and only on them) and every test sees its own compiles.
+pub fn fresh_sample() -> TempDir {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("examples/sample"), dir.path());
+    let nonce = format!(
+        "{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    for (package_dir, name) in [
+        (".", "main"),
+        ("internal/greet", "greet"),
+        ("internal/sum", "sum"),
+    ] {
+        let file = dir.path().join(package_dir).join("nonce.go");
+        std::fs::write(
+            file,
+            format!("package {name}\n\nconst nonce = \"{nonce}\"\n"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Unix nanoseconds now.
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// GOOS/GOARCH of the machine, as go names them.
+pub fn host_target() -> (String, String) {
+    let out = Command::new("go")
+        .args(["env", "GOHOSTOS", "GOHOSTARCH"])
+        .output()
+        .expect("go is installed");
+    let text = text(&out.stdout);
+    let mut lines = text.lines();
+    (
+        lines.next().unwrap().to_owned(),
+        lines.next().unwrap().to_owned(),
+    )
+}
