@@ -64,7 +64,7 @@ fn a_tool_killed_by_a_signal_exits_like_a_shell_reports_it() {
 #[test]
 fn sigterm_to_gohook_reaches_the_tool() {
     let world = World::new();
-    let mut child = shim(&world)
+    let child = shim(&world)
         .args(["/bin/sleep", "30"])
         .stderr(Stdio::piped())
         .spawn()
