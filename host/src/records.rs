@@ -63,6 +63,8 @@ pub struct ToolRun {
     pub exit: Exit,
     /// Wall time gohook spent around the tool: start-up, parsing, plugins, bookkeeping.
     pub gohook_ns: u64,
+    /// CPU (user + sys) of the gohook process itself, exec and start-up included.
+    pub gohook_cpu_ns: u64,
     /// The part of `gohook_ns` spent in plugins.
     pub plugin_ns: u64,
     pub pid: u32,
@@ -269,6 +271,7 @@ mod tests {
             max_rss_bytes: 4096,
             exit: Exit::Code(0),
             gohook_ns: 10,
+            gohook_cpu_ns: 9,
             plugin_ns: 0,
             pid: 42,
         })

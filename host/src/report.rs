@@ -135,6 +135,12 @@ pub struct Overhead {
     pub plugin_ns: u64,
     /// `total_ns` as a share of the tools' own wall time.
     pub share_of_tool_time: f64,
+    /// CPU of the gohook processes themselves (exec and start-up included).
+    pub cpu_ns: u64,
+    /// CPU of the tools gohook ran.
+    pub tool_cpu_ns: u64,
+    /// `cpu_ns` as a share of `tool_cpu_ns`: what gohook adds to a build's total CPU.
+    pub share_of_tool_cpu: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -178,6 +184,8 @@ impl Summary {
         overheads.sort_unstable();
         let overhead_total: u64 = overheads.iter().sum();
         let tool_total: u64 = build.runs.iter().map(|r| r.duration_ns).sum();
+        let gohook_cpu: u64 = build.runs.iter().map(|r| r.gohook_cpu_ns).sum();
+        let tool_cpu: u64 = build.runs.iter().map(|r| r.user_ns + r.sys_ns).sum();
 
         let mut targets: Vec<String> = build
             .work()
@@ -217,11 +225,10 @@ impl Summary {
                 p50_ns: percentile(&overheads, 50),
                 max_ns: overheads.last().copied().unwrap_or(0),
                 plugin_ns: build.runs.iter().map(|r| r.plugin_ns).sum(),
-                share_of_tool_time: if tool_total == 0 {
-                    0.0
-                } else {
-                    overhead_total as f64 / tool_total as f64
-                },
+                share_of_tool_time: ratio(overhead_total, tool_total),
+                cpu_ns: gohook_cpu,
+                tool_cpu_ns: tool_cpu,
+                share_of_tool_cpu: ratio(gohook_cpu, tool_cpu),
             },
             skipped_records: Skipped {
                 corrupt: build.corrupt,
@@ -301,9 +308,11 @@ impl Summary {
         let g = &self.gohook;
         let _ = writeln!(
             out,
-            "\ngohook overhead: {} in all ({:.2}% of tool time), median {} per run, max {}; plugins {}",
+            "\ngohook overhead: {} wall in all ({:.2}% of tool time), {} cpu ({:.2}% of tool cpu), median {} per run, max {}; plugins {}",
             format_duration(g.total_ns),
             g.share_of_tool_time * 100.0,
+            format_duration(g.cpu_ns),
+            g.share_of_tool_cpu * 100.0,
             format_duration(g.p50_ns),
             format_duration(g.max_ns),
             format_duration(g.plugin_ns),
@@ -317,6 +326,14 @@ impl Summary {
             );
         }
         out
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
     }
 }
 
@@ -383,6 +400,7 @@ mod tests {
             max_rss_bytes: 10,
             exit: Exit::Code(0),
             gohook_ns: 7,
+            gohook_cpu_ns: 5,
             plugin_ns: 0,
             pid: 1,
         }
@@ -435,6 +453,10 @@ mod tests {
             BTreeMap::from([("asm", 30), ("compile", 100)])
         );
         assert_eq!(s.gohook.total_ns, 35);
+        assert_eq!(
+            (s.gohook.cpu_ns, s.gohook.tool_cpu_ns),
+            (25, 2 + 50 + 15 + 150 + 25)
+        );
         assert_eq!(s.targets, ["linux/amd64"]);
     }
 }

@@ -71,7 +71,7 @@ struct Outcome {
     exit: Exit,
     start_unix_ns: u64,
     wall: Duration,
-    usage: ChildUsage,
+    usage: Usage,
     stdout: Vec<u8>,
     spawned: Instant,
     exited: Instant,
@@ -129,6 +129,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
         max_rss_bytes: outcome.usage.max_rss_bytes,
         exit: outcome.exit,
         gohook_ns: gohook_time.as_nanos() as u64,
+        gohook_cpu_ns: Usage::of(libc::RUSAGE_SELF).cpu_ns(),
         plugin_ns: 0,
         pid: std::process::id(),
     });
@@ -175,35 +176,40 @@ fn run_tool(invocation: &Invocation) -> Outcome {
         exit,
         start_unix_ns,
         wall: exited - spawned,
-        usage: ChildUsage::of_waited_children(),
+        usage: Usage::of(libc::RUSAGE_CHILDREN),
         stdout,
         spawned,
         exited,
     }
 }
 
-/// CPU time and peak RSS of the children this process has waited for (here: exactly the one tool).
+/// CPU time and peak RSS from getrusage: of gohook itself (`RUSAGE_SELF`), or of the children it waited for
+/// (`RUSAGE_CHILDREN`; here exactly the one tool).
 #[derive(Debug, Default, Clone, Copy)]
-struct ChildUsage {
+struct Usage {
     user_ns: u64,
     sys_ns: u64,
     max_rss_bytes: u64,
 }
 
-impl ChildUsage {
-    fn of_waited_children() -> ChildUsage {
+impl Usage {
+    fn of(who: libc::c_int) -> Usage {
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: getrusage only writes into the struct we own.
-        if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
-            return ChildUsage::default();
+        if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+            return Usage::default();
         }
         let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
         // Linux reports ru_maxrss in KiB, macOS in bytes.
         let rss_unit = if cfg!(target_os = "macos") { 1 } else { 1024 };
-        ChildUsage {
+        Usage {
             user_ns: ns(usage.ru_utime),
             sys_ns: ns(usage.ru_stime),
             max_rss_bytes: usage.ru_maxrss as u64 * rss_unit,
         }
+    }
+
+    fn cpu_ns(self) -> u64 {
+        self.user_ns + self.sys_ns
     }
 }
