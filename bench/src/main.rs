@@ -22,12 +22,8 @@ struct Options {
 
 fn parse_options() -> Result<Options> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut options = Options {
-        gohook: root.join("target/release/gohook"),
-        rounds: 400,
-        builds: 5,
-        skip_go_build: false,
-    };
+    let mut options =
+        Options { gohook: root.join("target/release/gohook"), rounds: 400, builds: 5, skip_go_build: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
@@ -47,10 +43,7 @@ fn parse_options() -> Result<Options> {
         }
     }
     if !options.gohook.is_file() {
-        bail!(
-            "{} does not exist: run `cargo build --release` first, or pass --gohook",
-            options.gohook.display()
-        );
+        bail!("{} does not exist: run `cargo build --release` first, or pass --gohook", options.gohook.display());
     }
     Ok(options)
 }
@@ -58,11 +51,7 @@ fn parse_options() -> Result<Options> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
+    if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] }
 }
 
 fn wall_of(command: &mut Command) -> Result<Duration> {
@@ -86,10 +75,7 @@ fn children_cpu() -> Duration {
 fn per_invocation(options: &Options, records: &Path) -> Result<()> {
     let wrapper = records.join("wrap.sh");
     std::fs::write(&wrapper, "#!/bin/sh\nexec \"$@\"\n")?;
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&wrapper)
-        .status()?;
+    std::process::Command::new("chmod").arg("+x").arg(&wrapper).status()?;
     let tool = "/bin/true";
     let variants: Vec<(&str, Box<dyn Fn() -> Command>)> = vec![
         ("direct", Box::new(move || Command::new(tool))),
@@ -107,9 +93,7 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
         (
             "spawn-floor (Rust spawn+wait)",
             Box::new({
-                let floor = std::env::current_exe()
-                    .unwrap()
-                    .with_file_name("spawn-floor");
+                let floor = std::env::current_exe().unwrap().with_file_name("spawn-floor");
                 move || {
                     let mut c = Command::new(&floor);
                     c.arg(tool);
@@ -138,10 +122,7 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
                 let (gohook, records) = (options.gohook.clone(), records.to_owned());
                 move || {
                     let mut c = Command::new(&gohook);
-                    c.arg(tool)
-                        .env("GOHOOK_DIR", &records)
-                        .env_remove("GOHOOK_BUILD_ID")
-                        .env_remove("GOHOOK_CONFIG");
+                    c.arg(tool).env("GOHOOK_DIR", &records).env_remove("GOHOOK_BUILD_ID").env_remove("GOHOOK_CONFIG");
                     c
                 }
             }),
@@ -158,10 +139,7 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
         }
     }
     let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
-    println!(
-        "per invocation of {tool}, median of {} interleaved rounds:",
-        options.rounds
-    );
+    println!("per invocation of {tool}, median of {} interleaved rounds:", options.rounds);
     for ((name, _), m) in variants.iter().zip(&medians) {
         println!(
             "  {name:<30} {m:>7.3} ms   {:+.3} ms vs direct   {:+.3} ms vs sh wrapper   {:+.3} ms vs spawn-floor",
@@ -182,11 +160,7 @@ fn go_build_cpu(options: &Options, records: &Path) -> Result<()> {
         if with_gohook {
             command.arg(&toolexec);
         }
-        command
-            .arg("cmd/go")
-            .env("GOHOOK_DIR", records)
-            .env("GOFLAGS", "")
-            .env("GOTOOLCHAIN", "local");
+        command.arg("cmd/go").env("GOHOOK_DIR", records).env("GOFLAGS", "").env("GOTOOLCHAIN", "local");
         command.stdout(Stdio::null());
         let cpu_before = children_cpu();
         let wall = wall_of(&mut command)?;
@@ -194,16 +168,9 @@ fn go_build_cpu(options: &Options, records: &Path) -> Result<()> {
     };
     let (mut ratios, mut plain_cpu, mut hooked_cpu) = (Vec::new(), Vec::new(), Vec::new());
     let mut attributed = Vec::new();
-    println!(
-        "\ngo build -a cmd/go, {} interleaved pairs (order alternates):",
-        options.builds
-    );
+    println!("\ngo build -a cmd/go, {} interleaved pairs (order alternates):", options.builds);
     for pair in 0..options.builds {
-        let order = if pair % 2 == 0 {
-            [false, true]
-        } else {
-            [true, false]
-        };
+        let order = if pair % 2 == 0 { [false, true] } else { [true, false] };
         let mut cpu = [Duration::ZERO; 2];
         for with_gohook in order {
             let (c, wall) = run(with_gohook)?;
@@ -237,21 +204,13 @@ fn go_build_cpu(options: &Options, records: &Path) -> Result<()> {
 
 /// gohook records its own CPU per invocation: the overhead without the run-to-run noise of whole builds.
 fn gohook_cpu_share(options: &Options, records: &Path) -> Result<f64> {
-    let out = Command::new(&options.gohook)
-        .args(["report", "--format", "json"])
-        .env("GOHOOK_DIR", records)
-        .output()?;
+    let out = Command::new(&options.gohook).args(["report", "--format", "json"]).env("GOHOOK_DIR", records).output()?;
     if !out.status.success() {
-        bail!(
-            "gohook report failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("gohook report failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     let text = String::from_utf8(out.stdout)?;
     let field = |name: &str| -> Result<f64> {
-        let at = text
-            .find(&format!("\"{name}\": "))
-            .with_context(|| format!("{name} missing in the report"))?;
+        let at = text.find(&format!("\"{name}\": ")).with_context(|| format!("{name} missing in the report"))?;
         let rest = &text[at + name.len() + 4..];
         let end = rest.find([',', '\n', '}']).unwrap_or(rest.len());
         Ok(rest[..end].trim().parse()?)

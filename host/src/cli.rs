@@ -8,18 +8,20 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::check::Checker;
 use crate::driver::{self, GoCommand, RunOptions};
 use crate::logging;
+use crate::plugins::PluginSpec;
+use crate::policy::Policy;
 use crate::records::Record;
 use crate::report::{BuildRecords, Summary, format_duration, format_unix_ns};
 use crate::store::Store;
 use crate::trace;
 
 /// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
-pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "help"];
+pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "plugins", "help"];
 
-const ABOUT: &str =
-    "A -toolexec shim for go build: times every compile, asm and link on one time axis";
+const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
 const AFTER_HELP: &str = "\
 How go runs gohook:
@@ -57,27 +59,16 @@ enum Command {
     /// Run `go build` with gohook as -toolexec; every argument goes to go build.
     ///
     /// Example: gohook build -o bin/app ./cmd/app
-    #[command(
-        after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code."
-    )]
+    #[command(after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code.")]
     Build {
-        #[arg(
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "GO BUILD ARGS"
-        )]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
         args: Vec<OsString>,
     },
     /// Run any command with gohook as -toolexec of the go commands it starts (through GOFLAGS).
     ///
     /// Example: gohook exec -- go test ./...
     Exec {
-        #[arg(
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            required = true,
-            value_name = "COMMAND"
-        )]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "COMMAND")]
         command: Vec<OsString>,
     },
     /// Show where a recorded build spent its time.
@@ -95,6 +86,11 @@ enum Command {
     },
     /// List recorded builds, oldest first.
     Builds {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
+    Plugins {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -139,46 +135,26 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     let store = match &cli.dir {
         Some(dir) => Store::new(std::path::absolute(dir)?),
-        None => Store::locate()?,
+        None => Store::locate(),
     };
     match cli.command {
         Command::Build { args } => {
             let command = GoCommand::build(args, &self_path()?)?;
-            driver::run(
-                command,
-                RunOptions {
-                    store,
-                    config: cli.config,
-                },
-            )
+            driver::run(command, RunOptions { store, config: cli.config })
         }
         Command::Exec { command } => {
             let command = GoCommand::exec(command, &self_path()?)?;
-            driver::run(
-                command,
-                RunOptions {
-                    store,
-                    config: cli.config,
-                },
-            )
+            driver::run(command, RunOptions { store, config: cli.config })
         }
-        Command::Report {
-            build,
-            format,
-            merge,
-            output,
-        } => {
+        Command::Report { build, format, merge, output } => {
             let file = match build {
                 Some(id) => store.find(&id)?,
                 None => store.latest()?.with_context(|| {
-                    format!(
-                        "no recorded builds in {}: run `gohook build` first",
-                        store.builds_dir().display()
-                    )
+                    format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
                 })?,
             };
-            let records = BuildRecords::load(&store, &file)
-                .with_context(|| format!("cannot read {}", file.path.display()))?;
+            let records =
+                BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
             let text = render_report(&records, format, merge)?;
             write_output(output, &text)?;
             Ok(ExitCode::SUCCESS)
@@ -187,7 +163,80 @@ fn run(cli: Cli) -> Result<ExitCode> {
             list_builds(&store, format)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Plugins { format } => list_plugins(&store, cli.config, format),
     }
+}
+
+/// One row of `gohook plugins`.
+#[derive(serde::Serialize)]
+struct PluginRow {
+    name: String,
+    source: String,
+    version: String,
+    moments: Vec<String>,
+    tools: Vec<String>,
+    native_code: String,
+    problem: Option<String>,
+}
+
+fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> Result<ExitCode> {
+    let policy_path = Policy::locate(config.as_deref(), &std::env::current_dir()?);
+    let policy = Policy::load(policy_path.as_deref())?;
+    let specs = PluginSpec::from_policy(&policy).map_err(anyhow::Error::msg)?;
+    let mut checker = Checker::new(&specs, store.root());
+    let mut rows = Vec::new();
+    for spec in &specs {
+        let meta = checker.metadata(spec);
+        let native_code = checker.native_code_state(spec);
+        let (version, moments, tools, problem) = match meta {
+            Ok(m) => (m.version, m.moments, m.tools, None),
+            Err(failure) => (String::new(), vec![], vec![], Some(format!("plugin {} {failure}", spec.name))),
+        };
+        rows.push(PluginRow {
+            name: spec.name.clone(),
+            source: spec.source.describe(),
+            version,
+            moments,
+            tools,
+            native_code,
+            problem,
+        });
+    }
+    let text = match format {
+        ListFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        ListFormat::Table => {
+            let mut out = match &policy.source {
+                Some(path) => format!("policy: {}\n", path.display()),
+                None => "no gohook.toml found (here or above); no plugins configured\n".to_owned(),
+            };
+            if !rows.is_empty() {
+                out += &format!(
+                    "{:<16} {:<9} {:<28} {:<10} {:<14} {}\n",
+                    "PLUGIN", "VERSION", "MOMENTS", "TOOLS", "NATIVE CODE", "SOURCE"
+                );
+            }
+            for row in &rows {
+                out += &format!(
+                    "{:<16} {:<9} {:<28} {:<10} {:<14} {}\n",
+                    row.name,
+                    row.version,
+                    row.moments.join(","),
+                    if row.tools.is_empty() { "all".to_owned() } else { row.tools.join(",") },
+                    row.native_code,
+                    row.source
+                );
+                if let Some(problem) = &row.problem {
+                    out += &format!("  problem: {problem}\n");
+                }
+            }
+            let builtins: Vec<&str> = crate::plugins::BUILTINS.iter().map(|b| b.name).collect();
+            out += &format!("built-in plugins: {}\n", builtins.join(", "));
+            out
+        }
+    };
+    write_output(None, &text)?;
+    let broken = rows.iter().any(|r| r.problem.is_some());
+    Ok(if broken { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// gohook's own absolute path, for `-toolexec` (go looks the first word up in PATH, and tools run in other dirs).
@@ -195,25 +244,17 @@ fn self_path() -> Result<PathBuf> {
     std::env::current_exe().context("cannot find gohook's own executable to pass as -toolexec")
 }
 
-fn render_report(
-    records: &BuildRecords,
-    format: ReportFormat,
-    merge: Option<PathBuf>,
-) -> Result<String> {
+fn render_report(records: &BuildRecords, format: ReportFormat, merge: Option<PathBuf>) -> Result<String> {
     Ok(match format {
         ReportFormat::Table => Summary::of(records).to_table(),
         ReportFormat::Json => serde_json::to_string_pretty(&Summary::of(records))? + "\n",
         ReportFormat::ChromeTrace => {
             let mut events = match merge {
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    trace::parse_go_trace(&text).with_context(|| {
-                        format!(
-                            "{} is not a go -debug-trace file (a JSON array)",
-                            path.display()
-                        )
-                    })?
+                    let text =
+                        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    trace::parse_go_trace(&text)
+                        .with_context(|| format!("{} is not a go -debug-trace file (a JSON array)", path.display()))?
                 }
                 None => Vec::new(),
             };
@@ -236,9 +277,7 @@ fn render_report(
 
 fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
     match output {
-        Some(path) => {
-            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
-        }
+        Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(text.as_bytes()) {
@@ -252,10 +291,7 @@ fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
 
 fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
     let mut summaries = Vec::new();
-    for file in store
-        .list()
-        .with_context(|| format!("cannot list {}", store.builds_dir().display()))?
-    {
+    for file in store.list().with_context(|| format!("cannot list {}", store.builds_dir().display()))? {
         match BuildRecords::load(store, &file) {
             Ok(records) => summaries.push(Summary::of(&records)),
             Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
@@ -264,16 +300,10 @@ fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
     let text = match format {
         ListFormat::Json => serde_json::to_string_pretty(&summaries)? + "\n",
         ListFormat::Table => {
-            let mut out = format!(
-                "{:<34} {:<20} {:>9} {:>5} {:<12} {}\n",
-                "BUILD", "STARTED", "WALL", "RUNS", "EXIT", "COMMAND"
-            );
+            let mut out =
+                format!("{:<34} {:<20} {:>9} {:>5} {:<12} {}\n", "BUILD", "STARTED", "WALL", "RUNS", "EXIT", "COMMAND");
             for s in &summaries {
-                let command = if s.command.is_empty() {
-                    "(bare -toolexec)".to_owned()
-                } else {
-                    s.command.join(" ")
-                };
+                let command = if s.command.is_empty() { "(bare -toolexec)".to_owned() } else { s.command.join(" ") };
                 out += &format!(
                     "{:<34} {:<20} {:>9} {:>5} {:<12} {}\n",
                     s.build_id,
@@ -297,10 +327,7 @@ mod tests {
 
     #[test]
     fn command_list_matches_clap() {
-        let mut names: Vec<String> = Cli::command()
-            .get_subcommands()
-            .map(|c| c.get_name().to_owned())
-            .collect();
+        let mut names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
         names.push("help".to_owned());
         names.sort();
         let mut listed: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();

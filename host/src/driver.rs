@@ -52,11 +52,7 @@ impl GoCommand {
         }
         argv.push(toolexec);
         argv.extend(rest);
-        Ok(GoCommand {
-            argv,
-            dir,
-            env: Vec::new(),
-        })
+        Ok(GoCommand { argv, dir, env: Vec::new() })
     }
 
     /// Any command line; go commands inside it get `-toolexec` through `GOFLAGS`.
@@ -69,15 +65,8 @@ impl GoCommand {
             goflags.push(' ');
         }
         // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
-        goflags.push_str(&quote_for_go(Path::new(&format!(
-            "-toolexec={}",
-            quote_for_go(gohook)?
-        )))?);
-        Ok(GoCommand {
-            argv,
-            dir: std::env::current_dir()?,
-            env: vec![("GOFLAGS".into(), goflags)],
-        })
+        goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
+        Ok(GoCommand { argv, dir: std::env::current_dir()?, env: vec![("GOFLAGS".into(), goflags)] })
     }
 }
 
@@ -93,11 +82,7 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
     let policy = Policy::load(policy_path.as_deref())?;
     let stamp = BuildStamp::new_now();
     let log_path = store.log_path(&stamp.id);
-    let printable: Vec<String> = command
-        .argv
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
 
     let start = Record::BuildStart(BuildStart {
         build_id: stamp.id.clone(),
@@ -107,10 +92,7 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
         gohook_version: crate::VERSION.to_owned(),
     });
     if let Err(e) = store.append(&stamp.id, &start, policy.records.keep_builds) {
-        tracing::warn!(
-            "cannot write records under {}: {e}; the build runs without them",
-            store.root().display()
-        );
+        tracing::warn!("cannot write records under {}: {e}; the build runs without them", store.root().display());
     }
 
     let mut go = Command::new(&command.argv[0]);
@@ -118,30 +100,17 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
         .envs(command.env.iter().map(|(k, v)| (k, v)))
         .envs(stamp.env())
         .env(ENV_DIR, store.root())
-        .env(
-            ENV_CONFIG,
-            policy_path
-                .as_deref()
-                .map(Path::as_os_str)
-                .unwrap_or_default(),
-        )
+        .env(ENV_CONFIG, policy_path.as_deref().map(Path::as_os_str).unwrap_or_default())
         .env(ENV_LOG_FILE, &log_path);
     signals::install();
     let mut child = go.spawn().with_context(|| {
-        format!(
-            "cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)",
-            printable[0]
-        )
+        format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
     })?;
     signals::set_child(child.id());
     let status = child.wait().context("waiting for go")?;
     let exit = Exit::from_status(status);
 
-    let end = Record::BuildEnd(BuildEnd {
-        build_id: stamp.id.clone(),
-        end_unix_ns: now_unix_ns(),
-        exit,
-    });
+    let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: now_unix_ns(), exit });
     if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
         tracing::warn!("cannot write the end-of-build record: {e}");
     }
@@ -161,7 +130,7 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
         .and_then(|file| BuildRecords::load(store, &file).ok())
         .map(|records| Summary::of(&records));
     match summary {
-        Some(summary) => {
+        Some(ref summary) => {
             let stages: Vec<String> = summary
                 .stages
                 .iter()
@@ -171,27 +140,33 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
                 "gohook: build {build_id}: {} tool runs in {} ({}); gohook overhead {}; details: gohook report {build_id}",
                 summary.invocations,
                 format_duration(summary.wall_ns),
-                if stages.is_empty() {
-                    "all cached".to_owned()
-                } else {
-                    stages.join(", ")
-                },
+                if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
                 format_duration(summary.gohook.total_ns),
             );
         }
         None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),
     }
+    if let Some(summary) = &summary {
+        let warnings: Vec<_> =
+            summary.findings.iter().filter(|f| f.finding.severity != crate::records::FindingLevel::Error).collect();
+        for f in warnings.iter().take(5) {
+            eprintln!(
+                "gohook: {}[{}] {} ({} {})",
+                f.finding.severity.name(),
+                f.finding.rule,
+                f.finding.message,
+                f.tool,
+                f.package
+            );
+        }
+        if warnings.len() > 5 {
+            eprintln!("gohook: … and {} more findings: gohook report {build_id}", warnings.len() - 5);
+        }
+    }
     let warnings = std::fs::read_to_string(log_path).unwrap_or_default();
-    let lines: Vec<&str> = warnings
-        .lines()
-        .filter(|l| l.contains("WARN") || l.contains("ERROR"))
-        .collect();
+    let lines: Vec<&str> = warnings.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
     if !lines.is_empty() {
-        eprintln!(
-            "gohook: {} warning(s) during the build, full log in {}:",
-            lines.len(),
-            log_path.display()
-        );
+        eprintln!("gohook: {} warning(s) during the build, full log in {}:", lines.len(), log_path.display());
         for line in lines.iter().take(3) {
             eprintln!("  {line}");
         }
@@ -200,18 +175,13 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
 
 /// The go binary to run: `GOHOOK_GO`, else `go` from PATH.
 fn go_program() -> OsString {
-    std::env::var_os("GOHOOK_GO")
-        .filter(|g| !g.is_empty())
-        .unwrap_or_else(|| "go".into())
+    std::env::var_os("GOHOOK_GO").filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into())
 }
 
 /// go splits `-toolexec` and `GOFLAGS` values into words (cmd/internal/quoted): quote a path that has spaces.
 pub fn quote_for_go(path: &Path) -> Result<String> {
     let Some(text) = path.to_str() else {
-        bail!(
-            "{} is not valid UTF-8, which go cannot pass through -toolexec",
-            path.display()
-        )
+        bail!("{} is not valid UTF-8, which go cannot pass through -toolexec", path.display())
     };
     if !text.contains([' ', '\t', '\n', '\r', '\'', '"']) {
         return Ok(text.to_owned());
@@ -221,9 +191,7 @@ pub fn quote_for_go(path: &Path) -> Result<String> {
             return Ok(format!("{quote}{text}{quote}"));
         }
     }
-    bail!(
-        "{text} contains both kinds of quote, which go cannot pass through -toolexec: install gohook elsewhere"
-    )
+    bail!("{text} contains both kinds of quote, which go cannot pass through -toolexec: install gohook elsewhere")
 }
 
 #[cfg(test)]
@@ -237,30 +205,17 @@ mod tests {
     #[test]
     fn toolexec_goes_after_dash_c() {
         let gohook = Path::new("/opt/gohook");
-        let plain =
-            GoCommand::build(vec!["-o".into(), "x".into(), "./...".into()], gohook).unwrap();
-        assert_eq!(
-            strings(&plain.argv)[1..],
-            ["build", "-toolexec=/opt/gohook", "-o", "x", "./..."]
-        );
+        let plain = GoCommand::build(vec!["-o".into(), "x".into(), "./...".into()], gohook).unwrap();
+        assert_eq!(strings(&plain.argv)[1..], ["build", "-toolexec=/opt/gohook", "-o", "x", "./..."]);
         let chdir = GoCommand::build(vec!["-C".into(), "sub".into(), ".".into()], gohook).unwrap();
-        assert_eq!(
-            strings(&chdir.argv)[1..],
-            ["build", "-C", "sub", "-toolexec=/opt/gohook", "."]
-        );
+        assert_eq!(strings(&chdir.argv)[1..], ["build", "-C", "sub", "-toolexec=/opt/gohook", "."]);
         assert!(chdir.dir.ends_with("sub"));
     }
 
     #[test]
     fn paths_with_spaces_are_quoted_as_go_splits_them() {
-        assert_eq!(
-            quote_for_go(Path::new("/a b/gohook")).unwrap(),
-            "'/a b/gohook'"
-        );
-        assert_eq!(
-            quote_for_go(Path::new("/it's here/gohook")).unwrap(),
-            "\"/it's here/gohook\""
-        );
+        assert_eq!(quote_for_go(Path::new("/a b/gohook")).unwrap(), "'/a b/gohook'");
+        assert_eq!(quote_for_go(Path::new("/it's here/gohook")).unwrap(), "\"/it's here/gohook\"");
         assert!(quote_for_go(Path::new("/'\" /gohook")).is_err());
     }
 }

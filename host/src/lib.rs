@@ -5,12 +5,15 @@
 //! a Chrome trace. [`driver`] runs whole go commands with gohook as `-toolexec`; [`stamp`] gives every invocation of
 //! one go command the same build id and start stamp; [`policy`] reads `gohook.toml`.
 
+pub mod check;
 pub mod cli;
 pub mod driver;
 pub mod logging;
+pub mod plugins;
 pub mod policy;
 pub mod records;
 pub mod report;
+pub mod runtime;
 pub mod signals;
 pub mod stamp;
 pub mod store;

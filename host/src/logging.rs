@@ -23,28 +23,17 @@ pub fn init(target: Target) {
         .ok()
         .and_then(|spec| EnvFilter::try_new(spec).ok())
         .unwrap_or_else(|| EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let result = match target {
         Target::Stderr => builder.with_writer(io::stderr).without_time().try_init(),
-        Target::File(path) => builder
-            .with_ansi(false)
-            .with_writer(move || append_to(path.as_ref()))
-            .try_init(),
+        Target::File(path) => builder.with_ansi(false).with_writer(move || append_to(path.as_ref())).try_init(),
     };
     // A second init (tests calling main twice) keeps the first subscriber, which is what we want.
     drop(result);
 }
 
 fn append_to(path: Option<&PathBuf>) -> Box<dyn Write> {
-    let file = path.and_then(|p| {
-        std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(p)
-            .ok()
-    });
+    let file = path.and_then(|p| std::fs::OpenOptions::new().append(true).create(true).open(p).ok());
     match file {
         Some(file) => Box::new(file),
         None => Box::new(io::sink()),

@@ -5,7 +5,13 @@
 //! [records]
 //! keep_builds = 50          # recorded builds kept on disk
 //!
-//! [plugins.NAME]            # one table per plugin, with that plugin's settings
+//! [plugins.NAME]            # one table per plugin
+//! path = "checks/mine.wasm"  # a component, relative to this file; absent: the built-in plugin NAME
+//! on_failure = "error"       # what a crash, timeout or memory overrun of the plugin counts as: error | warn
+//! timeout_ms = 5000          # per call
+//! memory_mib = 64
+//! settings = { allow = ["arm64"] }   # handed to the plugin as JSON
+//! rules = { "NAME/rule" = "warn" }   # deny | warn | off, per rule id
 //! ```
 //!
 //! Only the parts that can change what a build produces (the plugins and their settings) go into
@@ -26,10 +32,7 @@ pub const ENV_CONFIG: &str = "GOHOOK_CONFIG";
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -40,8 +43,50 @@ struct PolicyFile {
     #[serde(default)]
     records: RecordsSettings,
     #[serde(default)]
-    plugins: BTreeMap<String, toml::Table>,
+    plugins: BTreeMap<String, PluginConfig>,
 }
+
+/// One `[plugins.NAME]` table.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// A `.wasm` component, relative to the policy file; `None`: the built-in plugin of this name.
+    pub path: Option<PathBuf>,
+    /// Handed to the plugin as a JSON object.
+    #[serde(default)]
+    pub settings: toml::Table,
+    /// Severity per rule id, overriding what the plugin says.
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleLevel>,
+    /// What a plugin failure (trap, timeout, memory overrun, bad answer) counts as.
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    pub timeout_ms: Option<toml::Spanned<u64>>,
+    pub memory_mib: Option<toml::Spanned<u64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// An error: fails the link, the probe, or `gohook check`.
+    Deny,
+    /// A warning: recorded and reported, the build goes on.
+    Warn,
+    /// Dropped.
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Fail closed: a plugin that cannot answer fails what it was checking.
+    #[default]
+    Error,
+    Warn,
+}
+
+const TIMEOUT_MS: std::ops::RangeInclusive<u64> = 1..=600_000;
+const MEMORY_MIB: std::ops::RangeInclusive<u64> = 1..=4096;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -53,9 +98,7 @@ pub struct RecordsSettings {
 
 impl Default for RecordsSettings {
     fn default() -> Self {
-        RecordsSettings {
-            keep_builds: DEFAULT_KEEP_BUILDS,
-        }
+        RecordsSettings { keep_builds: DEFAULT_KEEP_BUILDS }
     }
 }
 
@@ -69,7 +112,7 @@ pub struct Policy {
     /// The file it came from; `None` when the project has no `gohook.toml`.
     pub source: Option<PathBuf>,
     pub records: RecordsSettings,
-    pub plugins: BTreeMap<String, toml::Table>,
+    pub plugins: BTreeMap<String, PluginConfig>,
 }
 
 impl Policy {
@@ -82,40 +125,53 @@ impl Policy {
         if let Some(value) = std::env::var_os(ENV_CONFIG) {
             return (!value.is_empty()).then(|| PathBuf::from(value));
         }
-        search_from
-            .ancestors()
-            .map(|dir| dir.join(FILE_NAME))
-            .find(|candidate| candidate.is_file())
+        search_from.ancestors().map(|dir| dir.join(FILE_NAME)).find(|candidate| candidate.is_file())
     }
 
     pub fn load(path: Option<&Path>) -> Result<Policy, PolicyError> {
         let Some(path) = path else {
             return Ok(Policy::default());
         };
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| PolicyError::Read { path: path.to_owned(), source })?;
         Policy::parse(&text, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Policy, PolicyError> {
-        let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError::Invalid {
-            path: path.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
-        Ok(Policy {
-            source: Some(path.to_owned()),
-            records: file.records,
-            plugins: file.plugins,
-        })
+        let invalid = |message: String| PolicyError::Invalid { path: path.to_owned(), message };
+        let mut file: PolicyFile = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for (name, plugin) in &mut file.plugins {
+            let in_range = |key: &str, value: &Option<toml::Spanned<u64>>, range: std::ops::RangeInclusive<u64>| match value
+            {
+                Some(v) if !range.contains(v.get_ref()) => Err(invalid(format!(
+                    "line {}: plugins.{name}.{key} = {} is out of range ({}..={})",
+                    line_of(text, v.span().start),
+                    v.get_ref(),
+                    range.start(),
+                    range.end()
+                ))),
+                _ => Ok(()),
+            };
+            in_range("timeout_ms", &plugin.timeout_ms, TIMEOUT_MS)?;
+            in_range("memory_mib", &plugin.memory_mib, MEMORY_MIB)?;
+            if let Some(wasm) = &plugin.path {
+                plugin.path = Some(base.join(wasm));
+            }
+        }
+        Ok(Policy { source: Some(path.to_owned()), records: file.records, plugins: file.plugins })
     }
 
-    /// A short hash of everything in the policy that can change a build's outcome.
-    pub fn fingerprint(&self) -> String {
-        let canonical = serde_json::to_vec(&self.plugins).expect("TOML tables serialize as JSON");
+    /// A short hash of everything in the policy that can change a build's outcome: the plugin tables, and the
+    /// content ids of the plugins themselves (`plugin_ids`), since a new plugin can fail a link the old one passed.
+    pub fn fingerprint(&self, plugin_ids: &[String]) -> String {
+        let canonical = serde_json::to_vec(&(&self.plugins, plugin_ids)).expect("TOML tables serialize as JSON");
         hex(&Sha256::digest(&canonical)[..8])
     }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -130,11 +186,8 @@ mod tests {
     fn fingerprint_follows_plugin_settings_not_records_or_layout() {
         let path = Path::new("gohook.toml");
         let a = Policy::parse("[plugins.arch]\nallow = [\"arm64\"]\n", path).unwrap();
-        let same = Policy::parse(
-            "[records]\nkeep_builds = 3\n\n[plugins.arch]\n  allow = [ \"arm64\" ]\n",
-            path,
-        )
-        .unwrap();
+        let same =
+            Policy::parse("[records]\nkeep_builds = 3\n\n[plugins.arch]\n  allow = [ \"arm64\" ]\n", path).unwrap();
         let other = Policy::parse("[plugins.arch]\nallow = [\"amd64\"]\n", path).unwrap();
         assert_eq!(a.fingerprint(), same.fingerprint());
         assert_ne!(a.fingerprint(), other.fingerprint());
@@ -143,12 +196,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_file_line_and_key() {
-        let err = Policy::parse(
-            "[records]\nkeep_builds = 3\nkeep_forever = true\n",
-            Path::new("/p/gohook.toml"),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Policy::parse("[records]\nkeep_builds = 3\nkeep_forever = true\n", Path::new("/p/gohook.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/p/gohook.toml: "), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("keep_forever"), "{err}");
@@ -156,12 +206,7 @@ mod tests {
 
     #[test]
     fn wrong_types_are_errors() {
-        let err = Policy::parse("[records]\nkeep_builds = \"many\"\n", Path::new("g.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("line 2") && err.contains("keep_builds"),
-            "{err}"
-        );
+        let err = Policy::parse("[records]\nkeep_builds = \"many\"\n", Path::new("g.toml")).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("keep_builds"), "{err}");
     }
 }

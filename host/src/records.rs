@@ -68,6 +68,46 @@ pub struct ToolRun {
     /// The part of `gohook_ns` spent in plugins.
     pub plugin_ns: u64,
     pub pid: u32,
+    /// What the plugins found, after the policy's rule overrides.
+    pub findings: Vec<RecordedFinding>,
+    /// Each plugin that ran, and its time.
+    pub plugins: Vec<PluginTime>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingLevel {
+    Error,
+    Warning,
+    Note,
+}
+
+impl FindingLevel {
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingLevel::Error => "error",
+            FindingLevel::Warning => "warning",
+            FindingLevel::Note => "note",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFinding {
+    pub plugin: String,
+    pub rule: String,
+    pub severity: FindingLevel,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PluginTime {
+    pub plugin: String,
+    pub version: String,
+    pub ns: u64,
+    /// How its native code was obtained: hit, compiled, uncached, or failed.
+    pub cache: String,
 }
 
 impl ToolRun {
@@ -274,6 +314,8 @@ mod tests {
             gohook_cpu_ns: 9,
             plugin_ns: 0,
             pid: 42,
+            findings: Vec::new(),
+            plugins: Vec::new(),
         })
     }
 

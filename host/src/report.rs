@@ -7,7 +7,7 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::records::{BuildEnd, BuildStart, Exit, Record, Stage, ToolRun};
+use crate::records::{BuildEnd, BuildStart, Exit, Record, RecordedFinding, Stage, ToolRun};
 use crate::store::{BuildFile, Store};
 
 /// Everything recorded for one build.
@@ -48,25 +48,13 @@ impl BuildRecords {
         self.start
             .as_ref()
             .map(|s| s.start_unix_ns)
-            .or_else(|| {
-                self.runs
-                    .iter()
-                    .map(|r| r.build_start_unix_ns.min(r.start_unix_ns))
-                    .min()
-            })
+            .or_else(|| self.runs.iter().map(|r| r.build_start_unix_ns.min(r.start_unix_ns)).min())
             .unwrap_or(0)
     }
 
     pub fn end_unix_ns(&self) -> u64 {
-        let last_run = self
-            .runs
-            .iter()
-            .map(ToolRun::end_unix_ns)
-            .max()
-            .unwrap_or(0);
-        self.end
-            .as_ref()
-            .map_or(last_run, |e| e.end_unix_ns.max(last_run))
+        let last_run = self.runs.iter().map(ToolRun::end_unix_ns).max().unwrap_or(0);
+        self.end.as_ref().map_or(last_run, |e| e.end_unix_ns.max(last_run))
     }
 
     /// The runs that did the build's work: everything but go's `-V=full` probes.
@@ -93,6 +81,10 @@ pub struct Summary {
     pub stages: Vec<StageStats>,
     pub slowest_packages: Vec<PackageTime>,
     pub failures: Vec<Failure>,
+    /// What plugins found, in record order.
+    pub findings: Vec<FindingAt>,
+    /// Time per plugin over the build.
+    pub plugins: Vec<PluginTotal>,
     pub gohook: Overhead,
     /// Records that could not be read: damaged, or written by another record format.
     pub skipped_records: Skipped,
@@ -127,6 +119,22 @@ pub struct Failure {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct FindingAt {
+    pub tool: String,
+    pub package: String,
+    #[serde(flatten)]
+    pub finding: RecordedFinding,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginTotal {
+    pub plugin: String,
+    pub runs: usize,
+    pub total_ns: u64,
+    pub max_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Overhead {
     /// Wall time gohook spent around all tool runs, probes included.
     pub total_ns: u64,
@@ -157,10 +165,7 @@ impl Summary {
         for run in build.work() {
             by_stage.entry(run.stage).or_default().push(run);
         }
-        let stages = by_stage
-            .into_iter()
-            .map(|(stage, runs)| stage_stats(stage, &runs))
-            .collect();
+        let stages = by_stage.into_iter().map(|(stage, runs)| stage_stats(stage, &runs)).collect();
 
         let mut packages: BTreeMap<&str, PackageTime> = BTreeMap::new();
         for run in build.work().filter(|r| !r.package.is_empty()) {
@@ -173,11 +178,7 @@ impl Summary {
             *entry.stages.entry(run.stage.name()).or_default() += run.duration_ns;
         }
         let mut slowest_packages: Vec<PackageTime> = packages.into_values().collect();
-        slowest_packages.sort_by(|a, b| {
-            b.total_ns
-                .cmp(&a.total_ns)
-                .then_with(|| a.package.cmp(&b.package))
-        });
+        slowest_packages.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then_with(|| a.package.cmp(&b.package)));
         slowest_packages.truncate(SLOWEST_PACKAGES);
 
         let mut overheads: Vec<u64> = build.runs.iter().map(|r| r.gohook_ns).collect();
@@ -187,20 +188,26 @@ impl Summary {
         let gohook_cpu: u64 = build.runs.iter().map(|r| r.gohook_cpu_ns).sum();
         let tool_cpu: u64 = build.runs.iter().map(|r| r.user_ns + r.sys_ns).sum();
 
-        let mut targets: Vec<String> = build
-            .work()
-            .map(|r| format!("{}/{}", r.goos, r.goarch))
-            .collect();
+        let mut plugins: BTreeMap<&str, PluginTotal> = BTreeMap::new();
+        for time in build.runs.iter().flat_map(|r| &r.plugins) {
+            let total = plugins.entry(&time.plugin).or_insert_with(|| PluginTotal {
+                plugin: time.plugin.clone(),
+                runs: 0,
+                total_ns: 0,
+                max_ns: 0,
+            });
+            total.runs += 1;
+            total.total_ns += time.ns;
+            total.max_ns = total.max_ns.max(time.ns);
+        }
+
+        let mut targets: Vec<String> = build.work().map(|r| format!("{}/{}", r.goos, r.goarch)).collect();
         targets.sort();
         targets.dedup();
 
         Summary {
             build_id: build.id.clone(),
-            command: build
-                .start
-                .as_ref()
-                .map(|s| s.command.clone())
-                .unwrap_or_default(),
+            command: build.start.as_ref().map(|s| s.command.clone()).unwrap_or_default(),
             start_unix_ns: build.start_unix_ns(),
             end_unix_ns: build.end_unix_ns(),
             wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
@@ -214,12 +221,20 @@ impl Summary {
                 .runs
                 .iter()
                 .filter(|r| !r.exit.success())
-                .map(|r| Failure {
-                    tool: r.tool.clone(),
-                    package: r.package.clone(),
-                    exit: r.exit,
+                .map(|r| Failure { tool: r.tool.clone(), package: r.package.clone(), exit: r.exit })
+                .collect(),
+            findings: build
+                .runs
+                .iter()
+                .flat_map(|r| {
+                    r.findings.iter().map(|f| FindingAt {
+                        tool: r.tool.clone(),
+                        package: r.package.clone(),
+                        finding: f.clone(),
+                    })
                 })
                 .collect(),
+            plugins: plugins.into_values().collect(),
             gohook: Overhead {
                 total_ns: overhead_total,
                 p50_ns: percentile(&overheads, 50),
@@ -230,24 +245,15 @@ impl Summary {
                 tool_cpu_ns: tool_cpu,
                 share_of_tool_cpu: ratio(gohook_cpu, tool_cpu),
             },
-            skipped_records: Skipped {
-                corrupt: build.corrupt,
-                unsupported_version: build.unsupported,
-            },
+            skipped_records: Skipped { corrupt: build.corrupt, unsupported_version: build.unsupported },
         }
     }
 
     pub fn to_table(&self) -> String {
         let mut out = String::new();
-        let command = if self.command.is_empty() {
-            "(bare -toolexec)".to_owned()
-        } else {
-            self.command.join(" ")
-        };
+        let command = if self.command.is_empty() { "(bare -toolexec)".to_owned() } else { self.command.join(" ") };
         let _ = writeln!(out, "build {}  {}", self.build_id, command);
-        let exit = self
-            .exit
-            .map_or("exit unknown".to_owned(), |e| e.to_string());
+        let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
         let _ = writeln!(
             out,
             "started {}, {} wall, {} tool runs + {} probes, {}, targets {}",
@@ -256,11 +262,7 @@ impl Summary {
             self.invocations,
             self.probes,
             exit,
-            if self.targets.is_empty() {
-                "-".to_owned()
-            } else {
-                self.targets.join(" ")
-            },
+            if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
         );
         let _ = writeln!(out);
         let _ = writeln!(
@@ -285,24 +287,42 @@ impl Summary {
         if !self.slowest_packages.is_empty() {
             let _ = writeln!(out, "\nslowest packages");
             for p in &self.slowest_packages {
-                let parts: Vec<String> = p
-                    .stages
-                    .iter()
-                    .map(|(stage, ns)| format!("{stage} {}", format_duration(*ns)))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {:>10}  {}  ({})",
-                    format_duration(p.total_ns),
-                    p.package,
-                    parts.join(", ")
-                );
+                let parts: Vec<String> =
+                    p.stages.iter().map(|(stage, ns)| format!("{stage} {}", format_duration(*ns))).collect();
+                let _ = writeln!(out, "  {:>10}  {}  ({})", format_duration(p.total_ns), p.package, parts.join(", "));
             }
         }
         if !self.failures.is_empty() {
             let _ = writeln!(out, "\nfailed tool runs");
             for f in &self.failures {
                 let _ = writeln!(out, "  {} {}: {}", f.tool, f.package, f.exit);
+            }
+        }
+        if !self.findings.is_empty() {
+            let _ = writeln!(out, "\nplugin findings");
+            for f in &self.findings {
+                let _ = writeln!(
+                    out,
+                    "  {}[{}] {} ({} {})",
+                    f.finding.severity.name(),
+                    f.finding.rule,
+                    f.finding.message,
+                    f.tool,
+                    f.package
+                );
+            }
+        }
+        if !self.plugins.is_empty() {
+            let _ = writeln!(out, "\nplugins");
+            for p in &self.plugins {
+                let _ = writeln!(
+                    out,
+                    "  {:<20} {:>4} runs  {:>10} total  {:>10} max",
+                    p.plugin,
+                    p.runs,
+                    format_duration(p.total_ns),
+                    format_duration(p.max_ns)
+                );
             }
         }
         let g = &self.gohook;
@@ -330,11 +350,7 @@ impl Summary {
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
 fn stage_stats(stage: Stage, runs: &[&ToolRun]) -> StageStats {
@@ -403,6 +419,8 @@ mod tests {
             gohook_cpu_ns: 5,
             plugin_ns: 0,
             pid: 1,
+            findings: Vec::new(),
+            plugins: Vec::new(),
         }
     }
 
@@ -433,30 +451,13 @@ mod tests {
         };
         let s = Summary::of(&build);
         assert_eq!((s.invocations, s.probes), (4, 1));
-        assert_eq!(
-            (s.start_unix_ns, s.end_unix_ns, s.wall_ns),
-            (1_000, 1_650, 650)
-        );
+        assert_eq!((s.start_unix_ns, s.end_unix_ns, s.wall_ns), (1_000, 1_650, 650));
         let compile = s.stages.iter().find(|x| x.stage == "compile").unwrap();
-        assert_eq!(
-            (
-                compile.count,
-                compile.total_ns,
-                compile.p50_ns,
-                compile.max_ns
-            ),
-            (2, 400, 100, 300)
-        );
+        assert_eq!((compile.count, compile.total_ns, compile.p50_ns, compile.max_ns), (2, 400, 100, 300));
         assert_eq!(s.slowest_packages[0].package, "b");
-        assert_eq!(
-            s.slowest_packages[1].stages,
-            BTreeMap::from([("asm", 30), ("compile", 100)])
-        );
+        assert_eq!(s.slowest_packages[1].stages, BTreeMap::from([("asm", 30), ("compile", 100)]));
         assert_eq!(s.gohook.total_ns, 35);
-        assert_eq!(
-            (s.gohook.cpu_ns, s.gohook.tool_cpu_ns),
-            (25, 2 + 50 + 15 + 150 + 25)
-        );
+        assert_eq!((s.gohook.cpu_ns, s.gohook.tool_cpu_ns), (25, 2 + 50 + 15 + 150 + 25));
         assert_eq!(s.targets, ["linux/amd64"]);
     }
 }

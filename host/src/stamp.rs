@@ -32,29 +32,19 @@ impl BuildStamp {
     pub fn new_now() -> BuildStamp {
         let now = SystemTime::now();
         let start_unix_ns = unix_ns(now);
-        let stamp = humantime::format_rfc3339_millis(now)
-            .to_string()
-            .replace(['-', ':'], "");
-        BuildStamp {
-            id: format!("{stamp}-{:x}", std::process::id()),
-            start_unix_ns,
-        }
+        let stamp = humantime::format_rfc3339_millis(now).to_string().replace(['-', ':'], "");
+        BuildStamp { id: format!("{stamp}-{:x}", std::process::id()), start_unix_ns }
     }
 
     /// The stamp `gohook build` passed down, if any (and if it is well-formed).
     pub fn from_env() -> Option<BuildStamp> {
-        let id = std::env::var(ENV_BUILD_ID)
-            .ok()
-            .filter(|id| valid_build_id(id))?;
+        let id = std::env::var(ENV_BUILD_ID).ok().filter(|id| valid_build_id(id))?;
         let start_unix_ns = std::env::var(ENV_BUILD_START).ok()?.parse().ok()?;
         Some(BuildStamp { id, start_unix_ns })
     }
 
     pub fn env(&self) -> [(&'static str, String); 2] {
-        [
-            (ENV_BUILD_ID, self.id.clone()),
-            (ENV_BUILD_START, self.start_unix_ns.to_string()),
-        ]
+        [(ENV_BUILD_ID, self.id.clone()), (ENV_BUILD_START, self.start_unix_ns.to_string())]
     }
 
     /// The stamp of the go command that runs this process, derived from that process alone.
@@ -62,24 +52,14 @@ impl BuildStamp {
         proc_fs::go_ancestor().unwrap_or_else(|| {
             // No /proc: group by parent, and let the report take the earliest record as the start.
             let ppid = std::os::unix::process::parent_id();
-            let go = GoProcess {
-                pid: ppid,
-                cwd: None,
-            };
-            (
-                BuildStamp {
-                    id: format!("go-{ppid}"),
-                    start_unix_ns: unix_ns(SystemTime::now()),
-                },
-                go,
-            )
+            let go = GoProcess { pid: ppid, cwd: None };
+            (BuildStamp { id: format!("go-{ppid}"), start_unix_ns: unix_ns(SystemTime::now()) }, go)
         })
     }
 }
 
 pub fn unix_ns(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 pub fn now_unix_ns() -> u64 {
@@ -104,11 +84,7 @@ mod proc_fs {
         let comm = text.get(open + 1..close)?.to_owned();
         let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
         // Fields after comm start at field 3 (state): ppid is field 4, starttime field 22.
-        Some(Stat {
-            comm,
-            ppid: fields.get(1)?.parse().ok()?,
-            start_ticks: fields.get(19)?.parse().ok()?,
-        })
+        Some(Stat { comm, ppid: fields.get(1)?.parse().ok()?, start_ticks: fields.get(19)?.parse().ok()? })
     }
 
     /// The nearest ancestor named `go` (a wrapper script may sit in between), else the parent.
@@ -131,10 +107,8 @@ mod proc_fs {
             Some(found) => found,
             None => (parent, stat(parent)?),
         };
-        let stamp = BuildStamp {
-            id: format!("go-{pid}-{}", st.start_ticks),
-            start_unix_ns: start_unix_ns(st.start_ticks)?,
-        };
+        let stamp =
+            BuildStamp { id: format!("go-{pid}-{}", st.start_ticks), start_unix_ns: start_unix_ns(st.start_ticks)? };
         let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
         Some((stamp, GoProcess { pid, cwd }))
     }
@@ -145,10 +119,7 @@ mod proc_fs {
         if hz <= 0 {
             return None;
         }
-        let mut boot = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
+        let mut boot = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut boot) } != 0 {
             return None;
         }

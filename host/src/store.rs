@@ -41,22 +41,15 @@ impl Store {
         Store { root }
     }
 
-    /// `GOHOOK_DIR`, else the platform cache directory.
-    pub fn locate() -> Result<Store> {
+    /// `GOHOOK_DIR`, else the platform cache directory, else (no home directory) `$TMPDIR/gohook-<uid>`.
+    pub fn locate() -> Store {
         if let Some(dir) = std::env::var_os(ENV_DIR).filter(|d| !d.is_empty()) {
-            let dir = PathBuf::from(dir);
-            let dir = if dir.is_absolute() {
-                dir
-            } else {
-                std::env::current_dir()?.join(dir)
-            };
-            return Ok(Store::new(dir));
+            return Store::new(std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir)));
         }
         match dirs::cache_dir() {
-            Some(cache) => Ok(Store::new(cache.join("gohook"))),
-            None => bail!(
-                "cannot find a cache directory for gohook's records: set {ENV_DIR} to a writable directory"
-            ),
+            Some(cache) => Store::new(cache.join("gohook")),
+            // SAFETY: geteuid has no preconditions.
+            None => Store::new(std::env::temp_dir().join(format!("gohook-{}", unsafe { libc::geteuid() }))),
         }
     }
 
@@ -87,9 +80,7 @@ impl Store {
                 create_private_dir(&self.builds_dir())?;
                 match open_append(&path, true) {
                     Ok(file) => (file, true),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                        (open_append(&path, false)?, false)
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => (open_append(&path, false)?, false),
                     Err(e) => return Err(e),
                 }
             }
@@ -123,11 +114,7 @@ impl Store {
             let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
                 continue;
             };
-            builds.push(BuildFile {
-                id: id.to_owned(),
-                path: path.clone(),
-                modified,
-            });
+            builds.push(BuildFile { id: id.to_owned(), path: path.clone(), modified });
         }
         builds.sort_by(|a, b| a.modified.cmp(&b.modified).then_with(|| a.id.cmp(&b.id)));
         Ok(builds)
@@ -140,23 +127,15 @@ impl Store {
 
     /// Finds a build by id or by a unique prefix of its id.
     pub fn find(&self, id: &str) -> Result<BuildFile> {
-        let builds = self
-            .list()
-            .with_context(|| format!("cannot list {}", self.builds_dir().display()))?;
+        let builds = self.list().with_context(|| format!("cannot list {}", self.builds_dir().display()))?;
         if let Some(exact) = builds.iter().find(|b| b.id == id) {
             return Ok(exact.clone());
         }
         let matches: Vec<_> = builds.iter().filter(|b| b.id.starts_with(id)).collect();
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
-            [] => bail!(
-                "no recorded build {id:?} in {}: `gohook builds` lists them",
-                self.builds_dir().display()
-            ),
-            _ => bail!(
-                "{id:?} matches {} builds: give more of the id",
-                matches.len()
-            ),
+            [] => bail!("no recorded build {id:?} in {}: `gohook builds` lists them", self.builds_dir().display()),
+            _ => bail!("{id:?} matches {} builds: give more of the id", matches.len()),
         }
     }
 
@@ -176,11 +155,7 @@ impl Store {
 }
 
 fn open_append(path: &Path, create: bool) -> io::Result<File> {
-    OpenOptions::new()
-        .append(true)
-        .create_new(create)
-        .mode(0o600)
-        .open(path)
+    OpenOptions::new().append(true).create_new(create).mode(0o600).open(path)
 }
 
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
@@ -192,9 +167,7 @@ pub fn valid_build_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
         && !id.starts_with('.')
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 #[cfg(test)]
@@ -203,11 +176,7 @@ mod tests {
     use crate::records::{BuildEnd, Exit};
 
     fn end(id: &str) -> Record {
-        Record::BuildEnd(BuildEnd {
-            build_id: id.into(),
-            end_unix_ns: 1,
-            exit: Exit::Code(0),
-        })
+        Record::BuildEnd(BuildEnd { build_id: id.into(), end_unix_ns: 1, exit: Exit::Code(0) })
     }
 
     #[test]
@@ -229,10 +198,7 @@ mod tests {
         store.append("b", &end("b"), 10).unwrap();
         store.append("b", &end("b"), 10).unwrap();
         let build = store.find("b").unwrap();
-        assert_eq!(
-            store.load(&build).unwrap().records,
-            vec![end("b"), end("b")]
-        );
+        assert_eq!(store.load(&build).unwrap().records, vec![end("b"), end("b")]);
     }
 
     #[test]

@@ -21,10 +21,7 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
         json!({"name": "process_name", "ph": "M", "pid": PID, "args": {"name": format!("gohook build {}", build.id)}}),
         json!({"name": "thread_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": "build"}}),
     ];
-    let command = build
-        .start
-        .as_ref()
-        .map_or_else(|| "go (bare -toolexec)".to_owned(), |s| s.command.join(" "));
+    let command = build.start.as_ref().map_or_else(|| "go (bare -toolexec)".to_owned(), |s| s.command.join(" "));
     events.push(json!({
         "name": command,
         "cat": "build",
@@ -42,10 +39,8 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
             Some(free) => free,
             None => {
                 lane_ends.push(0);
-                events.push(
-                    json!({"name": "thread_name", "ph": "M", "pid": PID, "tid": lane_ends.len(),
-                                   "args": {"name": format!("lane {}", lane_ends.len())}}),
-                );
+                events.push(json!({"name": "thread_name", "ph": "M", "pid": PID, "tid": lane_ends.len(),
+                                   "args": {"name": format!("lane {}", lane_ends.len())}}));
                 lane_ends.len() - 1
             }
         };
@@ -56,11 +51,7 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
 }
 
 fn run_event(run: &ToolRun, tid: usize) -> Value {
-    let name = if run.package.is_empty() {
-        run.tool.clone()
-    } else {
-        format!("{} {}", run.tool, run.package)
-    };
+    let name = if run.package.is_empty() { run.tool.clone() } else { format!("{} {}", run.tool, run.package) };
     json!({
         "name": name,
         "cat": run.stage.name(),

@@ -11,10 +11,7 @@ use tempfile::TempDir;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
 /// The gohook binary, built once per test process with the same profile as the tests.
@@ -45,9 +42,7 @@ impl Default for World {
 
 impl World {
     pub fn new() -> World {
-        World {
-            root: tempfile::tempdir().unwrap(),
-        }
+        World { root: tempfile::tempdir().unwrap() }
     }
 
     /// A command with gohook's and go's environment pinned for the test.
@@ -76,34 +71,20 @@ impl World {
 
     /// `gohook ARGS` run in `dir`.
     pub fn run_gohook(&self, dir: &Path, args: &[&str]) -> Output {
-        self.gohook()
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("gohook runs")
+        self.gohook().current_dir(dir).args(args).output().expect("gohook runs")
     }
 
     /// Ids of the recorded builds, oldest first.
     pub fn builds(&self) -> Vec<String> {
-        let out = self
-            .gohook()
-            .args(["builds", "--format", "json"])
-            .output()
-            .unwrap();
+        let out = self.gohook().args(["builds", "--format", "json"]).output().unwrap();
         assert!(out.status.success(), "gohook builds: {}", text(&out.stderr));
         let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-        list.iter()
-            .map(|b| b["build_id"].as_str().unwrap().to_owned())
-            .collect()
+        list.iter().map(|b| b["build_id"].as_str().unwrap().to_owned()).collect()
     }
 
     /// Every record of a build, through `gohook report --format records`.
     pub fn records(&self, build: &str) -> Records {
-        let out = self
-            .gohook()
-            .args(["report", build, "--format", "records"])
-            .output()
-            .unwrap();
+        let out = self.gohook().args(["report", build, "--format", "records"]).output().unwrap();
         assert!(out.status.success(), "gohook report: {}", text(&out.stderr));
         let mut records = Records::default();
         for line in text(&out.stdout).lines() {
@@ -123,11 +104,7 @@ impl World {
 
     /// The summary of a build, through `gohook report --format json`.
     pub fn summary(&self, build: &str) -> Value {
-        let out = self
-            .gohook()
-            .args(["report", build, "--format", "json"])
-            .output()
-            .unwrap();
+        let out = self.gohook().args(["report", build, "--format", "json"]).output().unwrap();
         assert!(out.status.success(), "gohook report: {}", text(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     }
@@ -135,11 +112,7 @@ impl World {
     /// The only recorded build.
     pub fn only_build(&self) -> String {
         let builds = self.builds();
-        assert_eq!(
-            builds.len(),
-            1,
-            "expected exactly one recorded build, got {builds:?}"
-        );
+        assert_eq!(builds.len(), 1, "expected exactly one recorded build, got {builds:?}");
         builds.into_iter().next().unwrap()
     }
 }
@@ -165,20 +138,15 @@ impl Records {
 
     /// Packages of one stage's runs, sorted, duplicates kept.
     pub fn packages(&self, stage: &str) -> Vec<String> {
-        let mut packages: Vec<String> = self
-            .stage(stage)
-            .iter()
-            .map(|r| r["package"].as_str().unwrap().to_owned())
-            .collect();
+        let mut packages: Vec<String> =
+            self.stage(stage).iter().map(|r| r["package"].as_str().unwrap().to_owned()).collect();
         packages.sort();
         packages
     }
 }
 
 pub fn u64_of(value: &Value, key: &str) -> u64 {
-    value[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{key} missing in {value}"))
+    value[key].as_u64().unwrap_or_else(|| panic!("{key} missing in {value}"))
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -186,11 +154,8 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 /// The sample module's three packages.
-pub const SAMPLE_PACKAGES: [&str; 3] = [
-    "example.com/sample",
-    "example.com/sample/internal/greet",
-    "example.com/sample/internal/sum",
-];
+pub const SAMPLE_PACKAGES: [&str; 3] =
+    ["example.com/sample", "example.com/sample/internal/greet", "example.com/sample/internal/sum"];
 
 /// A copy of `examples/sample` whose packages no earlier build has seen: each gets a file with a fresh constant,
 /// so go's cache misses on them (and only on them) and every test sees its own compiles.
@@ -202,22 +167,11 @@ pub fn fresh_sample() -> TempDir {
         "{}-{}-{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     );
-    for (package_dir, name) in [
-        (".", "main"),
-        ("internal/greet", "greet"),
-        ("internal/sum", "sum"),
-    ] {
+    for (package_dir, name) in [(".", "main"), ("internal/greet", "greet"), ("internal/sum", "sum")] {
         let file = dir.path().join(package_dir).join("nonce.go");
-        std::fs::write(
-            file,
-            format!("package {name}\n\nconst nonce = \"{nonce}\"\n"),
-        )
-        .unwrap();
+        std::fs::write(file, format!("package {name}\n\nconst nonce = \"{nonce}\"\n")).unwrap();
     }
     dir
 }
@@ -237,22 +191,13 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Unix nanoseconds now.
 pub fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
 }
 
 /// GOOS/GOARCH of the machine, as go names them.
 pub fn host_target() -> (String, String) {
-    let out = Command::new("go")
-        .args(["env", "GOHOSTOS", "GOHOSTARCH"])
-        .output()
-        .expect("go is installed");
+    let out = Command::new("go").args(["env", "GOHOSTOS", "GOHOSTARCH"]).output().expect("go is installed");
     let text = text(&out.stdout);
     let mut lines = text.lines();
-    (
-        lines.next().unwrap().to_owned(),
-        lines.next().unwrap().to_owned(),
-    )
+    (lines.next().unwrap().to_owned(), lines.next().unwrap().to_owned())
 }

@@ -8,33 +8,19 @@ use gohook_tests::*;
 use serde_json::Value;
 
 fn assert_success(out: &std::process::Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({:?}):\n{}",
-        out.status,
-        text(&out.stderr)
-    );
+    assert!(out.status.success(), "{what} failed ({:?}):\n{}", out.status, text(&out.stderr));
 }
 
 /// Every run belongs to the build, shares its time axis and sits inside its window.
 fn assert_on_build_axis(records: &Records, build: &str) {
-    let start = records
-        .start
-        .as_ref()
-        .expect("gohook build writes a start record");
-    let end = records
-        .end
-        .as_ref()
-        .expect("gohook build writes an end record");
+    let start = records.start.as_ref().expect("gohook build writes a start record");
+    let end = records.end.as_ref().expect("gohook build writes an end record");
     let (window_start, window_end) = (u64_of(start, "start_unix_ns"), u64_of(end, "end_unix_ns"));
     for run in &records.runs {
         assert_eq!(run["build_id"], build);
         assert_eq!(u64_of(run, "build_start_unix_ns"), window_start, "{run}");
         let run_start = u64_of(run, "start_unix_ns");
-        assert!(
-            window_start <= run_start && run_start + u64_of(run, "duration_ns") <= window_end,
-            "{run}"
-        );
+        assert!(window_start <= run_start && run_start + u64_of(run, "duration_ns") <= window_end, "{run}");
     }
 }
 
@@ -43,17 +29,10 @@ fn sample_build_records_every_stage_once() {
     let world = World::new();
     let sample = fresh_sample();
     let binary = sample.path().join("sample-bin");
-    let out = world.run_gohook(
-        sample.path(),
-        &["build", "-o", binary.to_str().unwrap(), "."],
-    );
+    let out = world.run_gohook(sample.path(), &["build", "-o", binary.to_str().unwrap(), "."]);
     assert_success(&out, "gohook build");
     let stderr = text(&out.stderr);
-    assert_eq!(
-        stderr.lines().count(),
-        1,
-        "only gohook's summary line: {stderr}"
-    );
+    assert_eq!(stderr.lines().count(), 1, "only gohook's summary line: {stderr}");
     assert!(stderr.starts_with("gohook: build "), "{stderr}");
 
     let ran = Command::new(&binary).arg("tests").output().unwrap();
@@ -62,54 +41,27 @@ fn sample_build_records_every_stage_once() {
     let build = world.only_build();
     let records = world.records(&build);
     assert_on_build_axis(&records, &build);
-    assert_eq!(
-        records.end.as_ref().unwrap()["exit"],
-        serde_json::json!({"code": 0})
-    );
+    assert_eq!(records.end.as_ref().unwrap()["exit"], serde_json::json!({"code": 0}));
 
     assert_eq!(records.packages("link"), ["example.com/sample"]);
     let compiled = records.packages("compile");
     for package in SAMPLE_PACKAGES {
-        assert_eq!(
-            compiled.iter().filter(|p| *p == package).count(),
-            1,
-            "{package} compiled once: {compiled:?}"
-        );
+        assert_eq!(compiled.iter().filter(|p| *p == package).count(), 1, "{package} compiled once: {compiled:?}");
     }
     let unique: BTreeSet<_> = compiled.iter().collect();
     assert_eq!(unique.len(), compiled.len(), "no package compiled twice");
     // A package with .s files runs asm twice: once for the symbol ABIs, once to assemble.
-    let sum_asm = records
-        .packages("asm")
-        .into_iter()
-        .filter(|p| p == "example.com/sample/internal/sum")
-        .count();
+    let sum_asm = records.packages("asm").into_iter().filter(|p| p == "example.com/sample/internal/sum").count();
     assert_eq!(sum_asm, 2);
     let (goos, goarch) = host_target();
     for run in records.work() {
-        assert_eq!(
-            (
-                run["goos"].as_str().unwrap(),
-                run["goarch"].as_str().unwrap()
-            ),
-            (goos.as_str(), goarch.as_str())
-        );
+        assert_eq!((run["goos"].as_str().unwrap(), run["goarch"].as_str().unwrap()), (goos.as_str(), goarch.as_str()));
         assert_eq!(run["exit"], serde_json::json!({"code": 0}));
-        assert!(
-            u64_of(run, "user_ns") + u64_of(run, "sys_ns") > 0,
-            "rusage recorded: {run}"
-        );
-        assert!(
-            u64_of(run, "max_rss_bytes") > 1 << 20,
-            "peak RSS recorded: {run}"
-        );
+        assert!(u64_of(run, "user_ns") + u64_of(run, "sys_ns") > 0, "rusage recorded: {run}");
+        assert!(u64_of(run, "max_rss_bytes") > 1 << 20, "peak RSS recorded: {run}");
     }
     // go asks each tool for its identity once per go command.
-    let mut probed: Vec<_> = records
-        .stage("probe")
-        .iter()
-        .map(|r| r["tool"].as_str().unwrap().to_owned())
-        .collect();
+    let mut probed: Vec<_> = records.stage("probe").iter().map(|r| r["tool"].as_str().unwrap().to_owned()).collect();
     probed.sort();
     assert_eq!(probed, ["asm", "compile", "link"]);
 }
@@ -118,18 +70,12 @@ fn sample_build_records_every_stage_once() {
 fn type_error_fails_with_the_compilers_message() {
     let world = World::new();
     let sample = fresh_sample();
-    std::fs::write(
-        sample.path().join("internal/greet/broken.go"),
-        "package greet\n\nvar broken int = \"text\"\n",
-    )
-    .unwrap();
+    std::fs::write(sample.path().join("internal/greet/broken.go"), "package greet\n\nvar broken int = \"text\"\n")
+        .unwrap();
     let out = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
     assert_eq!(out.status.code(), Some(1), "go build's own exit code");
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("# example.com/sample/internal/greet\n"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("# example.com/sample/internal/greet\n"), "{stderr}");
     assert!(
         stderr.contains(
             "internal/greet/broken.go:3:18: cannot use \"text\" (untyped string constant) as int value in variable declaration"
@@ -140,21 +86,11 @@ fn type_error_fails_with_the_compilers_message() {
 
     let build = world.only_build();
     let records = world.records(&build);
-    let greet: Vec<_> = records
-        .stage("compile")
-        .into_iter()
-        .filter(|r| r["package"] == "example.com/sample/internal/greet")
-        .collect();
+    let greet: Vec<_> =
+        records.stage("compile").into_iter().filter(|r| r["package"] == "example.com/sample/internal/greet").collect();
     assert_eq!(greet.len(), 1);
-    assert_eq!(
-        greet[0]["exit"],
-        serde_json::json!({"code": 2}),
-        "compile exits 2 on type errors"
-    );
-    assert_eq!(
-        records.end.as_ref().unwrap()["exit"],
-        serde_json::json!({"code": 1})
-    );
+    assert_eq!(greet[0]["exit"], serde_json::json!({"code": 2}), "compile exits 2 on type errors");
+    assert_eq!(records.end.as_ref().unwrap()["exit"], serde_json::json!({"code": 1}));
     assert!(records.stage("link").is_empty());
 }
 
@@ -162,12 +98,7 @@ fn sample_compiles(world: &World, dir: &Path) -> usize {
     let out = world.run_gohook(dir, &["build", "-o", "bin", "."]);
     assert_success(&out, "gohook build");
     let build = world.builds().pop().unwrap();
-    world
-        .records(&build)
-        .packages("compile")
-        .iter()
-        .filter(|p| SAMPLE_PACKAGES.contains(&p.as_str()))
-        .count()
+    world.records(&build).packages("compile").iter().filter(|p| SAMPLE_PACKAGES.contains(&p.as_str())).count()
 }
 
 #[test]
@@ -175,23 +106,11 @@ fn second_build_is_cached_until_the_policy_changes() {
     let world = World::new();
     let sample = fresh_sample();
     assert_eq!(sample_compiles(&world, sample.path()), 3);
-    assert_eq!(
-        sample_compiles(&world, sample.path()),
-        0,
-        "identical second build comes from go's cache"
-    );
+    assert_eq!(sample_compiles(&world, sample.path()), 0, "identical second build comes from go's cache");
 
     // Plugin settings can change what a build produces: go must not reuse results made under other settings.
-    std::fs::write(
-        sample.path().join("gohook.toml"),
-        "[plugins.arch]\nallow = [\"amd64\", \"arm64\"]\n",
-    )
-    .unwrap();
-    assert_eq!(
-        sample_compiles(&world, sample.path()),
-        3,
-        "a policy change invalidates the cache"
-    );
+    std::fs::write(sample.path().join("gohook.toml"), "[plugins.arch]\nallow = [\"amd64\", \"arm64\"]\n").unwrap();
+    assert_eq!(sample_compiles(&world, sample.path()), 3, "a policy change invalidates the cache");
     assert_eq!(sample_compiles(&world, sample.path()), 0);
 
     // Record-keeping settings cannot change a build, so they keep the cache.
@@ -224,14 +143,7 @@ fn cross_build(goos: &str, goarch: &str) -> (World, Records, Vec<u8>) {
     let build = world.only_build();
     let records = world.records(&build);
     for run in records.work() {
-        assert_eq!(
-            (
-                run["goos"].as_str().unwrap(),
-                run["goarch"].as_str().unwrap()
-            ),
-            (goos, goarch),
-            "{run}"
-        );
+        assert_eq!((run["goos"].as_str().unwrap(), run["goarch"].as_str().unwrap()), (goos, goarch), "{run}");
     }
     assert_eq!(records.packages("link"), ["example.com/sample"]);
     let binary = std::fs::read(sample.path().join("bin")).unwrap();
@@ -242,18 +154,8 @@ fn cross_build(goos: &str, goarch: &str) -> (World, Records, Vec<u8>) {
 fn darwin_arm64_cross_build_is_recorded_and_mach_o() {
     let (_world, records, binary) = cross_build("darwin", "arm64");
     // MH_MAGIC_64 little-endian, then CPU_TYPE_ARM64 (0x0100000c).
-    assert_eq!(
-        binary[..8],
-        [0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01]
-    );
-    assert_eq!(
-        records
-            .packages("asm")
-            .iter()
-            .filter(|p| p.ends_with("internal/sum"))
-            .count(),
-        2
-    );
+    assert_eq!(binary[..8], [0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01]);
+    assert_eq!(records.packages("asm").iter().filter(|p| p.ends_with("internal/sum")).count(), 2);
 }
 
 #[test]
@@ -263,10 +165,7 @@ fn windows_amd64_cross_build_is_recorded_and_pe() {
     let pe_offset = u32::from_le_bytes(binary[0x3c..0x40].try_into().unwrap()) as usize;
     assert_eq!(binary[pe_offset..pe_offset + 4], *b"PE\0\0");
     // IMAGE_FILE_MACHINE_AMD64
-    assert_eq!(
-        u16::from_le_bytes(binary[pe_offset + 4..pe_offset + 6].try_into().unwrap()),
-        0x8664
-    );
+    assert_eq!(u16::from_le_bytes(binary[pe_offset + 4..pe_offset + 6].try_into().unwrap()), 0x8664);
 }
 
 #[test]
@@ -275,12 +174,8 @@ fn bare_toolexec_is_silent_and_groups_one_aligned_build() {
     let sample = fresh_sample();
     let toolexec = format!("-toolexec={}", gohook_bin().display());
     let before = now_ns();
-    let out = world
-        .command("go")
-        .current_dir(sample.path())
-        .args(["build", &toolexec, "-o", "bin", "."])
-        .output()
-        .unwrap();
+    let out =
+        world.command("go").current_dir(sample.path()).args(["build", &toolexec, "-o", "bin", "."]).output().unwrap();
     let after = now_ns();
     assert_success(&out, "go build -toolexec=gohook");
     assert_eq!(text(&out.stdout), "", "nothing on stdout");
@@ -288,33 +183,18 @@ fn bare_toolexec_is_silent_and_groups_one_aligned_build() {
     assert_eq!(head(&sample.path().join("bin"), 4), b"\x7fELF");
 
     let build = world.only_build();
-    assert!(
-        build.starts_with("go-"),
-        "derived from the go process: {build}"
-    );
+    assert!(build.starts_with("go-"), "derived from the go process: {build}");
     let records = world.records(&build);
-    assert!(
-        records.start.is_none() && records.end.is_none(),
-        "no driver, no start/end records"
-    );
+    assert!(records.start.is_none() && records.end.is_none(), "no driver, no start/end records");
     assert_eq!(records.packages("link"), ["example.com/sample"]);
     let build_start = u64_of(&records.runs[0], "build_start_unix_ns");
     // /proc gives go's start in 10 ms clock ticks, rounded down.
-    assert!(
-        before - 50_000_000 <= build_start && build_start <= before + 50_000_000,
-        "{before} vs {build_start}"
-    );
+    assert!(before - 50_000_000 <= build_start && build_start <= before + 50_000_000, "{before} vs {build_start}");
     for run in &records.runs {
         assert_eq!(run["build_id"], build.as_str());
-        assert!(
-            u64_of(run, "build_start_unix_ns").abs_diff(build_start) < 1_000_000,
-            "one axis: {run}"
-        );
+        assert!(u64_of(run, "build_start_unix_ns").abs_diff(build_start) < 1_000_000, "one axis: {run}");
         let start = u64_of(run, "start_unix_ns");
-        assert!(
-            build_start <= start && start + u64_of(run, "duration_ns") <= after,
-            "{run}"
-        );
+        assert!(build_start <= start && start + u64_of(run, "duration_ns") <= after, "{run}");
     }
 }
 
@@ -335,10 +215,7 @@ fn dash_x_lines_match_records_for_two_parallel_builds() {
                 .unwrap()
         })
         .collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
     let builds = world.builds();
     assert_eq!(builds.len(), 2);
 
@@ -347,27 +224,14 @@ fn dash_x_lines_match_records_for_two_parallel_builds() {
         assert_success(out, "gohook build -a -x");
         let stderr = text(&out.stderr);
         // `go build -x` prints each tool command it runs, prefixed with the -toolexec program.
-        let x_lines = stderr
-            .lines()
-            .filter(|l| l.contains(&format!("{gohook} ")))
-            .count();
+        let x_lines = stderr.lines().filter(|l| l.contains(&format!("{gohook} "))).count();
         let summary_line = stderr.lines().last().unwrap();
-        let build = builds
-            .iter()
-            .find(|b| summary_line.contains(b.as_str()))
-            .expect("summary names the build");
+        let build = builds.iter().find(|b| summary_line.contains(b.as_str())).expect("summary names the build");
         let records = world.records(build);
         assert!(x_lines > 100, "a -a build runs many tools: {x_lines}");
-        assert_eq!(
-            records.work().len(),
-            x_lines,
-            "one record per tool run go reported"
-        );
+        assert_eq!(records.work().len(), x_lines, "one record per tool run go reported");
         let summary = world.summary(build);
-        assert_eq!(
-            summary["skipped_records"],
-            serde_json::json!({"corrupt": 0, "unsupported_version": 0})
-        );
+        assert_eq!(summary["skipped_records"], serde_json::json!({"corrupt": 0, "unsupported_version": 0}));
     }
 }
 
@@ -376,16 +240,8 @@ fn chrome_trace_merges_with_gos_debug_trace() {
     let world = World::new();
     let sample = fresh_sample();
     let go_trace = sample.path().join("go-trace.json");
-    let out = world.run_gohook(
-        sample.path(),
-        &[
-            "build",
-            &format!("-debug-trace={}", go_trace.display()),
-            "-o",
-            "bin",
-            ".",
-        ],
-    );
+    let out =
+        world.run_gohook(sample.path(), &["build", &format!("-debug-trace={}", go_trace.display()), "-o", "bin", "."]);
     assert_success(&out, "gohook build -debug-trace");
     let build = world.only_build();
     let summary = world.summary(&build);
@@ -408,71 +264,37 @@ fn chrome_trace_merges_with_gos_debug_trace() {
         ],
     );
     assert_success(&out, "report --merge");
-    let merged: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&merged_path).unwrap()).unwrap();
-    let go: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&go_trace).unwrap()).unwrap();
-    assert_eq!(
-        merged.len(),
-        go.len() + ours.len(),
-        "both traces are in the merged file"
-    );
+    let merged: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&merged_path).unwrap()).unwrap();
+    let go: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&go_trace).unwrap()).unwrap();
+    assert_eq!(merged.len(), go.len() + ours.len(), "both traces are in the merged file");
 
     let micros = |ns: u64| ns as f64 / 1000.0;
-    let (build_start, build_end) = (
-        micros(u64_of(&summary, "start_unix_ns")),
-        micros(u64_of(&summary, "end_unix_ns")),
-    );
-    let tool_events: Vec<&Value> = ours
-        .iter()
-        .filter(|e| e["ph"] == "X" && e["tid"] != 0)
-        .collect();
-    assert_eq!(
-        tool_events.len() as u64,
-        u64_of(&summary, "invocations") + u64_of(&summary, "probes")
-    );
+    let (build_start, build_end) = (micros(u64_of(&summary, "start_unix_ns")), micros(u64_of(&summary, "end_unix_ns")));
+    let tool_events: Vec<&Value> = ours.iter().filter(|e| e["ph"] == "X" && e["tid"] != 0).collect();
+    assert_eq!(tool_events.len() as u64, u64_of(&summary, "invocations") + u64_of(&summary, "probes"));
     for event in &tool_events {
         let ts = event["ts"].as_f64().unwrap();
-        assert!(
-            build_start <= ts && ts + event["dur"].as_f64().unwrap() <= build_end + 1.0,
-            "{event}"
-        );
+        assert!(build_start <= ts && ts + event["dur"].as_f64().unwrap() <= build_end + 1.0, "{event}");
         assert_eq!(event["pid"], 1);
     }
     // Same time base: go's own events (pid 0, epoch µs) frame our tool runs.
     let go_ts: Vec<f64> = go.iter().filter_map(|e| e["ts"].as_f64()).collect();
-    let (go_first, go_last) = (
-        go_ts.iter().cloned().fold(f64::MAX, f64::min),
-        go_ts.iter().cloned().fold(0.0, f64::max),
-    );
-    assert!(
-        build_start <= go_first && go_last <= build_end,
-        "go's trace sits inside gohook's build window"
-    );
-    let link = tool_events
-        .iter()
-        .find(|e| e["cat"] == "link")
-        .expect("the link is in the trace");
+    let (go_first, go_last) =
+        (go_ts.iter().cloned().fold(f64::MAX, f64::min), go_ts.iter().cloned().fold(0.0, f64::max));
+    assert!(build_start <= go_first && go_last <= build_end, "go's trace sits inside gohook's build window");
+    let link = tool_events.iter().find(|e| e["cat"] == "link").expect("the link is in the trace");
     let go_link = go
         .iter()
-        .find(|e| {
-            e["name"]
-                .as_str()
-                .is_some_and(|n| n.starts_with("Executing action (link"))
-                && e["ph"] == "B"
-        })
+        .find(|e| e["name"].as_str().is_some_and(|n| n.starts_with("Executing action (link")) && e["ph"] == "B")
         .expect("go traced its link action");
     let go_link_end = go
         .iter()
         .find(|e| e["name"] == go_link["name"] && e["ph"] == "E")
         .expect("go traced the end of its link action");
-    let (link_start, link_end) = (
-        link["ts"].as_f64().unwrap(),
-        link["ts"].as_f64().unwrap() + link["dur"].as_f64().unwrap(),
-    );
+    let (link_start, link_end) =
+        (link["ts"].as_f64().unwrap(), link["ts"].as_f64().unwrap() + link["dur"].as_f64().unwrap());
     assert!(
-        go_link["ts"].as_f64().unwrap() <= link_start
-            && link_end <= go_link_end["ts"].as_f64().unwrap(),
+        go_link["ts"].as_f64().unwrap() <= link_start && link_end <= go_link_end["ts"].as_f64().unwrap(),
         "gohook's link run sits inside go's link action"
     );
 }

@@ -7,32 +7,20 @@ use gohook_tests::*;
 use serde_json::json;
 
 fn go_tool_dir() -> String {
-    let out = Command::new("go")
-        .args(["env", "GOTOOLDIR"])
-        .output()
-        .unwrap();
+    let out = Command::new("go").args(["env", "GOTOOLDIR"]).output().unwrap();
     text(&out.stdout).trim().to_owned()
 }
 
 fn shim(world: &World) -> Command {
     let mut command = world.gohook();
-    command
-        .env("GOHOOK_BUILD_ID", "shim-test")
-        .env("GOHOOK_BUILD_START_NS", "1");
+    command.env("GOHOOK_BUILD_ID", "shim-test").env("GOHOOK_BUILD_START_NS", "1");
     command
 }
 
 #[test]
 fn output_and_exit_code_pass_through_unchanged() {
     let world = World::new();
-    let out = shim(&world)
-        .args([
-            "/bin/sh",
-            "-c",
-            "printf 'out\\n'; printf 'err\\n' >&2; exit 7",
-        ])
-        .output()
-        .unwrap();
+    let out = shim(&world).args(["/bin/sh", "-c", "printf 'out\\n'; printf 'err\\n' >&2; exit 7"]).output().unwrap();
     assert_eq!(out.status.code(), Some(7));
     assert_eq!(text(&out.stdout), "out\n");
     assert_eq!(text(&out.stderr), "err\n");
@@ -46,43 +34,24 @@ fn output_and_exit_code_pass_through_unchanged() {
 #[test]
 fn a_tool_killed_by_a_signal_exits_like_a_shell_reports_it() {
     let world = World::new();
-    let out = shim(&world)
-        .args(["/bin/sh", "-c", "kill -9 $$"])
-        .output()
-        .unwrap();
+    let out = shim(&world).args(["/bin/sh", "-c", "kill -9 $$"]).output().unwrap();
     assert_eq!(out.status.code(), Some(128 + 9));
-    assert_eq!(
-        text(&out.stderr),
-        "gohook: sh was killed by signal 9 (SIGKILL)\n"
-    );
-    assert_eq!(
-        world.records("shim-test").runs[0]["exit"],
-        json!({"signal": 9})
-    );
+    assert_eq!(text(&out.stderr), "gohook: sh was killed by signal 9 (SIGKILL)\n");
+    assert_eq!(world.records("shim-test").runs[0]["exit"], json!({"signal": 9}));
 }
 
 #[test]
 fn sigterm_to_gohook_reaches_the_tool() {
     let world = World::new();
-    let child = shim(&world)
-        .args(["/bin/sleep", "30"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = shim(&world).args(["/bin/sleep", "30"]).stderr(Stdio::piped()).spawn().unwrap();
     // Give gohook time to start the tool; a signal that arrives earlier is delivered right after spawning anyway.
     std::thread::sleep(Duration::from_millis(300));
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     // gohook survived the signal, saw the tool die of it, and exited as a shell would (128 + 15).
     assert_eq!(out.status.code(), Some(143));
-    assert_eq!(
-        text(&out.stderr),
-        "gohook: sleep was killed by signal 15 (SIGTERM)\n"
-    );
-    assert_eq!(
-        world.records("shim-test").runs[0]["exit"],
-        json!({"signal": 15})
-    );
+    assert_eq!(text(&out.stderr), "gohook: sleep was killed by signal 15 (SIGTERM)\n");
+    assert_eq!(world.records("shim-test").runs[0]["exit"], json!({"signal": 15}));
 }
 
 #[test]
@@ -95,10 +64,7 @@ fn version_probe_answers_with_the_tools_line_plus_gohook() {
     assert_eq!(text(&out.stderr), "");
     let line = text(&out.stdout);
     let tool_line = text(&direct.stdout).trim_end().to_owned();
-    assert!(
-        line.starts_with(&format!("{tool_line} +gohook@0.1.0 buildID=_/_/_/")),
-        "{line}"
-    );
+    assert!(line.starts_with(&format!("{tool_line} +gohook@0.1.0 buildID=_/_/_/")), "{line}");
     assert!(line.ends_with('\n') && line.lines().count() == 1);
     // go's parse (cmd/go/internal/work/buildid.go): fields 0 and 1 are the tool name and "version".
     let fields: Vec<&str> = line.split_whitespace().collect();
@@ -112,40 +78,20 @@ fn version_probe_answers_with_the_tools_line_plus_gohook() {
 fn response_files_are_read_for_the_package_and_passed_on_untouched() {
     let world = World::new();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("args"),
-        "-o\nx.a\n-p\nexample.com/from\\\\file\n",
-    )
-    .unwrap();
-    let out = shim(&world)
-        .current_dir(dir.path())
-        .args(["/bin/echo", "@args"])
-        .output()
-        .unwrap();
+    std::fs::write(dir.path().join("args"), "-o\nx.a\n-p\nexample.com/from\\\\file\n").unwrap();
+    let out = shim(&world).current_dir(dir.path()).args(["/bin/echo", "@args"]).output().unwrap();
     assert_eq!(text(&out.stdout), "@args\n");
-    assert_eq!(
-        world.records("shim-test").runs[0]["package"],
-        "example.com/from\\file"
-    );
+    assert_eq!(world.records("shim-test").runs[0]["package"], "example.com/from\\file");
 }
 
 #[test]
 fn a_missing_tool_is_a_clear_error() {
     let world = World::new();
-    let out = shim(&world)
-        .args(["/nonexistent/compile", "-o", "x"])
-        .output()
-        .unwrap();
+    let out = shim(&world).args(["/nonexistent/compile", "-o", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(127));
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.starts_with("gohook: cannot run /nonexistent/compile: No such file or directory"),
-        "{stderr}"
-    );
-    assert_eq!(
-        world.records("shim-test").runs[0]["exit"],
-        json!("not_started")
-    );
+    assert!(stderr.starts_with("gohook: cannot run /nonexistent/compile: No such file or directory"), "{stderr}");
+    assert_eq!(world.records("shim-test").runs[0]["exit"], json!("not_started"));
 }
 
 #[test]
@@ -163,40 +109,23 @@ fn unwritable_record_dir_keeps_the_build_going_and_silent() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(
-        (text(&out.stdout), text(&out.stderr)),
-        (String::new(), String::new())
-    );
+    assert_eq!((text(&out.stdout), text(&out.stderr)), (String::new(), String::new()));
     let logged = std::fs::read_to_string(&log).unwrap();
     assert_eq!(logged.lines().count(), 1, "{logged}");
-    assert!(
-        logged.contains("WARN") && logged.contains("cannot write the timing record"),
-        "{logged}"
-    );
+    assert!(logged.contains("WARN") && logged.contains("cannot write the timing record"), "{logged}");
 }
 
 #[test]
 fn broken_policy_fails_the_probe_with_file_line_and_key() {
     let world = World::new();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("gohook.toml"),
-        "[records]\nkeep_builds = 3\nkeep_everything = true\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("gohook.toml"), "[records]\nkeep_builds = 3\nkeep_everything = true\n").unwrap();
     let compile = format!("{}/compile", go_tool_dir());
-    let out = shim(&world)
-        .current_dir(dir.path())
-        .args([&compile, "-V=full"])
-        .output()
-        .unwrap();
+    let out = shim(&world).current_dir(dir.path()).args([&compile, "-V=full"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains(&format!(
-            "{}: TOML parse error at line 3",
-            dir.path().join("gohook.toml").display()
-        )),
+        stderr.contains(&format!("{}: TOML parse error at line 3", dir.path().join("gohook.toml").display())),
         "{stderr}"
     );
     assert!(stderr.contains("keep_everything"), "{stderr}");
@@ -220,11 +149,7 @@ fn records_are_pruned_to_the_configured_number_of_builds() {
     }
     assert_eq!(world.builds(), ["b0", "b1", "b2", "b3"]);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("gohook.toml"),
-        "[records]\nkeep_builds = 2\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("gohook.toml"), "[records]\nkeep_builds = 2\n").unwrap();
     let out = world
         .gohook()
         .current_dir(dir.path())

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 
 pub use invocation::{ArgsError, Env, Invocation, ProcessEnv, expand_args, flag_value};
 
+use std::io::Write;
+
+use crate::check::{Checker, MomentInput, Verdict};
 use crate::logging::{self, ENV_LOG_FILE};
+use crate::plugins::PluginSpec;
 use crate::policy::Policy;
 use crate::records::{Exit, Record, ToolRun, signal_name};
 use crate::stamp::{BuildStamp, now_unix_ns};
@@ -34,86 +38,106 @@ pub fn tool_argv(argv: &[OsString]) -> Option<Vec<OsString>> {
 /// Where this invocation's records, logs and policy come from.
 struct Context {
     stamp: BuildStamp,
-    store: Option<Store>,
+    store: Store,
+    cwd: PathBuf,
     policy_dir: PathBuf,
 }
 
 impl Context {
     fn from_env() -> Context {
-        let store = Store::locate().ok();
+        let store = Store::locate();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         match BuildStamp::from_env() {
-            Some(stamp) => Context {
-                stamp,
-                store,
-                policy_dir: cwd,
-            },
+            Some(stamp) => Context { stamp, store, policy_dir: cwd.clone(), cwd },
             None => {
                 let (stamp, go) = BuildStamp::from_go_process();
-                Context {
-                    stamp,
-                    store,
-                    policy_dir: go.cwd.unwrap_or(cwd),
-                }
+                Context { stamp, store, policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()), cwd }
             }
         }
     }
 
-    fn log_file(&self) -> Option<PathBuf> {
-        std::env::var_os(ENV_LOG_FILE)
-            .map(PathBuf::from)
-            .or_else(|| self.store.as_ref().map(|s| s.root().join("gohook.log")))
+    fn log_file(&self) -> PathBuf {
+        std::env::var_os(ENV_LOG_FILE).map(PathBuf::from).unwrap_or_else(|| self.store.root().join("gohook.log"))
     }
 }
 
-/// How the tool ran.
+/// How the tool ran (or that it did not).
 struct Outcome {
     exit: Exit,
     start_unix_ns: u64,
     wall: Duration,
     usage: Usage,
     stdout: Vec<u8>,
-    spawned: Instant,
-    exited: Instant,
+    /// False when a plugin stopped the tool before it started.
+    ran: bool,
 }
 
 pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
     let process_start = Instant::now();
     let context = Context::from_env();
-    logging::init(logging::Target::File(context.log_file()));
+    logging::init(logging::Target::File(Some(context.log_file())));
     let invocation = Invocation::parse(tool_argv, &ProcessEnv);
 
-    let policy = match Policy::load(Policy::locate(None, &context.policy_dir).as_deref()) {
-        Ok(policy) => policy,
+    // A broken policy must stop the build, at the -V=full probe before anything compiles.
+    let loaded = Policy::load(Policy::locate(None, &context.policy_dir).as_deref())
+        .map_err(|e| e.to_string())
+        .and_then(|policy| PluginSpec::from_policy(&policy).map(|specs| (policy, specs)));
+    let (policy, specs) = match loaded {
+        Ok(loaded) => loaded,
         Err(e) => {
-            // A broken policy must stop the build, at the -V=full probe before anything compiles.
-            eprintln!(
-                "gohook: {e}\ngohook: fix the policy file, or set GOHOOK_CONFIG to another one"
-            );
+            eprintln!("gohook: {e}\ngohook: fix the policy file, or set GOHOOK_CONFIG to another one");
             return ExitCode::from(EXIT_USAGE);
         }
     };
-
+    let mut checker = Checker::new(&specs, context.store.root());
+    let subject = describe(&invocation);
     signals::install();
-    let outcome = run_tool(&invocation);
-    if invocation.is_version_probe() && outcome.exit.success() {
-        print!(
-            "{}",
-            version::answer(&outcome.stdout, &policy.fingerprint())
-        );
+
+    let mut verdict = Verdict::default();
+    if !invocation.is_version_probe() && !specs.is_empty() {
+        verdict.extend(checker.run(&MomentInput::BeforeTool(invocation.to_plugin())));
+    }
+    let outcome = if verdict.has_errors() {
+        eprint!("{}", verdict.render_errors(&format!("{subject} (not run)"), policy.source.as_deref()));
+        Outcome::not_run()
     } else {
-        use std::io::Write;
-        let _ = std::io::stdout().write_all(&outcome.stdout);
+        run_tool(&invocation)
+    };
+    let mut exit = outcome.exit;
+
+    if invocation.is_version_probe() {
+        if exit.success() {
+            exit = answer_probe(&invocation, &outcome, &policy, &specs, &mut checker, &mut verdict);
+        } else {
+            let _ = std::io::stdout().write_all(&outcome.stdout);
+        }
+    } else if outcome.ran && !specs.is_empty() {
+        let output = invocation.output.as_ref().map(|o| context.cwd.join(o));
+        let exit_code = match outcome.exit {
+            Exit::Code(code) => code,
+            _ => -1,
+        };
+        let after = checker.run(&MomentInput::AfterTool {
+            invocation: invocation.to_plugin(),
+            exit_code,
+            output: output.clone(),
+        });
+        if after.has_errors() {
+            eprint!("{}", after.render_errors(&subject, policy.source.as_deref()));
+            if exit.success() {
+                // go must not pick up an output the policy rejected.
+                if let Some(output) = &output {
+                    let _ = std::fs::remove_file(output);
+                }
+                exit = Exit::Code(1);
+            }
+        }
+        verdict.extend(after);
     }
     if let Exit::Signal(signal) = outcome.exit {
-        eprintln!(
-            "gohook: {} was killed by signal {signal} ({})",
-            invocation.tool,
-            signal_name(signal)
-        );
+        eprintln!("gohook: {} was killed by signal {signal} ({})", invocation.tool, signal_name(signal));
     }
 
-    let gohook_time = (outcome.spawned - process_start) + outcome.exited.elapsed();
     let record = Record::Tool(ToolRun {
         build_id: context.stamp.id.clone(),
         build_start_unix_ns: context.stamp.start_unix_ns,
@@ -127,26 +151,73 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
         user_ns: outcome.usage.user_ns,
         sys_ns: outcome.usage.sys_ns,
         max_rss_bytes: outcome.usage.max_rss_bytes,
-        exit: outcome.exit,
-        gohook_ns: gohook_time.as_nanos() as u64,
+        exit,
+        gohook_ns: process_start.elapsed().saturating_sub(outcome.wall).as_nanos() as u64,
         gohook_cpu_ns: Usage::of(libc::RUSAGE_SELF).cpu_ns(),
-        plugin_ns: 0,
+        plugin_ns: verdict.plugin_ns(),
         pid: std::process::id(),
+        findings: verdict.findings,
+        plugins: verdict.plugins,
     });
-    match &context.store {
-        Some(store) => {
-            if let Err(e) = store.append(&context.stamp.id, &record, policy.records.keep_builds) {
-                tracing::warn!(
-                    "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
-                    store.record_path(&context.stamp.id).display()
-                );
+    if let Err(e) = context.store.append(&context.stamp.id, &record, policy.records.keep_builds) {
+        tracing::warn!(
+            "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
+            context.store.record_path(&context.stamp.id).display()
+        );
+    }
+    ExitCode::from(exit.shell_code())
+}
+
+/// The -V=full answer, after the probe-moment plugins had their say.
+fn answer_probe(
+    invocation: &Invocation,
+    outcome: &Outcome,
+    policy: &Policy,
+    specs: &[PluginSpec],
+    checker: &mut Checker<'_>,
+    verdict: &mut Verdict,
+) -> Exit {
+    let mut plugin_ids = Vec::new();
+    for spec in specs {
+        match checker.catalog().content_id(spec) {
+            Ok(id) => plugin_ids.push(id),
+            Err(e) => {
+                eprintln!("gohook: {e}\ngohook: fix [plugins.{}] in the policy file", spec.name);
+                return Exit::Code(EXIT_USAGE as i32);
             }
         }
-        None => tracing::warn!(
-            "no record directory (no cache directory and GOHOOK_DIR unset); timing not recorded"
-        ),
     }
-    ExitCode::from(outcome.exit.shell_code())
+    if !specs.is_empty() {
+        verdict.extend(checker.run(&MomentInput::Probe(invocation.to_probe())));
+    }
+    if verdict.has_errors() {
+        let subject = format!("building for {}/{}", invocation.goos, invocation.goarch);
+        eprint!("{}", verdict.render_errors(&subject, policy.source.as_deref()));
+        return Exit::Code(1);
+    }
+    print!("{}", version::answer(&outcome.stdout, &policy.fingerprint(&plugin_ids)));
+    Exit::Code(0)
+}
+
+fn describe(invocation: &Invocation) -> String {
+    if invocation.package.is_empty() {
+        invocation.tool.clone()
+    } else {
+        format!("{} of {} ({}/{})", invocation.tool, invocation.package, invocation.goos, invocation.goarch)
+    }
+}
+
+impl Outcome {
+    fn not_run() -> Outcome {
+        Outcome {
+            exit: Exit::Code(1),
+            start_unix_ns: now_unix_ns(),
+            wall: Duration::ZERO,
+            usage: Usage::default(),
+            stdout: Vec::new(),
+            ran: false,
+        }
+    }
 }
 
 fn run_tool(invocation: &Invocation) -> Outcome {
@@ -178,15 +249,14 @@ fn run_tool(invocation: &Invocation) -> Outcome {
         wall: exited - spawned,
         usage: Usage::of(libc::RUSAGE_CHILDREN),
         stdout,
-        spawned,
-        exited,
+        ran: exit != Exit::NotStarted,
     }
 }
 
 /// CPU time and peak RSS from getrusage: of gohook itself (`RUSAGE_SELF`), or of the children it waited for
 /// (`RUSAGE_CHILDREN`; here exactly the one tool).
 #[derive(Debug, Default, Clone, Copy)]
-struct Usage {
+pub(crate) struct Usage {
     user_ns: u64,
     sys_ns: u64,
     max_rss_bytes: u64,

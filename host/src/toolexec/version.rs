@@ -21,10 +21,7 @@ pub fn answer(tool_output: &[u8], policy_fingerprint: &str) -> String {
         hash.update([0]);
     }
     let content_id = hex(&hash.finalize()[..16]);
-    format!(
-        "{line} +gohook@{} buildID=_/_/_/{content_id}\n",
-        crate::VERSION
-    )
+    format!("{line} +gohook@{} buildID=_/_/_/{content_id}\n", crate::VERSION)
 }
 
 /// gohook's version; debug builds add their own executable's size and mtime, so that a rebuilt development gohook
@@ -38,12 +35,7 @@ fn gohook_identity() -> String {
     match stat {
         Ok(meta) => {
             use std::os::unix::fs::MetadataExt;
-            format!(
-                "{version}-dev-{}-{}.{}",
-                meta.size(),
-                meta.mtime(),
-                meta.mtime_nsec()
-            )
+            format!("{version}-dev-{}-{}.{}", meta.size(), meta.mtime(), meta.mtime_nsec())
         }
         Err(_) => format!("{version}-dev"),
     }
@@ -71,18 +63,14 @@ mod tests {
         let a = answer(b"compile version go1.26.8\n", "p1");
         assert!(a.starts_with("compile version go1.26.8 +gohook@"), "{a}");
         assert!(a.ends_with('\n') && a.lines().count() == 1);
-        assert_ne!(
-            go_tool_id(&a, "compile"),
-            go_tool_id(&answer(b"compile version go1.26.8\n", "p2"), "compile")
-        );
+        assert_ne!(go_tool_id(&a, "compile"), go_tool_id(&answer(b"compile version go1.26.8\n", "p2"), "compile"));
         assert_eq!(a, answer(b"compile version go1.26.8\n", "p1"));
     }
 
     #[test]
     fn devel_line_ends_in_a_build_id_that_changes_with_the_toolchain_and_policy() {
         let devel = |toolchain_id: &str, policy: &str| {
-            let line =
-                format!("compile version devel go1.27-abc X:none buildID=x/y/z/{toolchain_id}\n");
+            let line = format!("compile version devel go1.27-abc X:none buildID=x/y/z/{toolchain_id}\n");
             go_tool_id(&answer(line.as_bytes(), policy), "compile").expect("go accepts the answer")
         };
         assert_ne!(devel("tc1", "p"), devel("tc2", "p"));

@@ -1,0 +1,263 @@
+//! Running the configured plugins at one moment, and turning their answers into a [`Verdict`] under the policy:
+//! rule overrides applied, plugin failures turned into findings that name the plugin, time per plugin measured.
+//!
+//! The wasm runtime starts only when a plugin subscribes to the moment; which plugins do is known from the
+//! [`Catalog`] without starting anything.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::plugins::{Catalog, PluginMeta, PluginSpec};
+use crate::policy::{OnFailure, RuleLevel};
+use crate::records::{FindingLevel, PluginTime, RecordedFinding};
+use crate::runtime::{Answer, Call, Finding, Invocation, Moment, PluginFailure, Probe, Runtime, Severity};
+
+/// What the plugins are asked about.
+pub enum MomentInput {
+    Probe(Probe),
+    BeforeTool(Invocation),
+    AfterTool { invocation: Invocation, exit_code: i32, output: Option<PathBuf> },
+    Check(PathBuf),
+}
+
+impl MomentInput {
+    fn moment(&self) -> Moment {
+        match self {
+            MomentInput::Probe(_) => Moment::Probe,
+            MomentInput::BeforeTool(_) => Moment::BeforeTool,
+            MomentInput::AfterTool { .. } => Moment::AfterTool,
+            MomentInput::Check(_) => Moment::Check,
+        }
+    }
+
+    fn tool(&self) -> &str {
+        match self {
+            MomentInput::Probe(probe) => &probe.tool,
+            MomentInput::BeforeTool(invocation) | MomentInput::AfterTool { invocation, .. } => &invocation.tool,
+            MomentInput::Check(_) => "",
+        }
+    }
+
+    fn as_call(&self) -> Call<'_> {
+        match self {
+            MomentInput::Probe(probe) => Call::Probe(probe),
+            MomentInput::BeforeTool(invocation) => Call::BeforeTool(invocation),
+            MomentInput::AfterTool { invocation, exit_code, output } => {
+                Call::AfterTool { invocation, exit_code: *exit_code, output: output.clone() }
+            }
+            MomentInput::Check(path) => Call::Check(path.clone()),
+        }
+    }
+}
+
+/// The findings of one moment, after the policy, and what each plugin cost.
+#[derive(Debug, Default, Clone)]
+pub struct Verdict {
+    pub findings: Vec<RecordedFinding>,
+    pub plugins: Vec<PluginTime>,
+}
+
+impl Verdict {
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == FindingLevel::Error)
+    }
+
+    pub fn plugin_ns(&self) -> u64 {
+        self.plugins.iter().map(|p| p.ns).sum()
+    }
+
+    pub fn extend(&mut self, other: Verdict) {
+        self.findings.extend(other.findings);
+        self.plugins.extend(other.plugins);
+    }
+
+    /// The error findings as gohook prints them when it fails a tool, the probe or a check.
+    pub fn render_errors(&self, subject: &str, policy: Option<&Path>) -> String {
+        let errors: Vec<&RecordedFinding> =
+            self.findings.iter().filter(|f| f.severity == FindingLevel::Error).collect();
+        let mut out = match policy {
+            Some(path) => format!("gohook: {subject} fails the policy in {}:\n", path.display()),
+            None => format!("gohook: {subject} fails the policy:\n"),
+        };
+        for finding in errors {
+            out += &format!("  error[{}] {}\n", finding.rule, finding.message);
+            if let Some(help) = &finding.help {
+                out += &format!("      fix: {help}\n");
+            }
+            if finding.rule.starts_with("gohook/") {
+                out += &format!("      plugin: {}\n", finding.plugin);
+            } else {
+                out += &format!(
+                    "      plugin: {}; to let this pass, set rules = {{ \"{}\" = \"warn\" }} in [plugins.{}]\n",
+                    finding.plugin, finding.rule, finding.plugin
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Runs plugins; starts the runtime at most once, and only if needed.
+pub struct Checker<'a> {
+    specs: &'a [PluginSpec],
+    catalog: Catalog,
+    runtime: Option<Runtime>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(specs: &'a [PluginSpec], root: &Path) -> Checker<'a> {
+        Checker { specs, catalog: Catalog::new(root), runtime: None }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Whether the runtime was started (tests and `gohook plugins` want to know).
+    pub fn runtime_started(&self) -> bool {
+        self.runtime.is_some()
+    }
+
+    pub fn run(&mut self, input: &MomentInput) -> Verdict {
+        let mut verdict = Verdict::default();
+        for spec in self.specs {
+            let started = Instant::now();
+            let outcome = self.run_one(spec, input);
+            let ns = started.elapsed().as_nanos() as u64;
+            match outcome {
+                Ok(None) => {}
+                Ok(Some((findings, meta, cache))) => {
+                    verdict.findings.extend(findings.into_iter().filter_map(|f| apply_policy(spec, f)));
+                    verdict.plugins.push(PluginTime {
+                        plugin: spec.name.clone(),
+                        version: meta.version,
+                        ns,
+                        cache: cache.to_owned(),
+                    });
+                }
+                Err(failure) => {
+                    tracing::debug!("plugin {} failed: {failure}", spec.name);
+                    verdict.findings.push(failure_finding(spec, &failure));
+                    verdict.plugins.push(PluginTime {
+                        plugin: spec.name.clone(),
+                        version: String::new(),
+                        ns,
+                        cache: "failed".to_owned(),
+                    });
+                }
+            }
+        }
+        verdict
+    }
+
+    /// The plugin's metadata, from the catalog or by asking it (and remembering the answer).
+    pub fn metadata(&mut self, spec: &PluginSpec) -> Result<PluginMeta, PluginFailure> {
+        let content_id = self.catalog.content_id(spec).map_err(|e| PluginFailure::Load(e.to_string()))?;
+        if let Some(meta) = self.catalog.meta(&content_id) {
+            return Ok(meta);
+        }
+        self.ask_metadata(spec, &content_id)
+    }
+
+    /// Whether the plugin's native code is in the compile cache.
+    pub fn native_code_state(&mut self, spec: &PluginSpec) -> String {
+        let Ok(content_id) = self.catalog.content_id(spec) else { return "-".to_owned() };
+        match self.runtime() {
+            Ok(runtime) => match runtime.cache().entry_path(runtime.engine(), &content_id) {
+                Some(path) if path.is_file() => "cached".to_owned(),
+                Some(_) => "not compiled".to_owned(),
+                None => "no cache".to_owned(),
+            },
+            Err(_) => "-".to_owned(),
+        }
+    }
+
+    fn ask_metadata(&mut self, spec: &PluginSpec, content_id: &str) -> Result<PluginMeta, PluginFailure> {
+        let runtime = self.runtime()?;
+        let loaded = runtime.load(content_id, || spec.wasm())?;
+        let answer = runtime.call(&loaded, &spec.name, spec.settings_json.clone(), spec.limits, Call::Metadata)?;
+        let Answer::Metadata(metadata) = answer else { unreachable!("metadata calls answer with metadata") };
+        let meta = PluginMeta::from(metadata);
+        self.catalog.remember(content_id, &meta);
+        Ok(meta)
+    }
+
+    fn run_one(
+        &mut self,
+        spec: &PluginSpec,
+        input: &MomentInput,
+    ) -> Result<Option<(Vec<Finding>, PluginMeta, &'static str)>, PluginFailure> {
+        let content_id = self.catalog.content_id(spec).map_err(|e| PluginFailure::Load(e.to_string()))?;
+        let meta = match self.catalog.meta(&content_id) {
+            Some(meta) => meta,
+            None => self.ask_metadata(spec, &content_id)?,
+        };
+        if !meta.subscribes(input.moment(), input.tool()) {
+            return Ok(None);
+        }
+        let runtime = self.runtime()?;
+        let loaded = runtime.load(&content_id, || spec.wasm())?;
+        let cache = match loaded.cache {
+            crate::runtime::CacheState::Hit => "hit",
+            crate::runtime::CacheState::Compiled => "compiled",
+            crate::runtime::CacheState::Uncached => "uncached",
+        };
+        match runtime.call(&loaded, &spec.name, spec.settings_json.clone(), spec.limits, input.as_call())? {
+            Answer::Findings(findings) => Ok(Some((findings, meta, cache))),
+            Answer::Metadata(_) => unreachable!("moment calls answer with findings"),
+        }
+    }
+
+    fn runtime(&mut self) -> Result<&Runtime, PluginFailure> {
+        if self.runtime.is_none() {
+            let runtime = Runtime::new(self.catalog.native_dir())
+                .map_err(|e| PluginFailure::Load(format!("cannot start the wasm runtime: {e:#}")))?;
+            tracing::debug!("wasm runtime started");
+            self.runtime = Some(runtime);
+        }
+        Ok(self.runtime.as_ref().expect("just set"))
+    }
+}
+
+/// Rule overrides from `[plugins.NAME] rules`; `off` drops the finding.
+fn apply_policy(spec: &PluginSpec, finding: Finding) -> Option<RecordedFinding> {
+    let severity = match spec.rules.get(&finding.rule) {
+        Some(RuleLevel::Off) => return None,
+        Some(RuleLevel::Deny) => FindingLevel::Error,
+        Some(RuleLevel::Warn) => FindingLevel::Warning,
+        None => match finding.severity {
+            Severity::Error => FindingLevel::Error,
+            Severity::Warning => FindingLevel::Warning,
+            Severity::Note => FindingLevel::Note,
+        },
+    };
+    Some(RecordedFinding {
+        plugin: spec.name.clone(),
+        rule: finding.rule,
+        severity,
+        message: finding.message,
+        help: finding.help,
+    })
+}
+
+fn failure_finding(spec: &PluginSpec, failure: &PluginFailure) -> RecordedFinding {
+    let severity = match spec.on_failure {
+        OnFailure::Error => FindingLevel::Error,
+        OnFailure::Warn => FindingLevel::Warning,
+    };
+    let help = match failure {
+        PluginFailure::Incompatible(_) => None,
+        _ => Some(format!(
+            "fix or remove the plugin ({}); on_failure = \"warn\" in [plugins.{}] lets builds pass meanwhile",
+            spec.source.describe(),
+            spec.name
+        )),
+    };
+    RecordedFinding {
+        plugin: spec.name.clone(),
+        rule: "gohook/plugin-failed".to_owned(),
+        severity,
+        message: format!("plugin {} {failure}", spec.name),
+        help,
+    }
+}

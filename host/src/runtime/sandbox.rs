@@ -1,0 +1,185 @@
+//! What a plugin's store holds, and everything a plugin can reach: its settings, a log, and the artifact handed to
+//! it. WASI is linked only so that Rust's std works inside the plugin; it gets no files, no network, no environment,
+//! no arguments, a wall clock stuck at the epoch, and stdout/stderr captured into bounded buffers.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::{ResourceLimiter, Result, bail};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::gohook::plugin::host::{self, LogLevel};
+
+/// The most a plugin may read in one `artifact.read` call.
+const MAX_READ: u32 = 16 << 20;
+/// What a plugin may print before its output is cut off (a flood then fails the plugin, it cannot fill a disk).
+pub const OUTPUT_CAPACITY: usize = 256 << 10;
+/// How many log lines one call may send through gohook's log.
+const MAX_LOG_LINES: usize = 200;
+
+/// A file handed to a plugin, read on demand.
+pub struct ArtifactFile {
+    pub path: PathBuf,
+    file: File,
+    size: u64,
+}
+
+impl ArtifactFile {
+    pub fn open(path: PathBuf) -> std::io::Result<ArtifactFile> {
+        let file = File::open(&path)?;
+        let size = file.metadata()?.len();
+        Ok(ArtifactFile { path, file, size })
+    }
+}
+
+/// Memory and table limits, remembering whether the plugin ran into them so the failure can be named.
+pub struct Limits {
+    pub memory_bytes: usize,
+    pub memory_exceeded: bool,
+}
+
+impl ResourceLimiter for Limits {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_exceeded = true;
+            bail!("plugin memory limit of {} MiB reached", self.memory_bytes >> 20);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> Result<bool> {
+        if desired > 100_000 {
+            bail!("plugin table limit reached");
+        }
+        Ok(true)
+    }
+}
+
+/// A wall clock that always says 1970: plugins must not depend on the time of day.
+struct EpochClock;
+
+impl HostWallClock for EpochClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// The store data of one plugin call.
+pub struct Sandbox {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limits: Limits,
+    pub plugin: String,
+    settings_json: String,
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+    log_lines: usize,
+}
+
+impl Sandbox {
+    pub fn new(plugin: &str, settings_json: String, memory_bytes: usize) -> Sandbox {
+        let stdout = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+        let stderr = MemoryOutputPipe::new(OUTPUT_CAPACITY);
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(EpochClock)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Sandbox {
+            wasi,
+            table: ResourceTable::new(),
+            limits: Limits { memory_bytes, memory_exceeded: false },
+            plugin: plugin.to_owned(),
+            settings_json,
+            stdout,
+            stderr,
+            log_lines: 0,
+        }
+    }
+
+    pub fn hand_over(&mut self, artifact: ArtifactFile) -> Result<Resource<ArtifactFile>> {
+        Ok(self.table.push(artifact)?)
+    }
+}
+
+impl WasiView for Sandbox {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl super::bindings::gohook::plugin::types::Host for Sandbox {}
+
+impl host::Host for Sandbox {
+    fn log(&mut self, level: LogLevel, message: String) -> Result<()> {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES {
+            return Ok(());
+        }
+        let plugin = &self.plugin;
+        let message: String = message.chars().take(4096).collect();
+        match level {
+            LogLevel::Trace => tracing::trace!("[{plugin}] {message}"),
+            LogLevel::Debug => tracing::debug!("[{plugin}] {message}"),
+            LogLevel::Info => tracing::info!("[{plugin}] {message}"),
+            LogLevel::Warn => tracing::warn!("[{plugin}] {message}"),
+            LogLevel::Error => tracing::error!("[{plugin}] {message}"),
+        }
+        Ok(())
+    }
+
+    fn settings(&mut self) -> Result<String> {
+        Ok(self.settings_json.clone())
+    }
+}
+
+impl host::HostArtifact for Sandbox {
+    fn path(&mut self, artifact: Resource<ArtifactFile>) -> Result<String> {
+        Ok(self.table.get(&artifact)?.path.display().to_string())
+    }
+
+    fn size(&mut self, artifact: Resource<ArtifactFile>) -> Result<u64> {
+        Ok(self.table.get(&artifact)?.size)
+    }
+
+    fn read(
+        &mut self,
+        artifact: Resource<ArtifactFile>,
+        offset: u64,
+        len: u32,
+    ) -> Result<std::result::Result<Vec<u8>, String>> {
+        let artifact = self.table.get(&artifact)?;
+        if len > MAX_READ {
+            return Ok(Err(format!("read of {len} bytes refused: at most {MAX_READ} per call")));
+        }
+        let len = (len as u64).min(artifact.size.saturating_sub(offset)) as usize;
+        let mut buf = vec![0; len];
+        let mut filled = 0;
+        while filled < len {
+            match artifact.file.read_at(&mut buf[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Ok(Err(format!("{}: {e}", artifact.path.display()))),
+            }
+        }
+        buf.truncate(filled);
+        Ok(Ok(buf))
+    }
+
+    fn drop(&mut self, artifact: Resource<ArtifactFile>) -> Result<()> {
+        self.table.delete(artifact)?;
+        Ok(())
+    }
+}

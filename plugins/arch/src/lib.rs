@@ -1,0 +1,80 @@
+//! Built-in `arch`: only the architectures in `settings.allow` (GOARCH names) may be built.
+//!
+//! Checked at go's `-V=full` probe, which runs on every go command before anything compiles (even when the build
+//! is fully cached), and on every image of a linked or finished binary (each slice of a universal Mach-O).
+
+use gohook_sdk::inspect::{Binary, goarch};
+use gohook_sdk::{Artifact, Finding, Metadata, Moment, Plugin, Probe, export_plugin};
+use serde::Deserialize;
+
+const RULE: &str = "arch/not-allowed";
+const HELP: &str = "build only for the allowed GOARCH values, or add this one to [plugins.arch] settings.allow";
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// GOARCH values; empty allows everything.
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+impl Settings {
+    fn load() -> Result<Settings, Finding> {
+        gohook_sdk::settings().map_err(|e| Finding::error("arch/settings", e).help("e.g. settings = { allow = [\"arm64\"] }"))
+    }
+
+    fn allows(&self, arch: &str) -> bool {
+        self.allow.is_empty() || self.allow.iter().any(|a| a == arch)
+    }
+}
+
+struct Arch;
+
+impl Plugin for Arch {
+    fn metadata() -> Metadata {
+        Metadata::new("arch", env!("CARGO_PKG_VERSION"))
+            .moments([Moment::Probe, Moment::AfterTool, Moment::Check])
+            .tools(["link"])
+            .rule(RULE, "the target architecture is not in the allow-list", HELP)
+            .rule("arch/settings", "the plugin's settings are invalid", "settings = { allow = [\"arm64\"] }")
+    }
+
+    fn on_probe(probe: Probe) -> Vec<Finding> {
+        match Settings::load() {
+            Ok(settings) if settings.allows(&probe.goarch) => vec![],
+            Ok(settings) => vec![
+                Finding::error(RULE, format!("GOARCH={} is not allowed (allowed: {})", probe.goarch, settings.allow.join(", ")))
+                    .help(HELP),
+            ],
+            Err(finding) => vec![finding],
+        }
+    }
+
+    fn check(binary: &Artifact) -> Vec<Finding> {
+        let settings = match Settings::load() {
+            Ok(settings) => settings,
+            Err(finding) => return vec![finding],
+        };
+        let binary = match Binary::open(binary) {
+            Ok(binary) => binary,
+            Err(e) => return vec![Finding::error("arch/unreadable", e)],
+        };
+        let images = match binary.images() {
+            Ok(images) => images,
+            Err(e) => return vec![Finding::error("arch/unreadable", e)],
+        };
+        let mut findings = Vec::new();
+        for image in images {
+            let arch = goarch(image.architecture).map_or_else(|| format!("{:?}", image.architecture), str::to_owned);
+            if !settings.allows(&arch) {
+                findings.push(
+                    Finding::error(RULE, format!("image at offset {} is {arch}, which is not allowed (allowed: {})", image.offset, settings.allow.join(", ")))
+                        .help(HELP),
+                );
+            }
+        }
+        findings
+    }
+}
+
+export_plugin!(Arch);

@@ -1,0 +1,148 @@
+//! Reading binaries with the `object` crate, through the host, a few pages at a time.
+//!
+//! [`Binary::open`] wraps an [`Artifact`] in `object`'s `ReadCache`, so parsing reads only what it touches (headers,
+//! section tables, the odd note) instead of copying a 100 MB binary into the plugin. [`Binary::images`] yields one
+//! image for a thin binary and one per slice for a universal (fat) Mach-O, so checks look at every architecture.
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+use object::read::{ReadCache, ReadCacheRange};
+use object::{Architecture, FileKind, Object, ObjectSection};
+
+use crate::Artifact;
+
+/// The host caps one read at 16 MiB.
+const MAX_READ: u64 = 16 << 20;
+
+/// `Read + Seek` over an artifact, each read one host call.
+pub struct ArtifactReader<'a> {
+    artifact: &'a Artifact,
+    size: u64,
+    pos: u64,
+}
+
+impl<'a> ArtifactReader<'a> {
+    pub fn new(artifact: &'a Artifact) -> ArtifactReader<'a> {
+        ArtifactReader { artifact, size: artifact.size(), pos: 0 }
+    }
+}
+
+impl Read for ArtifactReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let len = (buf.len() as u64).min(MAX_READ).min(self.size.saturating_sub(self.pos));
+        if len == 0 {
+            return Ok(0);
+        }
+        let bytes = self.artifact.read(self.pos, len as u32).map_err(io::Error::other)?;
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ArtifactReader<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(offset) => Some(offset),
+            SeekFrom::End(delta) => self.size.checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+        };
+        self.pos = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        Ok(self.pos)
+    }
+}
+
+/// The bytes of one image inside a binary, as `object` reads them.
+pub type ImageData<'b, 'a> = ReadCacheRange<'b, ArtifactReader<'a>>;
+
+/// A binary, read lazily.
+pub struct Binary<'a> {
+    data: ReadCache<ArtifactReader<'a>>,
+    size: u64,
+    kind: FileKind,
+}
+
+/// One executable image: the whole file, or one slice of a universal Mach-O.
+pub struct Image<'b, 'a> {
+    /// Where the image starts in the file (0 unless it is a fat slice).
+    pub offset: u64,
+    pub size: u64,
+    /// The architecture the fat header claims for the slice; for thin files, the file's own.
+    pub architecture: Architecture,
+    pub file: object::File<'b, ImageData<'b, 'a>>,
+}
+
+impl<'a> Binary<'a> {
+    /// Recognizes the file's format. Fails, with a readable message, on anything that is not an object file.
+    pub fn open(artifact: &'a Artifact) -> Result<Binary<'a>, String> {
+        let reader = ArtifactReader::new(artifact);
+        let size = reader.size;
+        let data = ReadCache::new(reader);
+        let kind =
+            FileKind::parse(&data).map_err(|e| format!("{}: not a binary gohook can read ({e})", artifact.path()))?;
+        Ok(Binary { data, size, kind })
+    }
+
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+
+    /// The raw file, for reads the helpers do not cover.
+    pub fn data(&self) -> &ReadCache<ArtifactReader<'a>> {
+        &self.data
+    }
+
+    /// Every image: one for a thin binary, one per slice of a universal Mach-O.
+    pub fn images(&self) -> Result<Vec<Image<'_, 'a>>, String> {
+        let slices: Vec<(u64, u64, Option<Architecture>)> = match self.kind {
+            FileKind::MachOFat32 => fat_slices::<object::macho::FatArch32>(&self.data)?,
+            FileKind::MachOFat64 => fat_slices::<object::macho::FatArch64>(&self.data)?,
+            _ => vec![(0, self.size, None)],
+        };
+        slices
+            .into_iter()
+            .map(|(offset, size, claimed)| {
+                let range = self.data.range(offset, size);
+                let file = object::File::parse(range).map_err(|e| format!("image at offset {offset}: {e}"))?;
+                let architecture = claimed.unwrap_or_else(|| file.architecture());
+                Ok(Image { offset, size, architecture, file })
+            })
+            .collect()
+    }
+
+    /// The section names of every image.
+    pub fn section_names(&self) -> Result<Vec<String>, String> {
+        let mut names = Vec::new();
+        for image in self.images()? {
+            for section in image.file.sections() {
+                names.push(section.name().map_err(|e| e.to_string())?.to_owned());
+            }
+        }
+        Ok(names)
+    }
+}
+
+fn fat_slices<Fat: object::read::macho::FatArch>(
+    data: &ReadCache<ArtifactReader<'_>>,
+) -> Result<Vec<(u64, u64, Option<Architecture>)>, String> {
+    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data).map_err(|e| e.to_string())?;
+    Ok(fat.arches().iter().map(|a| (a.offset().into(), a.size().into(), Some(a.architecture()))).collect())
+}
+
+/// go's name for an architecture (`GOARCH`), where there is one.
+pub fn goarch(architecture: Architecture) -> Option<&'static str> {
+    Some(match architecture {
+        Architecture::X86_64 => "amd64",
+        Architecture::Aarch64 => "arm64",
+        Architecture::I386 => "386",
+        Architecture::Arm => "arm",
+        Architecture::Riscv64 => "riscv64",
+        Architecture::PowerPc64 => "ppc64",
+        Architecture::S390x => "s390x",
+        Architecture::LoongArch64 => "loong64",
+        Architecture::Mips => "mips",
+        Architecture::Mips64 => "mips64",
+        _ => return None,
+    })
+}

@@ -1,0 +1,55 @@
+//! Misbehaves at link time as `settings.mode` says, so tests can show gohook contains it.
+
+use gohook_sdk::{Artifact, Finding, Metadata, Moment, Plugin, export_plugin};
+
+#[derive(serde::Deserialize)]
+struct Settings {
+    mode: String,
+}
+
+struct Hostile;
+
+fn recurse(depth: u64) -> u64 {
+    // black_box keeps the recursion from being turned into a loop.
+    std::hint::black_box(depth) + recurse(depth + 1)
+}
+
+impl Plugin for Hostile {
+    fn metadata() -> Metadata {
+        Metadata::new("hostile", "0.1.0").moments([Moment::AfterTool, Moment::Check]).tools(["link"])
+    }
+
+    fn check(binary: &Artifact) -> Vec<Finding> {
+        let mode = gohook_sdk::settings::<Settings>().map(|s| s.mode).unwrap_or_default();
+        match mode.as_str() {
+            "loop" => loop {
+                std::hint::black_box(binary.size());
+            },
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1; 1 << 20]);
+                }
+            }
+            "panic" => panic!("hostile plugin gave up on purpose"),
+            "recursion" => vec![Finding::error("hostile/deep", recurse(0))],
+            "flood" => loop {
+                println!("{}", "flood ".repeat(1000));
+            },
+            "escape" => {
+                let file = std::fs::read("/etc/passwd").map(|b| b.len().to_string()).unwrap_or_else(|e| e.to_string());
+                let socket = std::net::TcpStream::connect("127.0.0.1:1").map(|_| "connected".to_owned()).unwrap_or_else(|e| e.to_string());
+                let env = std::env::vars().count();
+                let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+                vec![Finding::warning(
+                    "hostile/escape",
+                    format!("file: {file}; socket: {socket}; env vars: {env}; wall clock: {clock}"),
+                )]
+            }
+            "huge" => (0..200_000).map(|i| Finding::warning("hostile/huge", format!("finding {i}"))).collect(),
+            other => vec![Finding::error("hostile/mode", format!("unknown mode {other:?}"))],
+        }
+    }
+}
+
+export_plugin!(Hostile);

@@ -1,0 +1,318 @@
+//! Plugins in real builds: the documented example, a probe-moment allow-list, hostile plugins, the compile cache,
+//! contract versions, and a `cargo install`ed gohook with its built-in plugins.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gohook_tests::*;
+use serde_json::Value;
+
+fn wasm(name: &str) -> PathBuf {
+    Path::new(env!("GOHOOK_TEST_WASM_DIR")).join(format!("{name}.wasm"))
+}
+
+fn example_plugin() -> String {
+    wasm("gohook_plugin_example").display().to_string()
+}
+
+fn build(world: &World, dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    world.run_gohook(dir, &all)
+}
+
+fn latest_records(world: &World) -> Records {
+    world.records(&world.builds().pop().expect("a recorded build"))
+}
+
+fn link_record(records: &Records) -> Value {
+    let links = records.stage("link");
+    assert_eq!(links.len(), 1, "one link: {:?}", records.runs);
+    links[0].clone()
+}
+
+#[test]
+fn example_plugin_fails_the_link_and_warns_when_told_to() {
+    let world = World::new();
+    let sample = fresh_sample();
+    let policy = sample.path().join("gohook.toml");
+    std::fs::write(&policy, format!("[plugins.no-debug]\npath = {:?}\n", example_plugin())).unwrap();
+
+    let out = build(&world, sample.path(), &["-o", "bin", "."]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("link of example.com/sample"), "{stderr}");
+    assert!(stderr.contains("error[no-debug/dwarf] DWARF sections present: .debug_"), "{stderr}");
+    assert!(stderr.contains("fix: link with -ldflags=\"-w\" (or -s -w) to leave DWARF out"), "{stderr}");
+    assert!(!sample.path().join("bin").exists(), "the rejected binary never lands at -o");
+    let link = link_record(&latest_records(&world));
+    assert_eq!(link["exit"], serde_json::json!({"code": 1}));
+    assert_eq!(link["findings"][0]["rule"], "no-debug/dwarf");
+    assert_eq!(link["findings"][0]["severity"], "error");
+    assert_eq!(link["plugins"][0]["plugin"], "no-debug");
+    assert!(u64_of(&link, "plugin_ns") > 0);
+
+    std::fs::write(
+        &policy,
+        format!("[plugins.no-debug]\npath = {:?}\nrules = {{ \"no-debug/dwarf\" = \"warn\" }}\n", example_plugin()),
+    )
+    .unwrap();
+    let out = build(&world, sample.path(), &["-o", "bin", "."]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("gohook: warning[no-debug/dwarf] DWARF sections present"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(sample.path().join("bin").exists());
+    let link = link_record(&latest_records(&world));
+    assert_eq!(link["exit"], serde_json::json!({"code": 0}));
+    assert_eq!(link["findings"][0]["severity"], "warning");
+
+    let out = build(&world, sample.path(), &["-ldflags=-w", "-o", "bin", "."]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(link_record(&latest_records(&world))["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn probe_plugin_denies_goarch_before_anything_compiles_even_when_cached() {
+    let world = World::new();
+    let sample = fresh_sample();
+    std::fs::write(sample.path().join("gohook.toml"), "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n").unwrap();
+    let build_for = |goarch: &str| {
+        world
+            .gohook()
+            .current_dir(sample.path())
+            .env("GOOS", "linux")
+            .env("GOARCH", goarch)
+            .args(["build", "-o", "bin", "."])
+            .output()
+            .unwrap()
+    };
+    assert!(build_for("arm64").status.success());
+    let cached = build_for("arm64");
+    assert!(cached.status.success());
+    assert!(latest_records(&world).stage("compile").is_empty(), "second arm64 build is fully cached");
+
+    for attempt in 0..2 {
+        let out = build_for("amd64");
+        assert_eq!(out.status.code(), Some(1), "attempt {attempt}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("error[arch/not-allowed] GOARCH=amd64 is not allowed (allowed: arm64)"), "{stderr}");
+        let records = latest_records(&world);
+        assert!(records.work().is_empty(), "nothing ran but the probe: {:?}", records.runs);
+        assert_eq!(records.stage("probe")[0]["findings"][0]["rule"], "arch/not-allowed");
+    }
+}
+
+#[test]
+fn hostile_plugins_are_contained_and_named() {
+    let world = World::new();
+    let sample = fresh_sample();
+    let hostile = wasm("hostile").display().to_string();
+    let mut policy = String::new();
+    for mode in ["loop", "memory", "panic", "recursion", "flood", "escape", "huge"] {
+        policy +=
+            &format!("[plugins.{mode}]\npath = {hostile:?}\nsettings = {{ mode = {mode:?} }}\ntimeout_ms = 1000\n\n");
+    }
+    std::fs::write(sample.path().join("gohook.toml"), policy).unwrap();
+    let out = build(&world, sample.path(), &["-o", "bin", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "plugin loop did not finish within its time limit of 1000 ms",
+        "plugin memory exceeded its memory limit of 64 MiB",
+        "plugin panic panicked: panicked at hostile/src/lib.rs",
+        "hostile plugin gave up on purpose",
+        "plugin recursion overflowed its stack",
+        "plugin flood ",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    let link = link_record(&latest_records(&world));
+    let findings = link["findings"].as_array().unwrap();
+    let escape: Vec<_> = findings.iter().filter(|f| f["rule"] == "hostile/escape").collect();
+    assert_eq!(escape.len(), 1);
+    let message = escape[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("file: "), "{message}");
+    assert!(!message.contains("file: 1") && !message.contains("connected"), "sandbox held: {message}");
+    assert!(message.ends_with("env vars: 0; wall clock: 0"), "{message}");
+    let huge = findings.iter().filter(|f| f["rule"] == "hostile/huge").count();
+    assert_eq!(huge, 1000, "a flood of findings is cut");
+    assert!(findings.iter().any(|f| f["rule"] == "gohook/too-many-findings"));
+    let failed: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["rule"] == "gohook/plugin-failed")
+        .map(|f| f["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["flood", "loop", "memory", "panic", "recursion"]);
+}
+
+#[test]
+fn contract_from_the_future_is_refused_with_which_side_to_upgrade() {
+    let world = World::new();
+    let sample = fresh_sample();
+    std::fs::write(
+        sample.path().join("gohook.toml"),
+        format!("[plugins.future]\npath = {:?}\n", wasm("future").display().to_string()),
+    )
+    .unwrap();
+    let out = build(&world, sample.path(), &["-o", "bin", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("plugin future was built for plugin contract 0.2.0, and this gohook speaks 0.1.0: upgrade gohook to one that supports contract 0.2.0"),
+        "{stderr}"
+    );
+}
+
+/// A stand-in `link` tool for driving the shim directly: copies a real Go binary to its `-o`.
+fn fake_link(dir: &Path, binary: &Path) -> PathBuf {
+    let link = dir.join("link");
+    std::fs::write(&link, format!("#!/bin/sh\ncp {:?} \"$2\"\n", binary.display().to_string())).unwrap();
+    Command::new("chmod").arg("+x").arg(&link).status().unwrap();
+    link
+}
+
+fn go_binary(dir: &Path) -> PathBuf {
+    let out = dir.join("real-binary");
+    let status = Command::new("go")
+        .current_dir(repo_root().join("examples/sample"))
+        .env("GOFLAGS", "")
+        .args(["build", "-ldflags=-w", "-o"])
+        .arg(&out)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn native_code_is_cached_rebuilt_when_damaged_and_shared_by_parallel_first_uses() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let link = fake_link(dir.path(), &go_binary(dir.path()));
+    std::fs::write(dir.path().join("gohook.toml"), format!("[plugins.no-debug]\npath = {:?}\n", example_plugin()))
+        .unwrap();
+    let shim = |id: &str| {
+        world
+            .gohook()
+            .current_dir(dir.path())
+            .env("GOHOOK_BUILD_ID", id)
+            .env("GOHOOK_BUILD_START_NS", "1")
+            .arg(&link)
+            .args(["-o", &format!("out-{id}")])
+            .output()
+            .unwrap()
+    };
+    let cache_of = |id: &str| -> Vec<String> {
+        world.records(id).runs.iter().map(|r| r["plugins"][0]["cache"].as_str().unwrap().to_owned()).collect()
+    };
+
+    // 16 first uses at once: all succeed, and the flock lets only one of them compile.
+    let children: Vec<_> = (0..16)
+        .map(|i| {
+            world
+                .gohook()
+                .current_dir(dir.path())
+                .env("GOHOOK_BUILD_ID", "parallel")
+                .env("GOHOOK_BUILD_START_NS", "1")
+                .arg(&link)
+                .args(["-o", &format!("par-{i}")])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    let mut states = cache_of("parallel");
+    states.sort();
+    assert_eq!(states.len(), 16);
+    assert_eq!(states.iter().filter(|s| *s == "compiled").count(), 1, "{states:?}");
+    assert_eq!(states.iter().filter(|s| *s == "hit").count(), 15, "{states:?}");
+
+    assert!(shim("warm").status.success());
+    assert_eq!(cache_of("warm"), ["hit"]);
+
+    let native_dir = world.root.path().join("plugins/native");
+    let entry = std::fs::read_dir(&native_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("a compiled plugin in the cache");
+    let full = std::fs::read(&entry).unwrap();
+    for (damage, bytes) in [("truncated", full[..full.len() / 3].to_vec()), ("garbage", vec![0x5a; full.len()])] {
+        std::fs::write(&entry, bytes).unwrap();
+        let out = shim(damage);
+        assert!(out.status.success(), "{damage}: {}", text(&out.stderr));
+        assert_eq!(cache_of(damage), ["compiled"], "{damage} entry is rebuilt");
+        assert_eq!(std::fs::read(&entry).unwrap().len(), full.len(), "{damage} entry replaced");
+    }
+}
+
+#[test]
+fn runtime_starts_only_for_subscribed_invocations() {
+    let world = World::new();
+    let sample = fresh_sample();
+    std::fs::write(sample.path().join("gohook.toml"), format!("[plugins.no-debug]\npath = {:?}\n", example_plugin()))
+        .unwrap();
+    assert!(build(&world, sample.path(), &["-ldflags=-w", "-o", "bin", "."]).status.success());
+    let log = world.root.path().join("debug.log");
+    let out = world
+        .gohook()
+        .current_dir(sample.path())
+        .env("GOHOOK_LOG", "debug")
+        .env("GOHOOK_LOG_FILE", &log)
+        .args(["exec", "--", "go", "build", "-ldflags=-w", "-o", "bin", "."])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records = latest_records(&world);
+    assert!(records.stage("compile").is_empty(), "cached build");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    // Probes (compile, link) and the link run the shim; only the link has a subscribed plugin.
+    assert_eq!(logged.matches("wasm runtime started").count(), 1, "{logged}");
+    for run in &records.runs {
+        let expected = if run["stage"] == "link" { 1 } else { 0 };
+        assert_eq!(run["plugins"].as_array().unwrap().len(), expected, "{run}");
+    }
+}
+
+#[test]
+fn installed_gohook_carries_its_built_in_plugins() {
+    let root = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO"))
+        .args(["install", "--debug", "--locked", "--offline", "--path"])
+        .arg(repo_root().join("host"))
+        .arg("--root")
+        .arg(root.path())
+        .arg("--target-dir")
+        .arg(repo_root().join("target"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let installed = root.path().join("bin/gohook");
+
+    let world = World::new();
+    let sample = fresh_sample();
+    std::fs::write(sample.path().join("gohook.toml"), "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n").unwrap();
+    let out = world.command(&installed).current_dir(sample.path()).args(["plugins"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(
+        listing.contains("arch") && listing.contains("probe,after-tool,check") && listing.contains("built-in"),
+        "{listing}"
+    );
+
+    let out = world
+        .command(&installed)
+        .current_dir(sample.path())
+        .env("GOARCH", "amd64")
+        .args(["build", "-o", "bin", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("GOARCH=amd64 is not allowed (allowed: arm64)"));
+}

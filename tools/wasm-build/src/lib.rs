@@ -1,0 +1,42 @@
+//! Used by build scripts (host/build.rs embeds the built-in plugins; tests/build.rs builds the test plugins) to run
+//! `cargo build --release --target wasm32-wasip2` on crates of another workspace.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Builds `crates` of the workspace at `manifest` into `target_dir` (its own, so the nested cargo never waits on
+/// the lock of the build running the script) and returns the directory holding the `.wasm` files. Asks cargo to
+/// rerun the calling build script when any of `watched` changes.
+pub fn build_components(manifest: &Path, crates: &[&str], target_dir: &Path, watched: &[PathBuf]) -> PathBuf {
+    for path in watched {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    for krate in crates {
+        command.args(["-p", krate]);
+    }
+    // The outer build's flags and target are for the host, not for wasm.
+    for var in
+        ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"]
+    {
+        command.env_remove(var);
+    }
+    let status = command.status().expect("cargo runs");
+    assert!(
+        status.success(),
+        "building wasm components from {} failed (see above); if the wasm32-wasip2 target is missing: \
+         rustup target add wasm32-wasip2",
+        manifest.display()
+    );
+    target_dir.join("wasm32-wasip2/release")
+}
+
+/// The `.wasm` file cargo writes for a crate.
+pub fn wasm_file(dir: &Path, krate: &str) -> PathBuf {
+    dir.join(format!("{}.wasm", krate.replace('-', "_")))
+}
