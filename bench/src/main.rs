@@ -4,9 +4,13 @@
 //!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc).
 //! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` with and without
 //!    `-toolexec=gohook`.
+//! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
+//!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it.
 //!
-//! Usage: cargo build --release && cargo run --release -p gohook-bench -- [--rounds N] [--builds K] [--skip-go-build]
+//! Usage: cargo build --release && cargo run --release -p gohook-bench -- [--rounds N] [--builds K]
+//!        [--skip-go-build] [--skip-plugins]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,12 +22,18 @@ struct Options {
     rounds: usize,
     builds: usize,
     skip_go_build: bool,
+    skip_plugins: bool,
 }
 
 fn parse_options() -> Result<Options> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut options =
-        Options { gohook: root.join("target/release/gohook"), rounds: 400, builds: 5, skip_go_build: false };
+    let mut options = Options {
+        gohook: root.join("target/release/gohook"),
+        rounds: 400,
+        builds: 5,
+        skip_go_build: false,
+        skip_plugins: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
@@ -32,6 +42,7 @@ fn parse_options() -> Result<Options> {
             "--rounds" => options.rounds = value("--rounds")?.parse()?,
             "--builds" => options.builds = value("--builds")?.parse()?,
             "--skip-go-build" => options.skip_go_build = true,
+            "--skip-plugins" => options.skip_plugins = true,
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
@@ -51,7 +62,7 @@ fn parse_options() -> Result<Options> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] }
+    if values.len().is_multiple_of(2) { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] }
 }
 
 fn wall_of(command: &mut Command) -> Result<Duration> {
@@ -72,66 +83,45 @@ fn children_cpu() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
+/// One way of running the tool.
+struct Variant<'a> {
+    name: &'a str,
+    program: &'a Path,
+    args: Vec<&'a OsStr>,
+    env: &'a [(&'a str, &'a str)],
+}
+
 fn per_invocation(options: &Options, records: &Path) -> Result<()> {
     let wrapper = records.join("wrap.sh");
     std::fs::write(&wrapper, "#!/bin/sh\nexec \"$@\"\n")?;
     std::process::Command::new("chmod").arg("+x").arg(&wrapper).status()?;
     let tool = "/bin/true";
-    let variants: Vec<(&str, Box<dyn Fn() -> Command>)> = vec![
-        ("direct", Box::new(move || Command::new(tool))),
-        (
-            "sh exec wrapper",
-            Box::new({
-                let wrapper = wrapper.clone();
-                move || {
-                    let mut c = Command::new(&wrapper);
-                    c.arg(tool);
-                    c
-                }
-            }),
-        ),
-        (
-            "spawn-floor (Rust spawn+wait)",
-            Box::new({
-                let floor = std::env::current_exe().unwrap().with_file_name("spawn-floor");
-                move || {
-                    let mut c = Command::new(&floor);
-                    c.arg(tool);
-                    c
-                }
-            }),
-        ),
-        (
-            "gohook (gohook build env)",
-            Box::new({
-                let (gohook, records) = (options.gohook.clone(), records.to_owned());
-                move || {
-                    let mut c = Command::new(&gohook);
-                    c.arg(tool)
-                        .env("GOHOOK_DIR", &records)
-                        .env("GOHOOK_CONFIG", "")
-                        .env("GOHOOK_BUILD_ID", "bench")
-                        .env("GOHOOK_BUILD_START_NS", "1");
-                    c
-                }
-            }),
-        ),
-        (
-            "gohook (bare -toolexec)",
-            Box::new({
-                let (gohook, records) = (options.gohook.clone(), records.to_owned());
-                move || {
-                    let mut c = Command::new(&gohook);
-                    c.arg(tool).env("GOHOOK_DIR", &records).env_remove("GOHOOK_BUILD_ID").env_remove("GOHOOK_CONFIG");
-                    c
-                }
-            }),
-        ),
+    let floor = std::env::current_exe()?.with_file_name("spawn-floor");
+    let build_env = [("GOHOOK_CONFIG", ""), ("GOHOOK_BUILD_ID", "bench"), ("GOHOOK_BUILD_START_NS", "1")];
+    let variants = [
+        Variant { name: "direct", program: Path::new(tool), args: vec![], env: &[] },
+        Variant { name: "sh exec wrapper", program: &wrapper, args: vec![tool.as_ref()], env: &[] },
+        Variant { name: "spawn-floor (Rust spawn+wait)", program: &floor, args: vec![tool.as_ref()], env: &[] },
+        Variant {
+            name: "gohook (gohook build env)",
+            program: &options.gohook,
+            args: vec![tool.as_ref()],
+            env: &build_env,
+        },
+        Variant { name: "gohook (bare -toolexec)", program: &options.gohook, args: vec![tool.as_ref()], env: &[] },
     ];
+    let command = |variant: &Variant| {
+        let mut command = Command::new(variant.program);
+        command.args(&variant.args).envs(variant.env.iter().copied()).env("GOHOOK_DIR", records).stdout(Stdio::null());
+        if variant.env.is_empty() {
+            command.env_remove("GOHOOK_BUILD_ID").env_remove("GOHOOK_CONFIG");
+        }
+        command
+    };
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for round in 0..options.rounds + 20 {
-        for (i, (_, make)) in variants.iter().enumerate() {
-            let wall = wall_of(make().stdout(Stdio::null()))?;
+        for (i, variant) in variants.iter().enumerate() {
+            let wall = wall_of(&mut command(variant))?;
             // The first rounds warm the page cache and are not counted.
             if round >= 20 {
                 samples[i].push(wall.as_secs_f64() * 1e3);
@@ -140,7 +130,7 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
     }
     let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
     println!("per invocation of {tool}, median of {} interleaved rounds:", options.rounds);
-    for ((name, _), m) in variants.iter().zip(&medians) {
+    for (Variant { name, .. }, m) in variants.iter().zip(&medians) {
         println!(
             "  {name:<30} {m:>7.3} ms   {:+.3} ms vs direct   {:+.3} ms vs sh wrapper   {:+.3} ms vs spawn-floor",
             m - medians[0],
@@ -208,22 +198,107 @@ fn gohook_cpu_share(options: &Options, records: &Path) -> Result<f64> {
     if !out.status.success() {
         bail!("gohook report failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let text = String::from_utf8(out.stdout)?;
-    let field = |name: &str| -> Result<f64> {
-        let at = text.find(&format!("\"{name}\": ")).with_context(|| format!("{name} missing in the report"))?;
-        let rest = &text[at + name.len() + 4..];
-        let end = rest.find([',', '\n', '}']).unwrap_or(rest.len());
-        Ok(rest[..end].trim().parse()?)
-    };
-    Ok(field("share_of_tool_cpu")?)
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    summary["gohook"]["share_of_tool_cpu"].as_f64().context("share_of_tool_cpu missing in the report")
 }
 
 fn main() -> Result<()> {
     let options = parse_options()?;
     let records = tempfile::tempdir()?;
     per_invocation(&options, records.path())?;
+    if !options.skip_plugins {
+        plugins_at_link(&options, records.path())?;
+    }
     if !options.skip_go_build {
         go_build_cpu(&options, records.path())?;
+    }
+    Ok(())
+}
+
+/// Runs `command`, waits with wait4 for its own rusage, and returns (wall, peak RSS in bytes).
+fn run_with_rss(command: &mut Command) -> Result<(Duration, u64)> {
+    let start = Instant::now();
+    let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for our own child, writing into structs we own.
+    let waited = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if waited < 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        bail!("{command:?} failed (status {status})");
+    }
+    Ok((wall, usage.ru_maxrss as u64 * 1024))
+}
+
+/// plugin_ns of every tool record of a build.
+fn plugin_times(gohook: &Path, records: &Path, build: &str) -> Result<Vec<f64>> {
+    let out =
+        Command::new(gohook).args(["report", build, "--format", "records"]).env("GOHOOK_DIR", records).output()?;
+    let mut times = Vec::new();
+    for line in String::from_utf8(out.stdout)?.lines() {
+        let value: serde_json::Value = serde_json::from_str(line)?;
+        if let Some(ns) = value["tool"]["plugin_ns"].as_u64() {
+            times.push(ns as f64 / 1e6);
+        }
+    }
+    Ok(times)
+}
+
+fn plugins_at_link(options: &Options, scratch: &Path) -> Result<()> {
+    let big = scratch.join("compile-with-dwarf");
+    let status = Command::new("go").args(["build", "-o"]).arg(&big).arg("cmd/compile").env("GOFLAGS", "").status()?;
+    if !status.success() {
+        bail!("go build cmd/compile failed");
+    }
+    let size = std::fs::metadata(&big)?.len();
+    let link = scratch.join("link");
+    std::fs::write(&link, format!("#!/bin/sh\ncp {:?} \"$2\"\n", big.display().to_string()))?;
+    Command::new("chmod").arg("+x").arg(&link).status()?;
+    let example = Path::new(env!("BENCH_WASM_DIR")).join("gohook_plugin_example.wasm");
+    println!("\nplugins after link of a {:.1} MB binary ({} warm runs each):", size as f64 / 1e6, options.rounds / 10);
+    for count in [1, 5] {
+        let dir = scratch.join(format!("plugins-{count}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut policy = String::new();
+        for i in 0..count {
+            // The example plugin finds DWARF here; as a warning it does not fail the shim.
+            policy += &format!(
+                "[plugins.p{i}]\npath = {:?}\nrules = {{ \"no-debug/dwarf\" = \"warn\" }}\n",
+                example.display().to_string()
+            );
+        }
+        std::fs::write(dir.join("gohook.toml"), policy)?;
+        let records = dir.join("records");
+        let run = |build: &str| -> Result<(Duration, u64)> {
+            run_with_rss(
+                Command::new(&options.gohook)
+                    .current_dir(&dir)
+                    .arg(&link)
+                    .args(["-o", "out"])
+                    .env("GOHOOK_DIR", &records)
+                    .env("GOHOOK_BUILD_ID", build)
+                    .env("GOHOOK_BUILD_START_NS", "1")
+                    .env_remove("GOHOOK_CONFIG"),
+            )
+        };
+        let (cold_wall, cold_rss) = run("cold")?;
+        let cold = plugin_times(&options.gohook, &records, "cold")?;
+        let (mut walls, mut rss) = (Vec::new(), 0);
+        for _ in 0..(options.rounds / 10).max(5) {
+            let (wall, peak) = run("warm")?;
+            walls.push(wall.as_secs_f64() * 1e3);
+            rss = rss.max(peak);
+        }
+        let mut warm = plugin_times(&options.gohook, &records, "warm")?;
+        println!(
+            "  {count} plugin(s): cold {:.1} ms in plugins ({:.1} ms shim wall, {:.1} MB RSS); warm median {:.2} ms in plugins ({:.2} ms shim wall), peak RSS {:.1} MB",
+            cold.first().copied().unwrap_or(0.0),
+            cold_wall.as_secs_f64() * 1e3,
+            cold_rss as f64 / 1e6,
+            median(&mut warm),
+            median(&mut walls),
+            rss as f64 / 1e6
+        );
     }
     Ok(())
 }

@@ -4,13 +4,16 @@
 //! The wasm runtime starts only when a plugin subscribes to the moment; which plugins do is known from the
 //! [`Catalog`] without starting anything.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::plugins::{Catalog, PluginMeta, PluginSpec};
 use crate::policy::{OnFailure, RuleLevel};
 use crate::records::{FindingLevel, PluginTime, RecordedFinding};
-use crate::runtime::{Answer, Call, Finding, Invocation, Moment, PluginFailure, Probe, Runtime, Severity};
+use crate::runtime::{
+    Answer, CacheState, Call, Finding, Invocation, Loaded, Moment, PluginFailure, Probe, Runtime, Severity,
+};
 
 /// What the plugins are asked about.
 pub enum MomentInput {
@@ -97,16 +100,25 @@ impl Verdict {
     }
 }
 
+/// A subscribed plugin's answer, with its metadata and how its native code was obtained.
+struct Answered {
+    findings: Vec<Finding>,
+    meta: PluginMeta,
+    cache: &'static str,
+}
+
 /// Runs plugins; starts the runtime at most once, and only if needed.
 pub struct Checker<'a> {
     specs: &'a [PluginSpec],
     catalog: Catalog,
     runtime: Option<Runtime>,
+    /// Components loaded so far, by content id: a plugin asked at two moments is loaded once.
+    loaded: HashMap<String, Loaded>,
 }
 
 impl<'a> Checker<'a> {
     pub fn new(specs: &'a [PluginSpec], root: &Path) -> Checker<'a> {
-        Checker { specs, catalog: Catalog::new(root), runtime: None }
+        Checker { specs, catalog: Catalog::new(root), runtime: None, loaded: HashMap::new() }
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -126,7 +138,7 @@ impl<'a> Checker<'a> {
             let ns = started.elapsed().as_nanos() as u64;
             match outcome {
                 Ok(None) => {}
-                Ok(Some((findings, meta, cache))) => {
+                Ok(Some(Answered { findings, meta, cache })) => {
                     verdict.findings.extend(findings.into_iter().filter_map(|f| apply_policy(spec, f)));
                     verdict.plugins.push(PluginTime {
                         plugin: spec.name.clone(),
@@ -156,6 +168,7 @@ impl<'a> Checker<'a> {
         if let Some(meta) = self.catalog.meta(&content_id) {
             return Ok(meta);
         }
+        self.load(spec, &content_id)?;
         self.ask_metadata(spec, &content_id)
     }
 
@@ -172,38 +185,48 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Loads the plugin into `self.loaded` unless it is there.
+    fn load(&mut self, spec: &PluginSpec, content_id: &str) -> Result<(), PluginFailure> {
+        if !self.loaded.contains_key(content_id) {
+            let loaded = self.runtime()?.load(content_id, || spec.wasm())?;
+            self.loaded.insert(content_id.to_owned(), loaded);
+        }
+        Ok(())
+    }
+
     fn ask_metadata(&mut self, spec: &PluginSpec, content_id: &str) -> Result<PluginMeta, PluginFailure> {
-        let runtime = self.runtime()?;
-        let loaded = runtime.load(content_id, || spec.wasm())?;
-        let answer = runtime.call(&loaded, &spec.name, spec.settings_json.clone(), spec.limits, Call::Metadata)?;
+        let runtime = self.runtime.as_ref().expect("loaded plugins have a runtime");
+        let loaded = &self.loaded[content_id];
+        let answer = runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, Call::Metadata)?;
         let Answer::Metadata(metadata) = answer else { unreachable!("metadata calls answer with metadata") };
         let meta = PluginMeta::from(metadata);
         self.catalog.remember(content_id, &meta);
         Ok(meta)
     }
 
-    fn run_one(
-        &mut self,
-        spec: &PluginSpec,
-        input: &MomentInput,
-    ) -> Result<Option<(Vec<Finding>, PluginMeta, &'static str)>, PluginFailure> {
+    fn run_one(&mut self, spec: &PluginSpec, input: &MomentInput) -> Result<Option<Answered>, PluginFailure> {
         let content_id = self.catalog.content_id(spec).map_err(|e| PluginFailure::Load(e.to_string()))?;
-        let meta = match self.catalog.meta(&content_id) {
+        let known = self.catalog.meta(&content_id);
+        if known.as_ref().is_some_and(|meta| !meta.subscribes(input.moment(), input.tool())) {
+            return Ok(None);
+        }
+        self.load(spec, &content_id)?;
+        let meta = match known {
             Some(meta) => meta,
             None => self.ask_metadata(spec, &content_id)?,
         };
         if !meta.subscribes(input.moment(), input.tool()) {
             return Ok(None);
         }
-        let runtime = self.runtime()?;
-        let loaded = runtime.load(&content_id, || spec.wasm())?;
+        let runtime = self.runtime.as_ref().expect("loaded plugins have a runtime");
+        let loaded = &self.loaded[&content_id];
         let cache = match loaded.cache {
-            crate::runtime::CacheState::Hit => "hit",
-            crate::runtime::CacheState::Compiled => "compiled",
-            crate::runtime::CacheState::Uncached => "uncached",
+            CacheState::Hit => "hit",
+            CacheState::Compiled => "compiled",
+            CacheState::Uncached => "uncached",
         };
-        match runtime.call(&loaded, &spec.name, spec.settings_json.clone(), spec.limits, input.as_call())? {
-            Answer::Findings(findings) => Ok(Some((findings, meta, cache))),
+        match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, input.as_call())? {
+            Answer::Findings(findings) => Ok(Some(Answered { findings, meta, cache })),
             Answer::Metadata(_) => unreachable!("moment calls answer with findings"),
         }
     }

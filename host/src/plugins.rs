@@ -181,10 +181,11 @@ impl Catalog {
         let stat_key =
             format!("{}\0{}\0{}\0{}\0{}", path.display(), stat.len(), stat.mtime(), stat.mtime_nsec(), stat.ino());
         let index = self.dir.join("ids").join(hex(&Sha256::digest(stat_key.as_bytes())[..16]));
-        if let Ok(id) = std::fs::read_to_string(&index) {
-            if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Ok(id);
-            }
+        if let Ok(id) = std::fs::read_to_string(&index)
+            && id.len() == 64
+            && id.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Ok(id);
         }
         let id = hex(&Sha256::digest(spec.wasm()?.as_ref()));
         if create_private_dir(&self.dir.join("ids")).is_ok() {

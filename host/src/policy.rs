@@ -142,17 +142,17 @@ impl Policy {
         let mut file: PolicyFile = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for (name, plugin) in &mut file.plugins {
-            let in_range = |key: &str, value: &Option<toml::Spanned<u64>>, range: std::ops::RangeInclusive<u64>| match value
-            {
-                Some(v) if !range.contains(v.get_ref()) => Err(invalid(format!(
-                    "line {}: plugins.{name}.{key} = {} is out of range ({}..={})",
-                    line_of(text, v.span().start),
-                    v.get_ref(),
-                    range.start(),
-                    range.end()
-                ))),
-                _ => Ok(()),
-            };
+            let in_range =
+                |key: &str, value: &Option<toml::Spanned<u64>>, range: std::ops::RangeInclusive<u64>| match value {
+                    Some(v) if !range.contains(v.get_ref()) => Err(invalid(format!(
+                        "line {}: plugins.{name}.{key} = {} is out of range ({}..={})",
+                        line_of(text, v.span().start),
+                        v.get_ref(),
+                        range.start(),
+                        range.end()
+                    ))),
+                    _ => Ok(()),
+                };
             in_range("timeout_ms", &plugin.timeout_ms, TIMEOUT_MS)?;
             in_range("memory_mib", &plugin.memory_mib, MEMORY_MIB)?;
             if let Some(wasm) = &plugin.path {
@@ -185,13 +185,39 @@ mod tests {
     #[test]
     fn fingerprint_follows_plugin_settings_not_records_or_layout() {
         let path = Path::new("gohook.toml");
-        let a = Policy::parse("[plugins.arch]\nallow = [\"arm64\"]\n", path).unwrap();
+        let a = Policy::parse("[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n", path).unwrap();
         let same =
-            Policy::parse("[records]\nkeep_builds = 3\n\n[plugins.arch]\n  allow = [ \"arm64\" ]\n", path).unwrap();
-        let other = Policy::parse("[plugins.arch]\nallow = [\"amd64\"]\n", path).unwrap();
-        assert_eq!(a.fingerprint(), same.fingerprint());
-        assert_ne!(a.fingerprint(), other.fingerprint());
-        assert_ne!(a.fingerprint(), Policy::default().fingerprint());
+            Policy::parse("[records]\nkeep_builds = 3\n\n[plugins.arch.settings]\n  allow = [ \"arm64\" ]\n", path)
+                .unwrap();
+        let other = Policy::parse("[plugins.arch]\nsettings = { allow = [\"amd64\"] }\n", path).unwrap();
+        assert_eq!(a.fingerprint(&[]), same.fingerprint(&[]));
+        assert_ne!(a.fingerprint(&[]), other.fingerprint(&[]));
+        assert_ne!(a.fingerprint(&[]), Policy::default().fingerprint(&[]));
+        assert_ne!(a.fingerprint(&[]), a.fingerprint(&["a rebuilt plugin".into()]));
+    }
+
+    #[test]
+    fn plugin_tables_are_typed_and_paths_resolved() {
+        let policy = Policy::parse(
+            "[plugins.mine]\npath = \"checks/mine.wasm\"\non_failure = \"warn\"\ntimeout_ms = 250\nrules = { \"mine/x\" = \"off\" }\n",
+            Path::new("/repo/gohook.toml"),
+        )
+        .unwrap();
+        let mine = &policy.plugins["mine"];
+        assert_eq!(mine.path.as_deref(), Some(Path::new("/repo/checks/mine.wasm")));
+        assert_eq!(mine.on_failure, OnFailure::Warn);
+        assert_eq!(mine.rules["mine/x"], RuleLevel::Off);
+        assert_eq!(*mine.timeout_ms.as_ref().unwrap().get_ref(), 250);
+    }
+
+    #[test]
+    fn out_of_range_limits_and_bad_levels_name_the_line() {
+        let err = Policy::parse("[plugins.a]\n\nmemory_mib = 0\n", Path::new("g.toml")).unwrap_err().to_string();
+        assert_eq!(err, "g.toml: line 3: plugins.a.memory_mib = 0 is out of range (1..=4096)");
+        let err = Policy::parse("[plugins.a]\nrules = { \"a/b\" = \"maybe\" }\n", Path::new("g.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("maybe"), "{err}");
     }
 
     #[test]

@@ -239,7 +239,7 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     while pos < bytes.len() {
         match decode_frame(&bytes[pos..]) {
             Frame::Record(record, len) => {
-                decoded.records.push(record);
+                decoded.records.push(*record);
                 pos += len;
             }
             Frame::Unsupported(len) => {
@@ -256,7 +256,7 @@ pub fn decode(bytes: &[u8]) -> Decoded {
 }
 
 enum Frame {
-    Record(Record, usize),
+    Record(Box<Record>, usize),
     Unsupported(usize),
     Corrupt,
 }
@@ -279,7 +279,7 @@ fn decode_frame(rest: &[u8]) -> Frame {
         return Frame::Unsupported(HEADER_LEN + len);
     }
     match postcard::from_bytes(payload) {
-        Ok(record) => Frame::Record(record, HEADER_LEN + len),
+        Ok(record) => Frame::Record(Box::new(record), HEADER_LEN + len),
         Err(_) => Frame::Corrupt,
     }
 }

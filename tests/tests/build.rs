@@ -109,14 +109,18 @@ fn second_build_is_cached_until_the_policy_changes() {
     assert_eq!(sample_compiles(&world, sample.path()), 0, "identical second build comes from go's cache");
 
     // Plugin settings can change what a build produces: go must not reuse results made under other settings.
-    std::fs::write(sample.path().join("gohook.toml"), "[plugins.arch]\nallow = [\"amd64\", \"arm64\"]\n").unwrap();
+    std::fs::write(
+        sample.path().join("gohook.toml"),
+        "[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n",
+    )
+    .unwrap();
     assert_eq!(sample_compiles(&world, sample.path()), 3, "a policy change invalidates the cache");
     assert_eq!(sample_compiles(&world, sample.path()), 0);
 
     // Record-keeping settings cannot change a build, so they keep the cache.
     std::fs::write(
         sample.path().join("gohook.toml"),
-        "[records]\nkeep_builds = 20\n\n[plugins.arch]\nallow = [\"amd64\", \"arm64\"]\n",
+        "[records]\nkeep_builds = 20\n\n[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n",
     )
     .unwrap();
     assert_eq!(sample_compiles(&world, sample.path()), 0);

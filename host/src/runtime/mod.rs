@@ -54,8 +54,10 @@ pub enum PluginFailure {
     Timeout(Duration),
     Memory(usize),
     StackOverflow,
-    /// The plugin panicked; the text is the tail of what it printed.
+    /// The plugin panicked; the text is where and why, from what it printed.
     Panic(String),
+    /// The plugin printed more than its output allows.
+    Flood,
     Trap(String),
 }
 
@@ -76,7 +78,10 @@ impl std::fmt::Display for PluginFailure {
             }
             PluginFailure::StackOverflow => f.write_str("overflowed its stack (runaway recursion)"),
             PluginFailure::Panic(message) if message.is_empty() => f.write_str("panicked"),
-            PluginFailure::Panic(message) => write!(f, "panicked: {message}"),
+            PluginFailure::Panic(message) => write!(f, "panicked {message}"),
+            PluginFailure::Flood => {
+                write!(f, "flooded its output (more than {} KiB printed)", sandbox::OUTPUT_CAPACITY >> 10)
+            }
             PluginFailure::Trap(message) => write!(f, "trapped: {message}"),
         }
     }
@@ -236,8 +241,13 @@ fn relay_output(store: &Store<Sandbox>) {
 }
 
 fn classify(error: wasmtime::Error, store: &Store<Sandbox>, limits: Limits) -> PluginFailure {
-    if store.data().limits.memory_exceeded {
+    let sandbox = store.data();
+    if sandbox.limits.memory_exceeded {
         return PluginFailure::Memory(limits.memory_bytes);
+    }
+    let printed = sandbox.stdout.contents().len().max(sandbox.stderr.contents().len());
+    if printed + (64 << 10) >= sandbox::OUTPUT_CAPACITY {
+        return PluginFailure::Flood;
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => PluginFailure::Timeout(limits.timeout),
@@ -248,13 +258,20 @@ fn classify(error: wasmtime::Error, store: &Store<Sandbox>, limits: Limits) -> P
     }
 }
 
-/// Rust plugins print their panic message to stderr before trapping.
+/// Rust plugins print `thread '…' panicked at FILE:LINE:COL:` and the message to stderr before trapping.
 fn panic_message(store: &Store<Sandbox>) -> String {
     let stderr = store.data().stderr.contents();
     let text = String::from_utf8_lossy(&stderr);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = lines[lines.len().saturating_sub(3)..].join(" / ");
-    tail.chars().take(MAX_MESSAGE).collect()
+    let lines: Vec<&str> =
+        text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE")).collect();
+    let message = match lines.iter().rposition(|l| l.contains("panicked at ")) {
+        Some(at) => {
+            let location = &lines[at][lines[at].find("panicked at ").unwrap() + "panicked ".len()..];
+            format!("{location} {}", lines[at + 1..].join(" / "))
+        }
+        None => format!(": {}", lines[lines.len().saturating_sub(3)..].join(" / ")),
+    };
+    message.trim_end().chars().take(MAX_MESSAGE).collect()
 }
 
 /// A plugin must import gohook's interfaces at a version this host can serve: same major, and for 0.x the same

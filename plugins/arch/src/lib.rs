@@ -20,7 +20,8 @@ struct Settings {
 
 impl Settings {
     fn load() -> Result<Settings, Finding> {
-        gohook_sdk::settings().map_err(|e| Finding::error("arch/settings", e).help("e.g. settings = { allow = [\"arm64\"] }"))
+        gohook_sdk::settings()
+            .map_err(|e| Finding::error("arch/settings", e).help("e.g. settings = { allow = [\"arm64\"] }"))
     }
 
     fn allows(&self, arch: &str) -> bool {
@@ -43,8 +44,11 @@ impl Plugin for Arch {
         match Settings::load() {
             Ok(settings) if settings.allows(&probe.goarch) => vec![],
             Ok(settings) => vec![
-                Finding::error(RULE, format!("GOARCH={} is not allowed (allowed: {})", probe.goarch, settings.allow.join(", ")))
-                    .help(HELP),
+                Finding::error(
+                    RULE,
+                    format!("GOARCH={} is not allowed (allowed: {})", probe.goarch, settings.allow.join(", ")),
+                )
+                .help(HELP),
             ],
             Err(finding) => vec![finding],
         }
@@ -68,8 +72,15 @@ impl Plugin for Arch {
             let arch = goarch(image.architecture).map_or_else(|| format!("{:?}", image.architecture), str::to_owned);
             if !settings.allows(&arch) {
                 findings.push(
-                    Finding::error(RULE, format!("image at offset {} is {arch}, which is not allowed (allowed: {})", image.offset, settings.allow.join(", ")))
-                        .help(HELP),
+                    Finding::error(
+                        RULE,
+                        format!(
+                            "image at offset {} is {arch}, which is not allowed (allowed: {})",
+                            image.offset,
+                            settings.allow.join(", ")
+                        ),
+                    )
+                    .help(HELP),
                 );
             }
         }

@@ -13,10 +13,11 @@ struct NoDebug;
 impl Plugin for NoDebug {
     fn metadata() -> Metadata {
         // After link (the SDK then calls `check` on the binary) and in `gohook check`.
-        Metadata::new("no-debug", "0.1.0")
-            .moments([Moment::AfterTool, Moment::Check])
-            .tools(["link"])
-            .rule(RULE, "the binary carries DWARF debug information", FIX)
+        Metadata::new("no-debug", "0.1.0").moments([Moment::AfterTool, Moment::Check]).tools(["link"]).rule(
+            RULE,
+            "the binary carries DWARF debug information",
+            FIX,
+        )
     }
 
     fn check(binary: &Artifact) -> Vec<Finding> {

@@ -9,6 +9,7 @@ struct Settings {
 
 struct Hostile;
 
+#[allow(unconditional_recursion)] // the point: a stack overflow
 fn recurse(depth: u64) -> u64 {
     // black_box keeps the recursion from being turned into a loop.
     std::hint::black_box(depth) + recurse(depth + 1)
@@ -38,7 +39,9 @@ impl Plugin for Hostile {
             },
             "escape" => {
                 let file = std::fs::read("/etc/passwd").map(|b| b.len().to_string()).unwrap_or_else(|e| e.to_string());
-                let socket = std::net::TcpStream::connect("127.0.0.1:1").map(|_| "connected".to_owned()).unwrap_or_else(|e| e.to_string());
+                let socket = std::net::TcpStream::connect("127.0.0.1:1")
+                    .map(|_| "connected".to_owned())
+                    .unwrap_or_else(|e| e.to_string());
                 let env = std::env::vars().count();
                 let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
                 vec![Finding::warning(
