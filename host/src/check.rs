@@ -139,6 +139,7 @@ impl<'a> Checker<'a> {
             match outcome {
                 Ok(None) => {}
                 Ok(Some(Answered { findings, meta, cache })) => {
+                    verdict.findings.extend(undeclared_settings(spec, &meta));
                     verdict.findings.extend(findings.into_iter().filter_map(|f| apply_policy(spec, f)));
                     verdict.plugins.push(PluginTime {
                         plugin: spec.name.clone(),
@@ -240,6 +241,32 @@ impl<'a> Checker<'a> {
         }
         Ok(self.runtime.as_ref().expect("just set"))
     }
+}
+
+/// A setting the plugin does not know is a mistake in the policy, whatever the plugin then did.
+fn undeclared_settings(spec: &PluginSpec, meta: &PluginMeta) -> Option<RecordedFinding> {
+    let unknown = meta.undeclared_settings(&spec.settings_json);
+    if unknown.is_empty() {
+        return None;
+    }
+    let known: Vec<&str> = meta.settings.iter().map(|s| s.name.as_str()).collect();
+    Some(RecordedFinding {
+        plugin: spec.name.clone(),
+        rule: "gohook/unknown-setting".to_owned(),
+        severity: FindingLevel::Error,
+        message: format!(
+            "[plugins.{}] settings has {} that plugin {} {} does not know",
+            spec.name,
+            unknown.join(", "),
+            meta.name,
+            meta.version
+        ),
+        help: Some(if known.is_empty() {
+            "this plugin takes no settings: remove them".to_owned()
+        } else {
+            format!("its settings are: {}", known.join(", "))
+        }),
+    })
 }
 
 /// Rule overrides from `[plugins.NAME] rules`; `off` drops the finding.

@@ -115,7 +115,14 @@ pub struct PluginMeta {
     pub version: String,
     pub moments: Vec<String>,
     pub tools: Vec<String>,
+    pub settings: Vec<SettingMeta>,
     pub rules: Vec<RuleMeta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingMeta {
+    pub name: String,
+    pub description: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,12 +148,23 @@ impl From<Metadata> for PluginMeta {
             version: m.version,
             moments: m.moments.into_iter().map(|x| moment_name(x).to_owned()).collect(),
             tools: m.tools,
+            settings: m
+                .settings
+                .into_iter()
+                .map(|s| SettingMeta { name: s.name, description: s.description })
+                .collect(),
             rules: m.rules.into_iter().map(|r| RuleMeta { id: r.id, summary: r.summary, help: r.help }).collect(),
         }
     }
 }
 
 impl PluginMeta {
+    /// Settings in the policy that the plugin does not declare: typos that would otherwise be silently ignored.
+    pub fn undeclared_settings(&self, settings_json: &str) -> Vec<String> {
+        let Ok(serde_json::Value::Object(given)) = serde_json::from_str(settings_json) else { return Vec::new() };
+        given.keys().filter(|key| !self.settings.iter().any(|s| &s.name == *key)).cloned().collect()
+    }
+
     /// Whether the plugin wants this moment (and, for tool moments, this tool).
     pub fn subscribes(&self, moment: Moment, tool: &str) -> bool {
         let wants_moment = self.moments.iter().any(|m| m == moment_name(moment));
@@ -210,5 +228,39 @@ impl Catalog {
 
     fn meta_path(&self, content_id: &str) -> PathBuf {
         self.dir.join("meta").join(format!("{content_id}.json"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(moments: &[&str], tools: &[&str]) -> PluginMeta {
+        PluginMeta {
+            name: "p".into(),
+            version: "1".into(),
+            moments: moments.iter().map(|m| m.to_string()).collect(),
+            tools: tools.iter().map(|t| t.to_string()).collect(),
+            settings: vec![SettingMeta { name: "allow".into(), description: String::new() }],
+            rules: vec![],
+        }
+    }
+
+    #[test]
+    fn subscription_follows_moments_and_tools() {
+        let link_only = meta(&["after-tool", "probe"], &["link"]);
+        assert!(link_only.subscribes(Moment::AfterTool, "link"));
+        assert!(!link_only.subscribes(Moment::AfterTool, "compile"));
+        assert!(!link_only.subscribes(Moment::BeforeTool, "link"));
+        // Tool filters apply to tool moments only: the probe of any tool counts.
+        assert!(link_only.subscribes(Moment::Probe, "compile"));
+        assert!(meta(&["before-tool"], &[]).subscribes(Moment::BeforeTool, "asm"));
+    }
+
+    #[test]
+    fn undeclared_settings_are_named() {
+        let m = meta(&[], &[]);
+        assert_eq!(m.undeclared_settings(r#"{"allow":["arm64"]}"#), Vec::<String>::new());
+        assert_eq!(m.undeclared_settings(r#"{"allow":[],"alow":[]}"#), ["alow"]);
     }
 }

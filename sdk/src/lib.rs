@@ -45,7 +45,9 @@ pub mod bindings {
 }
 
 pub use bindings::gohook::plugin::host::{Artifact, LogLevel};
-pub use bindings::gohook::plugin::types::{Finding, Invocation, Location, Metadata, Moment, Probe, RuleInfo, Severity};
+pub use bindings::gohook::plugin::types::{
+    Finding, Invocation, Location, Metadata, Moment, Probe, RuleInfo, SettingInfo, Severity,
+};
 
 /// A gohook plugin. Implement the moments listed in [`Plugin::metadata`]; the rest keep their defaults.
 pub trait Plugin {
@@ -117,6 +119,7 @@ impl Metadata {
             version: version.into(),
             moments: Vec::new(),
             tools: Vec::new(),
+            settings: Vec::new(),
             rules: Vec::new(),
         }
     }
@@ -129,6 +132,12 @@ impl Metadata {
     /// The tools wanted at before-tool and after-tool (`link`, `compile`, …); none means all.
     pub fn tools<S: Into<String>>(mut self, tools: impl IntoIterator<Item = S>) -> Metadata {
         self.tools.extend(tools.into_iter().map(Into::into));
+        self
+    }
+
+    /// Declares a setting the plugin reads; gohook rejects undeclared settings in gohook.toml.
+    pub fn setting(mut self, name: impl Into<String>, description: impl Into<String>) -> Metadata {
+        self.settings.push(SettingInfo { name: name.into(), description: description.into() });
         self
     }
 

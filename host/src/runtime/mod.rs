@@ -274,31 +274,37 @@ fn panic_message(store: &Store<Sandbox>) -> String {
     message.trim_end().chars().take(MAX_MESSAGE).collect()
 }
 
-/// A plugin must import gohook's interfaces at a version this host can serve: same major, and for 0.x the same
-/// minor, no newer than the host. wasmtime would refuse a mismatch too, but with a message about link names.
+/// A plugin must import gohook's interfaces at a version this host can serve. wasmtime would refuse a mismatch too,
+/// but with a message about link names; this one says which side to upgrade.
 fn check_contract(engine: &Engine, component: &Component) -> Result<(), PluginFailure> {
-    let host = semver_triple(CONTRACT_VERSION).expect("CONTRACT_VERSION is x.y.z");
     for (name, _) in component.component_type().imports(engine) {
-        let Some(rest) = name.strip_prefix("gohook:plugin/") else { continue };
-        let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
-        let Some(plugin) = semver_triple(version) else {
-            return Err(PluginFailure::Incompatible(format!(
-                "imports {name} without a version this gohook understands: rebuild the plugin with gohook-sdk {CONTRACT_VERSION}"
-            )));
-        };
-        let same_line = plugin.0 == host.0 && (host.0 > 0 || plugin.1 == host.1);
-        if !same_line || plugin > host {
-            let upgrade = if plugin > host {
-                format!("upgrade gohook to one that supports contract {version}")
-            } else {
-                format!("rebuild the plugin with gohook-sdk {CONTRACT_VERSION}")
-            };
-            return Err(PluginFailure::Incompatible(format!(
-                "was built for plugin contract {version}, and this gohook speaks {CONTRACT_VERSION}: {upgrade}"
-            )));
+        if let Some(rest) = name.strip_prefix("gohook:plugin/") {
+            let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
+            contract_compatibility(version).map_err(PluginFailure::Incompatible)?;
         }
     }
     Ok(())
+}
+
+/// Same major version, and for 0.x the same minor, no newer than the host: 0.1.x plugins run on any 0.1.y host
+/// with y >= x.
+fn contract_compatibility(plugin_version: &str) -> Result<(), String> {
+    let host = semver_triple(CONTRACT_VERSION).expect("CONTRACT_VERSION is x.y.z");
+    let Some(plugin) = semver_triple(plugin_version) else {
+        return Err(format!(
+            "imports gohook's interfaces without a version this gohook understands: rebuild the plugin with gohook-sdk {CONTRACT_VERSION}"
+        ));
+    };
+    let same_line = plugin.0 == host.0 && (host.0 > 0 || plugin.1 == host.1);
+    if same_line && plugin <= host {
+        return Ok(());
+    }
+    let upgrade = if plugin > host {
+        format!("upgrade gohook to one that supports contract {plugin_version}")
+    } else {
+        format!("rebuild the plugin with gohook-sdk {CONTRACT_VERSION}")
+    };
+    Err(format!("was built for plugin contract {plugin_version}, and this gohook speaks {CONTRACT_VERSION}: {upgrade}"))
 }
 
 fn semver_triple(version: &str) -> Option<(u64, u64, u64)> {
@@ -314,6 +320,18 @@ mod tests {
     fn contract_version_matches_the_wit_package() {
         let wit = include_str!("../../../wit/plugin.wit");
         assert!(wit.contains(&format!("package gohook:plugin@{CONTRACT_VERSION};")));
+    }
+
+    #[test]
+    fn contract_versions_within_a_line_are_compatible() {
+        assert_eq!(contract_compatibility("0.1.0"), Ok(()));
+        let newer = contract_compatibility("0.1.7").unwrap_err();
+        assert!(newer.ends_with("upgrade gohook to one that supports contract 0.1.7"), "{newer}");
+        let next_line = contract_compatibility("0.2.0").unwrap_err();
+        assert!(next_line.ends_with("upgrade gohook to one that supports contract 0.2.0"), "{next_line}");
+        let old_line = contract_compatibility("0.0.3").unwrap_err();
+        assert!(old_line.ends_with("rebuild the plugin with gohook-sdk 0.1.0"), "{old_line}");
+        assert!(contract_compatibility("").unwrap_err().contains("without a version"));
     }
 
     #[test]

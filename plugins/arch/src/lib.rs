@@ -36,6 +36,7 @@ impl Plugin for Arch {
         Metadata::new("arch", env!("CARGO_PKG_VERSION"))
             .moments([Moment::Probe, Moment::AfterTool, Moment::Check])
             .tools(["link"])
+            .setting("allow", "GOARCH values that may be built; empty allows all")
             .rule(RULE, "the target architecture is not in the allow-list", HELP)
             .rule("arch/settings", "the plugin's settings are invalid", "settings = { allow = [\"arm64\"] }")
     }

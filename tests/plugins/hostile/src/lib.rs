@@ -17,7 +17,10 @@ fn recurse(depth: u64) -> u64 {
 
 impl Plugin for Hostile {
     fn metadata() -> Metadata {
-        Metadata::new("hostile", "0.1.0").moments([Moment::AfterTool, Moment::Check]).tools(["link"])
+        Metadata::new("hostile", "0.1.0")
+            .moments([Moment::AfterTool, Moment::Check])
+            .tools(["link"])
+            .setting("mode", "how to misbehave")
     }
 
     fn check(binary: &Artifact) -> Vec<Finding> {
