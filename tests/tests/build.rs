@@ -302,3 +302,28 @@ fn chrome_trace_merges_with_gos_debug_trace() {
         "gohook's link run sits inside go's link action"
     );
 }
+
+#[test]
+fn exec_runs_go_test_through_the_shim() {
+    let world = World::new();
+    let sample = fresh_sample();
+    let out = world.run_gohook(sample.path(), &["exec", "--", "go", "test", "-count=1", "./internal/greet"]);
+    assert_success(&out, "gohook exec -- go test");
+    assert!(text(&out.stdout).starts_with("ok  \texample.com/sample/internal/greet"), "{}", text(&out.stdout));
+    let records = world.records(&world.only_build());
+    let compiled = records.packages("compile");
+    assert!(
+        compiled.contains(&"example.com/sample/internal/greet [example.com/sample/internal/greet.test]".to_owned()),
+        "test variant compiled: {compiled:?}"
+    );
+    assert_eq!(records.packages("link"), ["example.com/sample/internal/greet.test"]);
+    // go test vets the package under test (and, for vet's facts, its dependencies) through the shim too.
+    let vetted = records.packages("vet");
+    let variant = "example.com/sample/internal/greet [example.com/sample/internal/greet.test]";
+    assert_eq!(vetted.iter().filter(|p| *p == variant).count(), 1, "{vetted:?}");
+    let start = records.start.as_ref().unwrap();
+    assert_eq!(start["command"], serde_json::json!(["go", "test", "-count=1", "./internal/greet"]));
+
+    let failing = world.run_gohook(sample.path(), &["exec", "--", "sh", "-c", "exit 3"]);
+    assert_eq!(failing.status.code(), Some(3), "the command's exit code comes through");
+}
