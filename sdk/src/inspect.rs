@@ -6,8 +6,10 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use object::read::{ReadCache, ReadCacheRange};
-use object::{Architecture, FileKind, Object, ObjectSection};
+use object::read::macho::{MachHeader, Section as _, Segment as _};
+use object::read::pe::ImageNtHeaders;
+use object::read::{ReadCache, ReadCacheRange, ReadRef, StringTable};
+use object::{Architecture, Endianness, FileKind, LittleEndian as LE, Object, elf, macho, pe};
 
 use crate::Artifact;
 
@@ -93,14 +95,10 @@ impl<'a> Binary<'a> {
         &self.data
     }
 
-    /// Every image: one for a thin binary, one per slice of a universal Mach-O.
+    /// Every image, fully parsed by `object` (symbol tables included): one for a thin binary, one per slice of a
+    /// universal Mach-O.
     pub fn images(&self) -> Result<Vec<Image<'_, 'a>>, String> {
-        let slices: Vec<(u64, u64, Option<Architecture>)> = match self.kind {
-            FileKind::MachOFat32 => fat_slices::<object::macho::FatArch32>(&self.data)?,
-            FileKind::MachOFat64 => fat_slices::<object::macho::FatArch64>(&self.data)?,
-            _ => vec![(0, self.size, None)],
-        };
-        slices
+        self.image_ranges()?
             .into_iter()
             .map(|(offset, size, claimed)| {
                 let range = self.data.range(offset, size);
@@ -111,16 +109,80 @@ impl<'a> Binary<'a> {
             .collect()
     }
 
-    /// The section names of every image.
+    /// The byte ranges of the images: the whole file, or each slice of a universal Mach-O.
+    fn image_ranges(&self) -> Result<Vec<(u64, u64, Option<Architecture>)>, String> {
+        Ok(match self.kind {
+            FileKind::MachOFat32 => fat_slices::<object::macho::FatArch32>(&self.data)?,
+            FileKind::MachOFat64 => fat_slices::<object::macho::FatArch64>(&self.data)?,
+            _ => vec![(0, self.size, None)],
+        })
+    }
+
+    /// The section names of every image. Reads only headers and name tables: unlike [`Binary::images`], which
+    /// parses symbol tables too, this stays cheap on a 100 MB binary.
     pub fn section_names(&self) -> Result<Vec<String>, String> {
         let mut names = Vec::new();
-        for image in self.images()? {
-            for section in image.file.sections() {
-                names.push(section.name().map_err(|e| e.to_string())?.to_owned());
+        for (offset, size, _) in self.image_ranges()? {
+            let data = self.data.range(offset, size);
+            let text = |e: object::Error| format!("image at offset {offset}: {e}");
+            match FileKind::parse(data).map_err(text)? {
+                FileKind::Elf32 => elf_section_names::<elf::FileHeader32<Endianness>>(data, &mut names),
+                FileKind::Elf64 => elf_section_names::<elf::FileHeader64<Endianness>>(data, &mut names),
+                FileKind::MachO32 => macho_section_names::<macho::MachHeader32<Endianness>>(data, &mut names),
+                FileKind::MachO64 => macho_section_names::<macho::MachHeader64<Endianness>>(data, &mut names),
+                FileKind::Pe32 => pe_section_names::<pe::ImageNtHeaders32>(data, &mut names),
+                FileKind::Pe64 => pe_section_names::<pe::ImageNtHeaders64>(data, &mut names),
+                other => return Err(format!("image at offset {offset}: unsupported format {other:?}")),
             }
+            .map_err(text)?;
         }
         Ok(names)
     }
+}
+
+fn elf_section_names<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
+    data: ImageData<'_, '_>,
+    names: &mut Vec<String>,
+) -> object::Result<()> {
+    let header = Elf::parse(data)?;
+    let endian = header.endian()?;
+    let sections = header.sections(endian, data)?;
+    for section in sections.iter() {
+        names.push(String::from_utf8_lossy(sections.section_name(endian, section)?).into_owned());
+    }
+    Ok(())
+}
+
+fn macho_section_names<Mach: MachHeader<Endian = Endianness>>(
+    data: ImageData<'_, '_>,
+    names: &mut Vec<String>,
+) -> object::Result<()> {
+    let header = Mach::parse(data, 0)?;
+    let endian = header.endian()?;
+    let mut commands = header.load_commands(endian, data, 0)?;
+    while let Some(command) = commands.next()? {
+        if let Some((segment, section_data)) = Mach::Segment::from_command(command)? {
+            for section in segment.sections(endian, section_data)? {
+                names.push(String::from_utf8_lossy(section.name()).into_owned());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pe_section_names<Pe: ImageNtHeaders>(data: ImageData<'_, '_>, names: &mut Vec<String>) -> object::Result<()> {
+    let dos = pe::ImageDosHeader::parse(data)?;
+    let mut offset = dos.nt_headers_offset().into();
+    let (nt, _) = Pe::parse(data, &mut offset)?;
+    let sections = nt.sections(data, offset)?;
+    // Long names ("/N") point into the COFF string table, which follows the symbol table (18 bytes a symbol).
+    let file = nt.file_header();
+    let strings_start = file.pointer_to_symbol_table.get(LE) as u64 + file.number_of_symbols.get(LE) as u64 * 18;
+    let strings = StringTable::new(data, strings_start, data.len().unwrap_or(0));
+    for section in sections.iter() {
+        names.push(String::from_utf8_lossy(section.name(strings)?).into_owned());
+    }
+    Ok(())
 }
 
 fn fat_slices<Fat: object::read::macho::FatArch>(
