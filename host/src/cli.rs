@@ -19,7 +19,7 @@ use crate::store::Store;
 use crate::trace;
 
 /// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
-pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "plugins", "help"];
+pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "plugins", "check", "help"];
 
 const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
@@ -89,6 +89,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Check finished binaries with the configured plugins (or --rules); exit 0 pass, 1 policy failure, 2 error.
+    ///
+    /// Example: gohook check --rules strip,dwarf dist/app_linux_amd64/app
+    #[command(after_help = "Without --rules: the plugins of gohook.toml, or every built-in plugin with its defaults \
+                            when there is no gohook.toml.")]
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Plugins to run, by name (comma separated); settings from gohook.toml where it has them.
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        rules: Vec<String>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+    },
     /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
     Plugins {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
@@ -106,6 +120,12 @@ enum ReportFormat {
     ChromeTrace,
     /// Every record, one JSON object per line.
     Records,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum CheckFormat {
+    Human,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -164,7 +184,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
+        Command::Check { files, rules, format } => {
+            let policy = Policy::load(Policy::locate(cli.config.as_deref(), &std::env::current_dir()?).as_deref())?;
+            let specs = PluginSpec::from_policy(&select_checks(policy, &rules)?).map_err(anyhow::Error::msg)?;
+            let report = crate::binaries::check_files(&specs, store.root(), &files);
+            let text = match format {
+                CheckFormat::Human => report.to_human(),
+                CheckFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::from(report.exit_code()))
+        }
     }
+}
+
+/// The plugins `gohook check` runs: those named by --rules (with the policy's settings where it has some), else the
+/// policy's, else every built-in with its defaults.
+fn select_checks(policy: Policy, rules: &[String]) -> Result<Policy> {
+    let names: Vec<String> = if !rules.is_empty() {
+        rules.to_vec()
+    } else if policy.plugins.is_empty() {
+        crate::plugins::BUILTINS.iter().map(|b| b.name.to_owned()).collect()
+    } else {
+        return Ok(policy);
+    };
+    let mut plugins = std::collections::BTreeMap::new();
+    for name in names {
+        let config = match policy.plugins.get(&name) {
+            Some(config) => config.clone(),
+            None if crate::plugins::builtin(&name).is_some() => Default::default(),
+            None => {
+                let builtins: Vec<&str> = crate::plugins::BUILTINS.iter().map(|b| b.name).collect();
+                anyhow::bail!(
+                    "--rules {name}: no such plugin in gohook.toml or built in (built-ins: {})",
+                    builtins.join(", ")
+                );
+            }
+        };
+        plugins.insert(name, config);
+    }
+    Ok(Policy { plugins, ..policy })
 }
 
 /// One row of `gohook plugins`.

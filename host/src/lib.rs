@@ -5,6 +5,7 @@
 //! a Chrome trace. [`driver`] runs whole go commands with gohook as `-toolexec`; [`stamp`] gives every invocation of
 //! one go command the same build id and start stamp; [`policy`] reads `gohook.toml`.
 
+pub mod binaries;
 pub mod check;
 pub mod cli;
 pub mod driver;

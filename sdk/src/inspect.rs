@@ -140,6 +140,99 @@ impl<'a> Binary<'a> {
     }
 }
 
+/// Whether one image carries a symbol table, by the rules of reference/checks.md (not the naive ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolTable {
+    /// Where the image starts in the file.
+    pub offset: u64,
+    pub present: bool,
+    /// What was found, for messages: "`.symtab` with 1234 entries", "no COFF symbols", …
+    pub detail: String,
+}
+
+impl Binary<'_> {
+    /// The symbol table verdict of every image.
+    ///
+    /// ELF: a `SHT_SYMTAB` section (`.dynsym` is normal in PIE and cgo binaries; no section headers at all counts as
+    /// stripped). Mach-O: local symbols (`LC_DYSYMTAB.nlocalsym`) or debug (stab) entries; `nsyms` alone is wrong, Go
+    /// keeps undefined imports. PE: `NumberOfSymbols`; `PointerToSymbolTable` stays set in stripped Go binaries.
+    pub fn symbol_tables(&self) -> Result<Vec<SymbolTable>, String> {
+        let mut tables = Vec::new();
+        for (offset, size, _) in self.image_ranges()? {
+            let data = self.data.range(offset, size);
+            let text = |e: object::Error| format!("image at offset {offset}: {e}");
+            let (present, detail) = match FileKind::parse(data).map_err(text)? {
+                FileKind::Elf32 => elf_symtab::<elf::FileHeader32<Endianness>>(data),
+                FileKind::Elf64 => elf_symtab::<elf::FileHeader64<Endianness>>(data),
+                FileKind::MachO32 => macho_symtab::<macho::MachHeader32<Endianness>>(data),
+                FileKind::MachO64 => macho_symtab::<macho::MachHeader64<Endianness>>(data),
+                FileKind::Pe32 => pe_symtab::<pe::ImageNtHeaders32>(data),
+                FileKind::Pe64 => pe_symtab::<pe::ImageNtHeaders64>(data),
+                other => return Err(format!("image at offset {offset}: unsupported format {other:?}")),
+            }
+            .map_err(text)?;
+            tables.push(SymbolTable { offset, present, detail });
+        }
+        Ok(tables)
+    }
+
+    /// The DWARF sections of every image: `.debug_*`/`.zdebug_*` (ELF, PE long names resolved) and
+    /// `__debug_*`/`__zdebug_*` (Mach-O, in the `__DWARF` segment).
+    pub fn dwarf_sections(&self) -> Result<Vec<String>, String> {
+        Ok(self.section_names()?.into_iter().filter(|name| is_dwarf_section(name)).collect())
+    }
+}
+
+pub fn is_dwarf_section(name: &str) -> bool {
+    [".debug_", ".zdebug_", "__debug_", "__zdebug_"].iter().any(|prefix| name.starts_with(prefix))
+}
+
+fn elf_symtab<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
+    data: ImageData<'_, '_>,
+) -> object::Result<(bool, String)> {
+    use object::read::elf::SectionHeader as _;
+    let header = Elf::parse(data)?;
+    let endian = header.endian()?;
+    let sections = header.sections(endian, data)?;
+    if sections.is_empty() {
+        return Ok((false, "no section headers".to_owned()));
+    }
+    for section in sections.iter() {
+        if section.sh_type(endian) == elf::SHT_SYMTAB {
+            let entries = section.sh_size(endian).into() / section.sh_entsize(endian).into().max(1);
+            let name = String::from_utf8_lossy(sections.section_name(endian, section)?).into_owned();
+            return Ok((true, format!("symbol table {name} with {entries} entries")));
+        }
+    }
+    Ok((false, "no SHT_SYMTAB section".to_owned()))
+}
+
+fn macho_symtab<Mach: MachHeader<Endian = Endianness>>(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
+    use object::read::macho::Nlist as _;
+    let header = Mach::parse(data, 0)?;
+    let endian = header.endian()?;
+    let mut commands = header.load_commands(endian, data, 0)?;
+    let (mut local, mut stabs) = (0u32, 0usize);
+    while let Some(command) = commands.next()? {
+        if let Some(dysymtab) = command.dysymtab()? {
+            local = dysymtab.nlocalsym.get(endian);
+        }
+        if let Some(symtab) = command.symtab()? {
+            let symbols = symtab.symbols::<Mach, _>(endian, data)?;
+            stabs = symbols.iter().filter(|nlist| nlist.n_type() & macho::N_STAB != 0).count();
+        }
+    }
+    Ok((local > 0 || stabs > 0, format!("{local} local symbols and {stabs} debug (stab) entries")))
+}
+
+fn pe_symtab<Pe: ImageNtHeaders>(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
+    let dos = pe::ImageDosHeader::parse(data)?;
+    let mut offset = dos.nt_headers_offset().into();
+    let (nt, _) = Pe::parse(data, &mut offset)?;
+    let count = nt.file_header().number_of_symbols.get(LE);
+    Ok((count > 0, format!("{count} COFF symbols")))
+}
+
 fn elf_section_names<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
     data: ImageData<'_, '_>,
     names: &mut Vec<String>,

@@ -164,6 +164,12 @@ impl Finding {
         Finding::new(Severity::Note, rule, message)
     }
 
+    /// The artifact could not be read as a binary: `gohook check` reports this as a per-file error, not as a policy
+    /// verdict.
+    pub fn unreadable(plugin: &str, error: impl ToString) -> Finding {
+        Finding::error(format!("{plugin}/unreadable"), error)
+    }
+
     /// How to fix it.
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = Some(help.into());

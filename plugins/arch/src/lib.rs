@@ -62,11 +62,11 @@ impl Plugin for Arch {
         };
         let binary = match Binary::open(binary) {
             Ok(binary) => binary,
-            Err(e) => return vec![Finding::error("arch/unreadable", e)],
+            Err(e) => return vec![Finding::unreadable("arch", e)],
         };
         let images = match binary.images() {
             Ok(images) => images,
-            Err(e) => return vec![Finding::error("arch/unreadable", e)],
+            Err(e) => return vec![Finding::unreadable("arch", e)],
         };
         let mut findings = Vec::new();
         for image in images {

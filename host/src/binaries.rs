@@ -1,0 +1,171 @@
+//! `gohook check FILE…`: the plugins' checks on finished binaries, outside any build (goreleaser post hooks, CI).
+//!
+//! Exit codes: 0 all files pass, 1 a policy failure, 2 a usage or I/O error (a missing, unreadable or non-binary
+//! file); every file is checked whatever happened to the others.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::check::{Checker, MomentInput};
+use crate::plugins::PluginSpec;
+use crate::records::{FindingLevel, RecordedFinding};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub status: Status,
+    /// Why the file could not be checked (status `error`).
+    pub error: Option<String>,
+    pub findings: Vec<RecordedFinding>,
+    /// The plugins that looked at the file.
+    pub plugins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub files: Vec<FileReport>,
+}
+
+impl CheckReport {
+    pub fn exit_code(&self) -> u8 {
+        if self.files.iter().any(|f| f.status == Status::Error) {
+            2
+        } else if self.files.iter().any(|f| f.status == Status::Fail) {
+            1
+        } else {
+            0
+        }
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        for file in &self.files {
+            match file.status {
+                Status::Pass => out += &format!("{}: ok ({})\n", file.path, file.plugins.join(", ")),
+                Status::Fail => out += &format!("{}: FAIL\n", file.path),
+                Status::Error => {
+                    out += &format!("{}: error: {}\n", file.path, file.error.as_deref().unwrap_or("unknown"))
+                }
+            }
+            for finding in &file.findings {
+                out += &format!("  {}[{}] {}\n", finding.severity.name(), finding.rule, finding.message);
+                if let Some(help) = &finding.help {
+                    out += &format!("      fix: {help}\n");
+                }
+            }
+        }
+        let count = |status| self.files.iter().filter(|f| f.status == status).count();
+        out += &format!(
+            "{} file(s): {} passed, {} failed, {} could not be checked\n",
+            self.files.len(),
+            count(Status::Pass),
+            count(Status::Fail),
+            count(Status::Error)
+        );
+        out
+    }
+}
+
+/// Runs the check moment of `specs` on every file.
+pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> CheckReport {
+    let mut checker = Checker::new(specs, root);
+    let mut reports = Vec::new();
+    for file in files {
+        let path = file.display().to_string();
+        let error = |why: String| FileReport {
+            path: path.clone(),
+            status: Status::Error,
+            error: Some(why),
+            findings: vec![],
+            plugins: vec![],
+        };
+        if let Err(why) = recognize(file) {
+            reports.push(error(why));
+            continue;
+        }
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        let verdict = checker.run(&MomentInput::Check(absolute));
+        // A plugin that cannot parse the file says so with `<plugin>/unreadable`: that is about the file, not the
+        // policy.
+        let (unreadable, findings): (Vec<_>, Vec<_>) =
+            verdict.findings.into_iter().partition(|f| f.rule.ends_with("/unreadable"));
+        if let Some(first) = unreadable.first() {
+            reports.push(error(format!("cannot be read as a binary: {}", first.message)));
+            continue;
+        }
+        let failed = findings.iter().any(|f| f.severity == FindingLevel::Error);
+        reports.push(FileReport {
+            path,
+            status: if failed { Status::Fail } else { Status::Pass },
+            error: None,
+            findings,
+            plugins: verdict.plugins.into_iter().map(|p| p.plugin).collect(),
+        });
+    }
+    CheckReport { files: reports }
+}
+
+/// Recognizes an executable by its magic, so that a text file or a directory gets a clear error instead of
+/// parser noise from every plugin.
+fn recognize(path: &Path) -> Result<(), String> {
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    if file.metadata().map_err(|e| e.to_string())?.is_dir() {
+        return Err("is a directory".to_owned());
+    }
+    let mut magic = [0u8; 8];
+    let mut filled = 0;
+    while filled < magic.len() {
+        match file.read(&mut magic[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    if filled == 0 {
+        return Err("empty file".to_owned());
+    }
+    let known = magic.starts_with(b"\x7fELF")
+        || magic.starts_with(b"MZ")
+        || [[0xfe, 0xed, 0xfa, 0xce], [0xfe, 0xed, 0xfa, 0xcf], [0xce, 0xfa, 0xed, 0xfe], [0xcf, 0xfa, 0xed, 0xfe]]
+            .iter()
+            .any(|m| magic.starts_with(m))
+        // Universal Mach-O; Java class files share the magic but have a large version where nfat_arch would be.
+        || ((magic.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) || magic.starts_with(&[0xca, 0xfe, 0xba, 0xbf]))
+            && u32::from_be_bytes([magic[4], magic[5], magic[6], magic[7]]) < 32);
+    if known { Ok(()) } else { Err("not an executable (ELF, Mach-O or PE expected)".to_owned()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognition_by_magic() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        assert_eq!(recognize(&write("elf", b"\x7fELF\x02\x01\x01\x00")), Ok(()));
+        assert_eq!(recognize(&write("pe", b"MZ\x90\x00")), Ok(()));
+        assert_eq!(recognize(&write("fat", &[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2])), Ok(()));
+        assert_eq!(
+            recognize(&write("java", &[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52])),
+            Err("not an executable (ELF, Mach-O or PE expected)".to_owned())
+        );
+        assert_eq!(recognize(&write("empty", b"")), Err("empty file".to_owned()));
+        assert_eq!(recognize(dir.path()), Err("is a directory".to_owned()));
+        assert!(recognize(&dir.path().join("missing")).unwrap_err().contains("No such file"));
+    }
+}
