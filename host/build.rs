@@ -7,8 +7,14 @@ use gohook_wasm_build::{build_components, wasm_file};
 use sha2::{Digest, Sha256};
 
 /// (plugin name, crate in plugins/).
-const BUILTINS: &[(&str, &str)] =
-    &[("arch", "gohook-plugin-arch"), ("dwarf", "gohook-plugin-dwarf"), ("strip", "gohook-plugin-strip")];
+const BUILTINS: &[(&str, &str)] = &[
+    ("arch", "gohook-plugin-arch"),
+    ("buildid", "gohook-plugin-buildid"),
+    ("dwarf", "gohook-plugin-dwarf"),
+    ("macho", "gohook-plugin-macho"),
+    ("pie", "gohook-plugin-pie"),
+    ("strip", "gohook-plugin-strip"),
+];
 
 fn main() {
     let repo = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).parent().unwrap().to_owned();

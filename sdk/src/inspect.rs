@@ -183,6 +183,197 @@ impl Binary<'_> {
     }
 }
 
+/// How an image is laid out for ASLR, by the rules of reference/checks.md.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pie {
+    Pie,
+    /// ELF `ET_DYN` with `DF_1_PIE` and no interpreter.
+    StaticPie,
+    /// An ELF shared object rather than an executable.
+    SharedObject,
+    /// Not position independent; the text says why.
+    NotPie(String),
+}
+
+/// Header facts of one image that the `pie`, `buildid` and `macho` checks decide on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFacts {
+    pub offset: u64,
+    /// The GOARCH of the image's header (ELF e_machine, Mach-O cputype, PE Machine), where go has a name for it.
+    pub goarch: Option<&'static str>,
+    pub pie: Pie,
+    /// Go's build ID (ELF `Go` note type 4; Mach-O and PE: the marker at the start of the text).
+    pub go_build_id: Option<String>,
+    /// Mach-O only: whether `LC_UUID` is present.
+    pub uuid: Option<bool>,
+    /// Mach-O only: whether `LC_CODE_SIGNATURE` is present.
+    pub code_signature: Option<bool>,
+}
+
+impl Binary<'_> {
+    /// The header facts of every image.
+    pub fn facts(&self) -> Result<Vec<ImageFacts>, String> {
+        let mut facts = Vec::new();
+        for (offset, size, _) in self.image_ranges()? {
+            let data = self.data.range(offset, size);
+            let text = |e: object::Error| format!("image at offset {offset}: {e}");
+            let mut image = match FileKind::parse(data).map_err(text)? {
+                FileKind::Elf32 => elf_facts::<elf::FileHeader32<Endianness>>(data),
+                FileKind::Elf64 => elf_facts::<elf::FileHeader64<Endianness>>(data),
+                FileKind::MachO32 => macho_facts::<macho::MachHeader32<Endianness>>(data),
+                FileKind::MachO64 => macho_facts::<macho::MachHeader64<Endianness>>(data),
+                FileKind::Pe32 => pe_facts::<pe::ImageNtHeaders32>(data),
+                FileKind::Pe64 => pe_facts::<pe::ImageNtHeaders64>(data),
+                other => return Err(format!("image at offset {offset}: unsupported format {other:?}")),
+            }
+            .map_err(text)?;
+            image.offset = offset;
+            facts.push(image);
+        }
+        Ok(facts)
+    }
+}
+
+/// Go writes `\xff Go build ID: "<id>"\n \xff` at the start of the text on Mach-O and PE.
+fn text_build_id(data: ImageData<'_, '_>, text_offset: u64, text_size: u64) -> Option<String> {
+    const MARKER: &[u8] = b"\xff Go build ID: \"";
+    let head = data.read_bytes_at(text_offset, text_size.min(4096)).ok()?;
+    let start = head.windows(MARKER.len()).position(|w| w == MARKER)? + MARKER.len();
+    let end = head[start..].iter().position(|&b| b == b'"')? + start;
+    Some(String::from_utf8_lossy(&head[start..end]).into_owned())
+}
+
+fn elf_facts<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
+    data: ImageData<'_, '_>,
+) -> object::Result<ImageFacts> {
+    use object::read::elf::{Dyn as _, ProgramHeader as _, SectionHeader as _};
+    let header = Elf::parse(data)?;
+    let endian = header.endian()?;
+    let segments = header.program_headers(endian, data)?;
+    let interp = segments.iter().any(|p| p.p_type(endian) == elf::PT_INTERP);
+    let mut flags_1 = 0u64;
+    for segment in segments {
+        if let Some(entries) = segment.dynamic(endian, data)? {
+            for entry in entries {
+                if entry.d_tag(endian).into() == elf::DT_FLAGS_1 as u64 {
+                    flags_1 = entry.d_val(endian).into();
+                }
+            }
+        }
+    }
+    let pie = match header.e_type(endian) {
+        elf::ET_EXEC => Pie::NotPie("ELF type is ET_EXEC (fixed load address)".to_owned()),
+        elf::ET_DYN if flags_1 & elf::DF_1_PIE as u64 != 0 => {
+            if interp {
+                Pie::Pie
+            } else {
+                Pie::StaticPie
+            }
+        }
+        elf::ET_DYN if interp => Pie::Pie,
+        elf::ET_DYN => Pie::SharedObject,
+        other => Pie::NotPie(format!("ELF type {other} is not an executable")),
+    };
+    let sections = header.sections(endian, data)?;
+    let mut go_build_id = None;
+    if let Some((_, section)) = sections.section_by_name(endian, b".note.go.buildid")
+        && let Some(mut notes) = section.notes(endian, data)?
+    {
+        while let Some(note) = notes.next()? {
+            if note.name() == b"Go" && note.n_type(endian) == 4 {
+                go_build_id = Some(String::from_utf8_lossy(note.desc()).into_owned());
+            }
+        }
+    }
+    Ok(ImageFacts {
+        offset: 0,
+        goarch: elf_goarch(header.e_machine(endian), header.is_class_64()),
+        pie,
+        go_build_id,
+        uuid: None,
+        code_signature: None,
+    })
+}
+
+fn macho_facts<Mach: MachHeader<Endian = Endianness>>(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
+    let header = Mach::parse(data, 0)?;
+    let endian = header.endian()?;
+    let pie = if header.filetype(endian) != macho::MH_EXECUTE {
+        Pie::NotPie("Mach-O file type is not MH_EXECUTE".to_owned())
+    } else if header.flags(endian) & macho::MH_PIE == 0 {
+        Pie::NotPie("MH_PIE flag not set".to_owned())
+    } else {
+        Pie::Pie
+    };
+    let (mut uuid, mut code_signature, mut go_build_id) = (false, false, None);
+    let mut commands = header.load_commands(endian, data, 0)?;
+    while let Some(command) = commands.next()? {
+        match command.cmd() {
+            macho::LC_UUID => uuid = true,
+            macho::LC_CODE_SIGNATURE => code_signature = true,
+            _ => {}
+        }
+        if let Some((segment, section_data)) = Mach::Segment::from_command(command)? {
+            for section in segment.sections(endian, section_data)? {
+                if section.name() == b"__text" && section.segment_name() == b"__TEXT" {
+                    go_build_id = text_build_id(data, section.offset(endian).into(), section.size(endian).into());
+                }
+            }
+        }
+    }
+    let goarch = match header.cputype(endian) {
+        macho::CPU_TYPE_ARM64 => Some("arm64"),
+        macho::CPU_TYPE_X86_64 => Some("amd64"),
+        macho::CPU_TYPE_X86 => Some("386"),
+        _ => None,
+    };
+    Ok(ImageFacts { offset: 0, goarch, pie, go_build_id, uuid: Some(uuid), code_signature: Some(code_signature) })
+}
+
+fn pe_facts<Pe: ImageNtHeaders>(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
+    use object::read::pe::ImageOptionalHeader as _;
+    let dos = pe::ImageDosHeader::parse(data)?;
+    let mut offset = dos.nt_headers_offset().into();
+    let (nt, directories) = Pe::parse(data, &mut offset)?;
+    let characteristics = nt.file_header().characteristics.get(LE);
+    let dll = nt.optional_header().dll_characteristics();
+    let relocations = directories.get(pe::IMAGE_DIRECTORY_ENTRY_BASERELOC).map_or(0, |d| d.size.get(LE));
+    let pie = if dll & pe::IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE == 0 {
+        Pie::NotPie("DYNAMIC_BASE not set".to_owned())
+    } else if characteristics & pe::IMAGE_FILE_RELOCS_STRIPPED != 0 || relocations == 0 {
+        Pie::NotPie("base relocations stripped: the image cannot move".to_owned())
+    } else if nt.is_type_64() && dll & pe::IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA == 0 {
+        Pie::NotPie("HIGH_ENTROPY_VA not set on a 64-bit image".to_owned())
+    } else {
+        Pie::Pie
+    };
+    let sections = nt.sections(data, offset)?;
+    let go_build_id = sections.iter().find(|s| s.raw_name() == b".text").and_then(|text| {
+        text_build_id(data, text.pointer_to_raw_data.get(LE).into(), text.size_of_raw_data.get(LE).into())
+    });
+    let goarch = match nt.file_header().machine.get(LE) {
+        pe::IMAGE_FILE_MACHINE_AMD64 => Some("amd64"),
+        pe::IMAGE_FILE_MACHINE_ARM64 => Some("arm64"),
+        pe::IMAGE_FILE_MACHINE_I386 => Some("386"),
+        _ => None,
+    };
+    Ok(ImageFacts { offset: 0, goarch, pie, go_build_id, uuid: None, code_signature: None })
+}
+
+fn elf_goarch(machine: u16, class_64: bool) -> Option<&'static str> {
+    Some(match (machine, class_64) {
+        (elf::EM_X86_64, true) => "amd64",
+        (elf::EM_AARCH64, true) => "arm64",
+        (elf::EM_386, false) => "386",
+        (elf::EM_ARM, false) => "arm",
+        (elf::EM_RISCV, true) => "riscv64",
+        (elf::EM_PPC64, true) => "ppc64",
+        (elf::EM_S390, true) => "s390x",
+        (elf::EM_LOONGARCH, true) => "loong64",
+        _ => return None,
+    })
+}
+
 pub fn is_dwarf_section(name: &str) -> bool {
     [".debug_", ".zdebug_", "__debug_", "__zdebug_"].iter().any(|prefix| name.starts_with(prefix))
 }

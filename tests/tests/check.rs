@@ -125,3 +125,79 @@ fn bad_files_get_clear_errors_and_the_rest_is_still_checked() {
         assert!(report["error"].as_str().unwrap().starts_with("cannot be read as a binary: "), "{report}");
     }
 }
+
+/// Rewrites the `LC_CODE_SIGNATURE` load command of a thin 64-bit little-endian Mach-O into an unknown command, as if
+/// an external tool had dropped the signature.
+fn drop_code_signature(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    assert_eq!(u32_at(&bytes, 0), 0xfeedfacf, "64-bit little-endian Mach-O");
+    let (ncmds, mut at) = (u32_at(&bytes, 16), 32);
+    let mut found = false;
+    for _ in 0..ncmds {
+        if u32_at(&bytes, at) == 0x1d {
+            bytes[at..at + 4].copy_from_slice(&0x1000u32.to_le_bytes());
+            found = true;
+        }
+        at += u32_at(&bytes, at + 4) as usize;
+    }
+    assert!(found, "the binary had a code signature");
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn pie_buildid_and_macho_verdicts_across_formats_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    // Expected values from the rules (reference/checks.md): Go's internal linker makes ELF ET_EXEC unless
+    // -buildmode=pie; darwin and windows executables are PIE by default; -buildid= removes the build ID note or
+    // marker, and on darwin also LC_UUID unless -B gives one; Go signs darwin/arm64 executables ad hoc.
+    let variants: [(&str, &[&str]); 4] = [
+        ("default", &[]),
+        ("pie", &["-buildmode=pie"]),
+        ("nobid", &["-ldflags=-buildid="]),
+        ("all", &["-buildmode=pie", "-ldflags=-s -w -buildid="]),
+    ];
+    let expected = |goos: &str, variant: &str| -> Vec<&'static str> {
+        let mut rules = Vec::new();
+        if matches!(variant, "default" | "pie") {
+            rules.push("buildid/present");
+        }
+        if goos == "darwin" && matches!(variant, "nobid" | "all") {
+            rules.push("macho/uuid");
+        }
+        if goos == "linux" && matches!(variant, "default" | "nobid") {
+            rules.push("pie/not-pie");
+        }
+        rules
+    };
+    let (mut files, mut wanted) = (Vec::new(), Vec::new());
+    for goos in ["linux", "darwin", "windows"] {
+        for goarch in ["amd64", "arm64"] {
+            for (name, flags) in variants {
+                files.push(go_build(dir.path(), goos, goarch, name, flags));
+                wanted.push(expected(goos, name));
+            }
+        }
+    }
+    // darwin/arm64 with -buildid= but an explicit -B 0x… keeps LC_UUID.
+    files.push(go_build(
+        dir.path(),
+        "darwin",
+        "arm64",
+        "nobid-B",
+        &["-ldflags=-buildid= -B 0x0123456789abcdef0123456789abcdef"],
+    ));
+    wanted.push(vec![]);
+    // A signature dropped after the build.
+    let unsigned = go_build(dir.path(), "darwin", "arm64", "unsigned", &[]);
+    drop_code_signature(&unsigned);
+    files.push(unsigned);
+    wanted.push(vec!["buildid/present", "macho/signature"]);
+
+    let world = World::new();
+    let (code, report) = check_json(&world, &["--rules", "pie,buildid,macho"], &files);
+    assert_eq!(code, Some(1));
+    for ((file, report), rules) in files.iter().zip(report["files"].as_array().unwrap()).zip(&wanted) {
+        assert_eq!(failed_rules(report), *rules, "{}: {report}", file.display());
+    }
+}

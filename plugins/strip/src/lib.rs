@@ -25,7 +25,8 @@ impl Plugin for Strip {
                 .into_iter()
                 .filter(|table| table.present)
                 .map(|table| {
-                    let at = if table.offset == 0 { String::new() } else { format!(" (image at offset {})", table.offset) };
+                    let at =
+                        if table.offset == 0 { String::new() } else { format!(" (image at offset {})", table.offset) };
                     Finding::error(RULE, format!("not stripped: {}{at}", table.detail)).help(FIX)
                 })
                 .collect(),
