@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::check::{Checker, MomentInput};
-use crate::plugins::PluginSpec;
+use crate::plugins::{PluginSpec, RuleMeta};
 use crate::records::{FindingLevel, RecordedFinding};
+use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,6 +35,9 @@ pub struct FileReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
     pub files: Vec<FileReport>,
+    /// The rules the plugins that ran can report, for SARIF's rule metadata.
+    #[serde(skip)]
+    pub rules: Vec<RuleMeta>,
 }
 
 impl CheckReport {
@@ -45,6 +49,66 @@ impl CheckReport {
         } else {
             0
         }
+    }
+
+    /// SARIF 2.1.0, as GitHub code scanning reads it: one run, the plugins' rules with their help, one result per
+    /// finding located at the file, and files that could not be checked as error notifications.
+    pub fn to_sarif(&self) -> serde_json::Value {
+        let level = |severity: FindingLevel| severity.name();
+        let location = |path: &str| json!([{ "physicalLocation": { "artifactLocation": { "uri": path } } }]);
+        let mut rules: Vec<&RuleMeta> = self.rules.iter().chain(GOHOOK_RULES.iter()).collect();
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        rules.dedup_by(|a, b| a.id == b.id);
+        let results: Vec<serde_json::Value> = self
+            .files
+            .iter()
+            .flat_map(|file| {
+                file.findings.iter().map(move |finding| {
+                    let mut text = finding.message.clone();
+                    if let Some(help) = &finding.help {
+                        text += &format!(" Fix: {help}.");
+                    }
+                    json!({
+                        "ruleId": finding.rule,
+                        "level": level(finding.severity),
+                        "message": { "text": text },
+                        "locations": location(&file.path),
+                    })
+                })
+            })
+            .collect();
+        let notifications: Vec<serde_json::Value> = self
+            .files
+            .iter()
+            .filter(|f| f.status == Status::Error)
+            .map(|f| {
+                json!({
+                    "level": "error",
+                    "message": { "text": format!("{}: {}", f.path, f.error.as_deref().unwrap_or("cannot be checked")) },
+                    "locations": location(&f.path),
+                })
+            })
+            .collect();
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": { "driver": {
+                    "name": "gohook",
+                    "version": crate::VERSION,
+                    "rules": rules.iter().map(|r| json!({
+                        "id": r.id,
+                        "shortDescription": { "text": r.summary },
+                        "help": { "text": r.help },
+                    })).collect::<Vec<_>>(),
+                }},
+                "results": results,
+                "invocations": [{
+                    "executionSuccessful": notifications.is_empty(),
+                    "toolExecutionNotifications": notifications,
+                }],
+            }],
+        })
     }
 
     pub fn to_human(&self) -> String {
@@ -76,9 +140,26 @@ impl CheckReport {
     }
 }
 
+/// Rules gohook itself reports about plugins.
+static GOHOOK_RULES: std::sync::LazyLock<Vec<RuleMeta>> = std::sync::LazyLock::new(|| {
+    vec![
+        RuleMeta {
+            id: "gohook/plugin-failed".into(),
+            summary: "a plugin crashed, timed out, ran out of memory or could not be loaded".into(),
+            help: "fix or remove the plugin; on_failure = \"warn\" lets builds pass meanwhile".into(),
+        },
+        RuleMeta {
+            id: "gohook/unknown-setting".into(),
+            summary: "gohook.toml gives a plugin a setting it does not declare".into(),
+            help: "correct or remove the setting".into(),
+        },
+    ]
+});
+
 /// Runs the check moment of `specs` on every file.
 pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> CheckReport {
     let mut checker = Checker::new(specs, root);
+    let rules = specs.iter().filter_map(|spec| checker.metadata(spec).ok()).flat_map(|meta| meta.rules).collect();
     let mut reports = Vec::new();
     for file in files {
         let path = file.display().to_string();
@@ -112,7 +193,7 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
             plugins: verdict.plugins.into_iter().map(|p| p.plugin).collect(),
         });
     }
-    CheckReport { files: reports }
+    CheckReport { files: reports, rules }
 }
 
 /// Recognizes an executable by its magic, so that a text file or a directory gets a clear error instead of

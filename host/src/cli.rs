@@ -126,6 +126,8 @@ enum ReportFormat {
 enum CheckFormat {
     Human,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -191,6 +193,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let text = match format {
                 CheckFormat::Human => report.to_human(),
                 CheckFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+                CheckFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
             };
             write_output(None, &text)?;
             Ok(ExitCode::from(report.exit_code()))

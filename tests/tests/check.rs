@@ -201,3 +201,59 @@ fn pie_buildid_and_macho_verdicts_across_formats_and_flags() {
         assert_eq!(failed_rules(report), *rules, "{}: {report}", file.display());
     }
 }
+
+#[test]
+fn sarif_output_validates_against_the_2_1_0_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = go_build(dir.path(), "linux", "amd64", "default", &[]);
+    let passing = go_build(dir.path(), "linux", "amd64", "sw", &["-ldflags=-s -w"]);
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, "#!/bin/sh\n").unwrap();
+    let world = World::new();
+    let out = world
+        .gohook()
+        .args(["check", "--rules", "strip,dwarf", "--format", "sarif"])
+        .args([&failing, &passing, &garbage])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // The OASIS schema, as published (copied from the serde-sarif crate into tests/fixtures).
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("tests/fixtures/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "gohook");
+    let rule_ids: Vec<&str> =
+        run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(rule_ids.contains(&"strip/symbols") && rule_ids.contains(&"dwarf/present"), "{rule_ids:?}");
+    let strip_rule =
+        run["tool"]["driver"]["rules"].as_array().unwrap().iter().find(|r| r["id"] == "strip/symbols").unwrap();
+    assert_eq!(strip_rule["help"]["text"], "link with -ldflags=\"-s -w\"");
+    let results = run["results"].as_array().unwrap();
+    let mut found: Vec<(&str, &str)> =
+        results.iter().map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap())).collect();
+    found.sort();
+    assert_eq!(found, [("dwarf/present", "error"), ("strip/symbols", "error")]);
+    for result in results {
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            failing.display().to_string()
+        );
+    }
+    let notifications = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1);
+    assert!(
+        notifications[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("not an executable (ELF, Mach-O or PE expected)")
+    );
+    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+}
