@@ -196,6 +196,22 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
     CheckReport { files: reports, rules }
 }
 
+/// The binaries goreleaser lists in `dist/artifacts.json` (entries of type `Binary`). Their paths are relative to
+/// where goreleaser ran: the directory above `dist/`.
+pub fn artifacts(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    #[derive(serde::Deserialize)]
+    struct Artifact {
+        path: PathBuf,
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let list: Vec<Artifact> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a goreleaser artifacts list ({e})", path.display()))?;
+    let project = path.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    Ok(list.into_iter().filter(|a| a.kind == "Binary").map(|a| project.join(a.path)).collect())
+}
+
 /// Recognizes an executable by its magic, so that a text file or a directory gets a clear error instead of
 /// parser noise from every plugin.
 fn recognize(path: &Path) -> Result<(), String> {
@@ -229,6 +245,26 @@ fn recognize(path: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn artifacts_lists_the_binaries_relative_to_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        let list = dir.path().join("dist/artifacts.json");
+        std::fs::write(
+            &list,
+            r#"[{"name":"app","path":"dist/app_linux_amd64_v1/app","goos":"linux","goarch":"amd64","type":"Binary"},
+                {"name":"app.tar.gz","path":"dist/app.tar.gz","type":"Archive"},
+                {"name":"app","path":"/abs/app","type":"Binary"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            artifacts(&list).unwrap(),
+            [dir.path().join("dist/app_linux_amd64_v1/app"), PathBuf::from("/abs/app")]
+        );
+        std::fs::write(&list, "{}").unwrap();
+        assert!(artifacts(&list).unwrap_err().to_string().contains("not a goreleaser artifacts list"));
+    }
 
     #[test]
     fn recognition_by_magic() {

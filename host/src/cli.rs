@@ -95,8 +95,11 @@ enum Command {
     #[command(after_help = "Without --rules: the plugins of gohook.toml, or every built-in plugin with its defaults \
                             when there is no gohook.toml.")]
     Check {
-        #[arg(required = true, value_name = "FILE")]
+        #[arg(required_unless_present = "artifacts", value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Also check every binary listed in goreleaser's dist/artifacts.json.
+        #[arg(long, value_name = "ARTIFACTS_JSON")]
+        artifacts: Option<PathBuf>,
         /// Plugins to run, by name (comma separated); settings from gohook.toml where it has them.
         #[arg(long, value_delimiter = ',', value_name = "NAMES")]
         rules: Vec<String>,
@@ -186,7 +189,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
-        Command::Check { files, rules, format } => {
+        Command::Check { mut files, artifacts, rules, format } => {
+            if let Some(list) = artifacts {
+                files.extend(crate::binaries::artifacts(&list)?);
+            }
             let policy = Policy::load(Policy::locate(cli.config.as_deref(), &std::env::current_dir()?).as_deref())?;
             let specs = PluginSpec::from_policy(&select_checks(policy, &rules)?).map_err(anyhow::Error::msg)?;
             let report = crate::binaries::check_files(&specs, store.root(), &files);

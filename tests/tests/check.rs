@@ -257,3 +257,51 @@ fn sarif_output_validates_against_the_2_1_0_schema() {
     );
     assert_eq!(run["invocations"][0]["executionSuccessful"], false);
 }
+
+/// An LLVM tool from Debian's llvm package (versioned directory, or on PATH).
+fn llvm_tool(name: &str) -> PathBuf {
+    let versioned = std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin").join(name))
+        .find(|p| p.is_file());
+    versioned.unwrap_or_else(|| PathBuf::from(name))
+}
+
+#[test]
+fn universal_macho_is_checked_slice_by_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let amd64 = go_build(dir.path(), "darwin", "amd64", "sw", &["-ldflags=-s -w"]);
+    let arm64 = go_build(dir.path(), "darwin", "arm64", "sw", &["-ldflags=-s -w"]);
+    let fat = dir.path().join("universal");
+    let status = Command::new(llvm_tool("llvm-lipo"))
+        .arg("-create")
+        .args([&amd64, &arm64])
+        .arg("-output")
+        .arg(&fat)
+        .status()
+        .expect("llvm-lipo runs (Debian package llvm)");
+    assert!(status.success());
+    assert_eq!(std::fs::read(&fat).unwrap()[..4], [0xca, 0xfe, 0xba, 0xbe]);
+
+    let policy = dir.path().join("gohook.toml");
+    std::fs::write(&policy, "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n").unwrap();
+    let world = World::new();
+    let out = world
+        .gohook()
+        .current_dir(dir.path())
+        .args(["check", "--rules", "arch,strip,dwarf,pie", "--format", "json"])
+        .arg(&fat)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["files"][0]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "only the amd64 slice breaks the policy: {findings:?}");
+    assert_eq!(findings[0]["rule"], "arch/not-allowed");
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("image at offset ") && message.contains(" is amd64, which is not allowed (allowed: arm64)"),
+        "{message}"
+    );
+}
