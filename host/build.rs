@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 const BUILTINS: &[(&str, &str)] = &[
     ("arch", "gohook-plugin-arch"),
     ("buildid", "gohook-plugin-buildid"),
+    ("buildinfo", "gohook-plugin-buildinfo"),
     ("dwarf", "gohook-plugin-dwarf"),
     ("macho", "gohook-plugin-macho"),
     ("pie", "gohook-plugin-pie"),

@@ -105,6 +105,9 @@ enum Command {
         rules: Vec<String>,
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
+        /// Also show the Go build info of each binary (go version, GOOS/GOARCH, -buildmode, -ldflags, …).
+        #[arg(long)]
+        explain: bool,
     },
     /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
     Plugins {
@@ -189,12 +192,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
-        Command::Check { mut files, artifacts, rules, format } => {
+        Command::Check { mut files, artifacts, rules, format, explain } => {
             if let Some(list) = artifacts {
                 files.extend(crate::binaries::artifacts(&list)?);
             }
             let policy = Policy::load(Policy::locate(cli.config.as_deref(), &std::env::current_dir()?).as_deref())?;
-            let specs = PluginSpec::from_policy(&select_checks(policy, &rules)?).map_err(anyhow::Error::msg)?;
+            let mut selected = select_checks(policy, &rules)?;
+            if explain {
+                selected.plugins.entry("buildinfo".to_owned()).or_default();
+            }
+            let specs = PluginSpec::from_policy(&selected).map_err(anyhow::Error::msg)?;
             let report = crate::binaries::check_files(&specs, store.root(), &files);
             let text = match format {
                 CheckFormat::Human => report.to_human(),

@@ -374,6 +374,111 @@ fn elf_goarch(machine: u16, class_64: bool) -> Option<&'static str> {
     })
 }
 
+/// What `go version -m` shows: the toolchain and the build settings Go recorded in the binary.
+///
+/// It corroborates and explains; it never decides a check (`-ldflags` is omitted under `-trimpath`, UPX hides it,
+/// and default builds that are PIE still say `-buildmode=exe`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildInfo {
+    pub go_version: String,
+    /// `build` lines of the module info in order: `-buildmode`, `-ldflags`, `-trimpath`, `CGO_ENABLED`, `GOOS`, …
+    pub settings: Vec<(String, String)>,
+    /// The main module path, if recorded.
+    pub main_module: Option<String>,
+}
+
+impl BuildInfo {
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Binary<'_> {
+    /// The Go build info of every image that has one (Go 1.18+ layout: inline strings).
+    pub fn build_info(&self) -> Result<Vec<BuildInfo>, String> {
+        let mut infos = Vec::new();
+        for (offset, size, _) in self.image_ranges()? {
+            let data = self.data.range(offset, size);
+            // The blob sits in .go.buildinfo (ELF), __go_buildinfo (Mach-O) or the first writable data section (PE):
+            // find the section by name, else scan the start of every section for the magic.
+            let Some(region) = buildinfo_region(data).map_err(|e| format!("image at offset {offset}: {e}"))? else {
+                continue;
+            };
+            if let Some(info) = parse_build_info(region) {
+                infos.push(info);
+            }
+        }
+        Ok(infos)
+    }
+}
+
+/// The first 64 KiB of the section holding the build info.
+fn buildinfo_region<'d>(data: ImageData<'d, '_>) -> Result<Option<&'d [u8]>, String> {
+    let file = object::read::File::parse(data).map_err(|e| e.to_string())?;
+    use object::{Object as _, ObjectSection as _};
+    let candidates: Vec<(u64, u64)> = file
+        .sections()
+        .filter(|s| {
+            let name = s.name().unwrap_or("");
+            name == ".go.buildinfo" || name == "__go_buildinfo" || name == ".data"
+        })
+        .filter_map(|s| s.file_range())
+        .collect();
+    for (start, len) in candidates {
+        let bytes =
+            data.read_bytes_at(start, len.min(64 << 10)).map_err(|()| "build info section out of range".to_owned())?;
+        let found =
+            (0..bytes.len().saturating_sub(32)).step_by(16).find(|&at| bytes[at..].starts_with(b"\xff Go buildinf:"));
+        if let Some(at) = found {
+            return Ok(Some(&bytes[at..]));
+        }
+    }
+    Ok(None)
+}
+
+fn parse_build_info(blob: &[u8]) -> Option<BuildInfo> {
+    // 32-byte header; flag bit 1 means the two strings follow inline (Go 1.18+).
+    if blob.len() < 32 || blob[15] & 2 == 0 {
+        return None;
+    }
+    let mut rest = &blob[32..];
+    let mut next_string = || -> Option<String> {
+        let (len, used) = uvarint(rest)?;
+        let text = rest.get(used..used + len as usize)?;
+        rest = &rest[used + len as usize..];
+        Some(String::from_utf8_lossy(text).into_owned())
+    };
+    let go_version = next_string()?;
+    let modinfo = next_string().unwrap_or_default();
+    // The module info is wrapped in 16-byte sentinels.
+    let modinfo = if modinfo.len() >= 33 { &modinfo[16..modinfo.len() - 16] } else { "" };
+    let mut info = BuildInfo { go_version, ..BuildInfo::default() };
+    for line in modinfo.lines() {
+        let mut fields = line.splitn(2, '\t');
+        match (fields.next(), fields.next()) {
+            (Some("mod"), Some(rest)) => info.main_module = rest.split('\t').next().map(str::to_owned),
+            (Some("build"), Some(setting)) => {
+                if let Some((key, value)) = setting.split_once('=') {
+                    info.settings.push((key.to_owned(), value.trim_matches('"').to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(info)
+}
+
+fn uvarint(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, &byte) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
 pub fn is_dwarf_section(name: &str) -> bool {
     [".debug_", ".zdebug_", "__debug_", "__zdebug_"].iter().any(|prefix| name.starts_with(prefix))
 }

@@ -305,3 +305,29 @@ fn universal_macho_is_checked_slice_by_slice() {
         "{message}"
     );
 }
+
+#[test]
+fn explain_shows_the_go_build_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let go_version = text(&Command::new("go").args(["env", "GOVERSION"]).output().unwrap().stdout).trim().to_owned();
+    let trimmed = go_build(dir.path(), "linux", "amd64", "trimpath", &["-trimpath", "-ldflags=-s -w"]);
+    let pie = go_build(dir.path(), "darwin", "arm64", "pie", &["-buildmode=pie", "-ldflags=-s -w"]);
+    let plain = go_build(dir.path(), "windows", "amd64", "default", &[]);
+    let world = World::new();
+    let (code, report) = check_json(&world, &["--rules", "strip", "--explain"], &[trimmed, pie, plain]);
+    assert_eq!(code, Some(1), "the unstripped windows binary fails strip");
+    let notes: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let note = f["findings"].as_array().unwrap().iter().find(|x| x["rule"] == "buildinfo/summary").unwrap();
+            assert_eq!(note["severity"], "note");
+            note["message"].as_str().unwrap()
+        })
+        .collect();
+    // -trimpath leaves -ldflags out of the build info (golang/go#52372): the info explains, it never decides.
+    assert_eq!(notes[0], format!("{go_version} GOOS=linux GOARCH=amd64 -buildmode=exe -trimpath=true CGO_ENABLED=0"));
+    assert_eq!(notes[1], format!("{go_version} GOOS=darwin GOARCH=arm64 -buildmode=pie -ldflags=-s -w CGO_ENABLED=0"));
+    assert_eq!(notes[2], format!("{go_version} GOOS=windows GOARCH=amd64 -buildmode=exe CGO_ENABLED=0"));
+}
