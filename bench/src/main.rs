@@ -7,8 +7,10 @@
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
 //!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it.
 //!
+//! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
+//!
 //! Usage: cargo build --release && cargo run --release -p gohook-bench -- [--rounds N] [--builds K]
-//!        [--skip-go-build] [--skip-plugins]
+//!        [--skip-go-build] [--skip-plugins] [--skip-check]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ struct Options {
     builds: usize,
     skip_go_build: bool,
     skip_plugins: bool,
+    skip_check: bool,
 }
 
 fn parse_options() -> Result<Options> {
@@ -33,6 +36,7 @@ fn parse_options() -> Result<Options> {
         builds: 5,
         skip_go_build: false,
         skip_plugins: false,
+        skip_check: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -43,6 +47,7 @@ fn parse_options() -> Result<Options> {
             "--builds" => options.builds = value("--builds")?.parse()?,
             "--skip-go-build" => options.skip_go_build = true,
             "--skip-plugins" => options.skip_plugins = true,
+            "--skip-check" => options.skip_check = true,
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
@@ -209,9 +214,66 @@ fn main() -> Result<()> {
     if !options.skip_plugins {
         plugins_at_link(&options, records.path())?;
     }
+    if !options.skip_check {
+        check_throughput(&options, records.path())?;
+    }
     if !options.skip_go_build {
         go_build_cpu(&options, records.path())?;
     }
+    Ok(())
+}
+
+fn check_throughput(options: &Options, scratch: &Path) -> Result<()> {
+    let dir = scratch.join("check");
+    std::fs::create_dir_all(&dir)?;
+    let binary = dir.join("compile");
+    let status = Command::new("go")
+        .args(["build", "-ldflags=-s -w", "-o"])
+        .arg(&binary)
+        .arg("cmd/compile")
+        .env("GOFLAGS", "")
+        .status()?;
+    if !status.success() {
+        bail!("go build cmd/compile failed");
+    }
+    let copies: Vec<PathBuf> = (0..100)
+        .map(|i| {
+            let copy = dir.join(format!("copy-{i:03}"));
+            std::fs::copy(&binary, &copy).map(|_| copy)
+        })
+        .collect::<Result<_, _>>()?;
+    let rules = "arch,buildid,dwarf,macho,pie,strip";
+    let check = |files: &[PathBuf]| -> Result<Duration> {
+        let start = Instant::now();
+        let status = Command::new(&options.gohook)
+            .args(["check", "--rules", rules, "--format", "json"])
+            .args(files)
+            .env("GOHOOK_DIR", scratch.join("check-records"))
+            .env_remove("GOHOOK_CONFIG")
+            .stdout(Stdio::null())
+            .status()?;
+        // buildid/present fails these binaries (exit 1); only 2 (an error) would make the figures meaningless.
+        if status.code() == Some(2) {
+            bail!("gohook check could not check the copies");
+        }
+        Ok(start.elapsed())
+    };
+    check(&copies[..1])?; // compile the plugins once
+    let (mut batch, mut single) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        batch.push(check(&copies)?.as_secs_f64());
+    }
+    for i in 0..10 {
+        single.push(check(&copies[i..=i])?.as_secs_f64() * 1e3);
+    }
+    let batch = median(&mut batch);
+    println!(
+        "\ngohook check ({rules}) on 100 copies of a {:.1} MB binary: {:.2} s, {:.0} binaries/s; one binary: median {:.1} ms",
+        std::fs::metadata(&binary)?.len() as f64 / 1e6,
+        batch,
+        100.0 / batch,
+        median(&mut single)
+    );
     Ok(())
 }
 

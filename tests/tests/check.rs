@@ -331,3 +331,42 @@ fn explain_shows_the_go_build_info() {
     assert_eq!(notes[1], format!("{go_version} GOOS=darwin GOARCH=arm64 -buildmode=pie -ldflags=-s -w CGO_ENABLED=0"));
     assert_eq!(notes[2], format!("{go_version} GOOS=windows GOARCH=amd64 -buildmode=exe CGO_ENABLED=0"));
 }
+
+/// readelf's view of an ELF file, to cross-check gohook's verdicts with an independent tool.
+fn readelf(path: &Path, flags: &[&str]) -> String {
+    let out = Command::new("readelf").args(flags).arg(path).output().expect("readelf (binutils) is installed");
+    text(&out.stdout)
+}
+
+#[test]
+fn elf_verdicts_agree_with_readelf() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for goarch in ["amd64", "arm64"] {
+        for (name, flags) in [
+            ("default", &[][..]),
+            ("pie", &["-buildmode=pie"][..]),
+            ("sw", &["-ldflags=-s -w"][..]),
+            ("all", &["-buildmode=pie", "-ldflags=-s -w -buildid="][..]),
+        ] {
+            files.push(go_build(dir.path(), "linux", goarch, name, flags));
+        }
+    }
+    let world = World::new();
+    let (_, report) = check_json(&world, &["--rules", "strip,dwarf,pie,buildid"], &files);
+    for (file, report) in files.iter().zip(report["files"].as_array().unwrap()) {
+        let failed = failed_rules(report);
+        let sections = readelf(file, &["-S", "-W"]);
+        let has_symtab = sections.lines().any(|l| l.split_whitespace().nth(2) == Some("SYMTAB"));
+        let has_debug = sections.contains(".debug_") || sections.contains(".zdebug_");
+        let header = readelf(file, &["-h"]);
+        let dynamic = readelf(file, &["-d"]);
+        let is_pie = header.contains("DYN (") && dynamic.contains("PIE");
+        let has_go_note = readelf(file, &["-n"]).lines().any(|l| l.trim_start().starts_with("Go "));
+        let name = file.display();
+        assert_eq!(failed.contains(&"strip/symbols".to_owned()), has_symtab, "{name}: strip vs readelf -S");
+        assert_eq!(failed.contains(&"dwarf/present".to_owned()), has_debug, "{name}: dwarf vs readelf -S");
+        assert_eq!(!failed.contains(&"pie/not-pie".to_owned()), is_pie, "{name}: pie vs readelf -h/-d");
+        assert_eq!(failed.contains(&"buildid/present".to_owned()), has_go_note, "{name}: buildid vs readelf -n");
+    }
+}
