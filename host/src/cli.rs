@@ -27,19 +27,22 @@ const AFTER_HELP: &str = "\
 How go runs gohook:
   go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
   gohook build ./...                             the same, plus one build id and a summary
-  gohook exec -- go test ./...                   any go command, -toolexec passed through GOFLAGS
+  gohook exec -- go test ./...                   any go command, -toolexec through GOFLAGS
 
-  As a shim (first argument a tool path) gohook passes the tool's output and exit code through untouched, prints
-  nothing of its own on success, and appends one timing record per invocation.
+As a shim (first argument a tool path) gohook passes the tool's output and exit code
+through untouched, prints nothing of its own on success, and appends one timing record
+per invocation.
 
 Environment:
-  GOHOOK_DIR       record root (default: the user cache directory, e.g. ~/.cache/gohook)
-  GOHOOK_CONFIG    policy file (default: nearest gohook.toml above the go command's directory; empty: none)
-  GOHOOK_LOG       log filter, e.g. debug (default: warn). The shim logs to GOHOOK_LOG_FILE or <root>/gohook.log
-  GOHOOK_GO        the go binary gohook build/exec run (default: go from PATH)
+  GOHOOK_DIR     record root (default: the user cache directory, e.g. ~/.cache/gohook)
+  GOHOOK_CONFIG  policy file (default: the nearest gohook.toml above the go command's
+                 directory; empty: none)
+  GOHOOK_LOG     log filter, e.g. debug (default: warn); the shim logs to
+                 GOHOOK_LOG_FILE or <root>/gohook.log
+  GOHOOK_GO      the go binary gohook build/exec run (default: go from PATH)
 
-Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); the other commands exit 2 on usage or I/O
-errors.";
+Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); gohook check exits
+1 on a policy failure; every command exits 2 on usage or I/O errors.";
 
 #[derive(Parser, Debug)]
 #[command(name = "gohook", version, about = ABOUT, after_help = AFTER_HELP)]
@@ -95,6 +98,7 @@ enum Command {
     #[command(after_help = "Without --rules: the plugins of gohook.toml, or every built-in plugin with its defaults \
                             when there is no gohook.toml.")]
     Check {
+        /// Binaries to check (ELF, Mach-O thin or universal, PE).
         #[arg(required_unless_present = "artifacts", value_name = "FILE")]
         files: Vec<PathBuf>,
         /// Also check every binary listed in goreleaser's dist/artifacts.json.
