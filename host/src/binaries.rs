@@ -21,6 +21,16 @@ pub enum Status {
     Error,
 }
 
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     pub path: String,

@@ -13,13 +13,14 @@ use crate::driver::{self, GoCommand, RunOptions};
 use crate::logging;
 use crate::plugins::PluginSpec;
 use crate::policy::Policy;
-use crate::records::Record;
-use crate::report::{BuildRecords, Summary, format_duration, format_unix_ns};
+use crate::records::{BuildLabel, CheckRun, Record};
+use crate::report::{BuildRecords, RunSummary, Summary, format_duration, format_unix_ns};
+use crate::stamp::Labels;
 use crate::store::Store;
 use crate::trace;
 
 /// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
-pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "plugins", "check", "help"];
+pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "plugins", "check", "goreleaser", "help"];
 
 const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
@@ -40,6 +41,9 @@ Environment:
   GOHOOK_LOG     log filter, e.g. debug (default: warn); the shim logs to
                  GOHOOK_LOG_FILE or <root>/gohook.log
   GOHOOK_GO      the go binary gohook build/exec run (default: go from PATH)
+  GOHOOK_RUN     labels every build (and `gohook check`) with a run, e.g. one goreleaser
+                 release; `gohook report --run NAME` shows them together
+  GOHOOK_TARGET  labels the build with its target within the run (goreleaser's .Target)
 
 Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); gohook check exits
 1 on a policy failure; every command exits 2 on usage or I/O errors.";
@@ -77,7 +81,11 @@ enum Command {
     /// Show where a recorded build spent its time.
     Report {
         /// Build id or a unique prefix of it (default: the latest build).
+        #[arg(conflicts_with = "run")]
         build: Option<String>,
+        /// Every build and check labelled with this GOHOOK_RUN (e.g. all targets of one goreleaser run).
+        #[arg(long, value_name = "NAME")]
+        run: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
         /// With chrome-trace: a `go build -debug-trace=FILE` file to merge into the output.
@@ -112,9 +120,33 @@ enum Command {
         /// Also show the Go build info of each binary (go version, GOOS/GOARCH, -buildmode, -ldflags, …).
         #[arg(long)]
         explain: bool,
+        /// The target the binaries were built for (goreleaser's {{ .Target }}), recorded with the results when
+        /// GOHOOK_RUN is set (default: GOHOOK_TARGET).
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
     },
+    /// goreleaser integration: `gohook goreleaser lint` checks the build matrix against the policy.
+    #[command(subcommand)]
+    Goreleaser(GoreleaserCommand),
     /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
     Plugins {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GoreleaserCommand {
+    /// Expand the build matrix as goreleaser does and put every target to the policy's probe checks (the arch
+    /// allow-list), before anything builds; exit 0 pass, 1 a forbidden target, 2 error.
+    ///
+    /// Example: gohook goreleaser lint .goreleaser.yaml
+    #[command(after_help = "The policy is the nearest gohook.toml above the config file (or --config). Targets \
+                            follow goreleaser v2: goos × goarch × goamd64/goarm64/goarm/…, `ignore`, `targets`, \
+                            and goreleaser's defaults for absent fields.")]
+    Lint {
+        #[arg(default_value = ".goreleaser.yaml", value_name = "GORELEASER_YAML")]
+        file: PathBuf,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
@@ -178,7 +210,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let command = GoCommand::exec(command, &self_path()?)?;
             driver::run(command, RunOptions { store, config: cli.config })
         }
-        Command::Report { build, format, merge, output } => {
+        Command::Report { run: Some(run), format, output, .. } => {
+            let summary = RunSummary::load(&store, &run)
+                .with_context(|| format!("cannot read the records in {}", store.root().display()))?;
+            if summary.builds.is_empty() && summary.checks.is_empty() {
+                anyhow::bail!("no builds or checks labelled GOHOOK_RUN={run} in {}", store.root().display());
+            }
+            let text = match format {
+                ReportFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
+                ReportFormat::Table => summary.to_table(),
+                other => anyhow::bail!("--run shows a table or json, not {other:?}: pick one build for that"),
+            };
+            write_output(output, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { build, format, merge, output, run: None } => {
             let file = match build {
                 Some(id) => store.find(&id)?,
                 None => store.latest()?.with_context(|| {
@@ -196,7 +242,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
-        Command::Check { mut files, artifacts, rules, format, explain } => {
+        Command::Check { mut files, artifacts, rules, format, explain, target } => {
             if let Some(list) = artifacts {
                 files.extend(crate::binaries::artifacts(&list)?);
             }
@@ -207,6 +253,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let specs = PluginSpec::from_policy(&selected).map_err(anyhow::Error::msg)?;
             let report = crate::binaries::check_files(&specs, store.root(), &files);
+            record_checks(&store, &report, target);
             let text = match format {
                 CheckFormat::Human => report.to_human(),
                 CheckFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -214,6 +261,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             write_output(None, &text)?;
             Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Goreleaser(GoreleaserCommand::Lint { file, format }) => {
+            let config = std::path::absolute(&file)?;
+            let dir = config.parent().unwrap_or(std::path::Path::new("."));
+            let policy_path = Policy::locate(cli.config.as_deref(), dir);
+            let policy = Policy::load(policy_path.as_deref())?;
+            let specs = PluginSpec::from_policy(&policy).map_err(anyhow::Error::msg)?;
+            let report = crate::goreleaser::lint(&config, policy_path, &specs, store.root())?;
+            let text = match format {
+                ListFormat::Table => report.to_human(),
+                ListFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::from(report.exit_code()))
+        }
+    }
+}
+
+/// Under a run label (goreleaser's post hooks), what `gohook check` found goes into the run's records, so
+/// `gohook report --run` shows each target's build next to its check. Recording is best effort: the verdict
+/// already went to stdout.
+fn record_checks(store: &Store, report: &crate::binaries::CheckReport, target: Option<String>) {
+    let labels = match Labels::from_env() {
+        Ok(Some(labels)) if !labels.run.is_empty() => labels,
+        Ok(_) => return,
+        Err(e) => return eprintln!("gohook: {e}; the check results are not recorded"),
+    };
+    let target = target.unwrap_or(labels.target);
+    for file in &report.files {
+        let record = Record::Check(CheckRun {
+            run: labels.run.clone(),
+            target: target.clone(),
+            path: file.path.clone(),
+            unix_ns: crate::stamp::now_unix_ns(),
+            status: file.status.name().to_owned(),
+            findings: file.findings.clone(),
+        });
+        if let Err(e) = store.append_check(&labels.run, &record) {
+            eprintln!("gohook: cannot record the check in {}: {e}", store.run_checks_path(&labels.run).display());
+            return;
         }
     }
 }
@@ -344,8 +431,11 @@ fn render_report(records: &BuildRecords, format: ReportFormat, merge: Option<Pat
             let start = records.start.iter().cloned().map(Record::BuildStart);
             let runs = records.runs.iter().cloned().map(Record::Tool);
             let end = records.end.iter().cloned().map(Record::BuildEnd);
+            let label = records.label.iter().map(|l| {
+                Record::Label(BuildLabel { build_id: records.id.clone(), run: l.run.clone(), target: l.target.clone() })
+            });
             let mut out = String::new();
-            for record in start.chain(runs).chain(end) {
+            for record in start.chain(label).chain(runs).chain(end) {
                 out.push_str(&serde_json::to_string(&record)?);
                 out.push('\n');
             }
@@ -382,7 +472,14 @@ fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
             let mut out =
                 format!("{:<34} {:<20} {:>9} {:>5} {:<12} {}\n", "BUILD", "STARTED", "WALL", "RUNS", "EXIT", "COMMAND");
             for s in &summaries {
-                let command = if s.command.is_empty() { "(bare -toolexec)".to_owned() } else { s.command.join(" ") };
+                let mut command =
+                    if s.command.is_empty() { "(bare -toolexec)".to_owned() } else { s.command.join(" ") };
+                if let Some(run) = &s.run {
+                    command += &format!(" run={run}");
+                }
+                if let Some(target) = &s.target {
+                    command += &format!(" target={target}");
+                }
                 out += &format!(
                     "{:<34} {:<20} {:>9} {:>5} {:<12} {}\n",
                     s.build_id,

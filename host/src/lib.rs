@@ -9,6 +9,7 @@ pub mod binaries;
 pub mod check;
 pub mod cli;
 pub mod driver;
+pub mod goreleaser;
 pub mod logging;
 pub mod plugins;
 pub mod policy;

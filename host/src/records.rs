@@ -24,6 +24,30 @@ pub enum Record {
     Tool(ToolRun),
     /// Written by `gohook build`/`gohook exec` after go exited.
     BuildEnd(BuildEnd),
+    /// The run and target a build belongs to (`GOHOOK_RUN`, `GOHOOK_TARGET`), written at go's `-V=full` probes,
+    /// which every go command runs even when everything else is cached. New variants go last: postcard numbers them,
+    /// so files of format 1 stay readable.
+    Label(BuildLabel),
+    /// One binary that `gohook check` checked under a run label (a goreleaser post hook); kept per run.
+    Check(CheckRun),
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BuildLabel {
+    pub build_id: String,
+    pub run: String,
+    pub target: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CheckRun {
+    pub run: String,
+    pub target: String,
+    pub path: String,
+    pub unix_ns: u64,
+    /// `pass`, `fail` (a policy failure) or `error` (unreadable, not a binary).
+    pub status: String,
+    pub findings: Vec<RecordedFinding>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

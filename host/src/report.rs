@@ -7,7 +7,8 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::records::{BuildEnd, BuildStart, Exit, Record, RecordedFinding, Stage, ToolRun};
+use crate::records::{BuildEnd, BuildStart, CheckRun, Exit, Record, RecordedFinding, Stage, ToolRun};
+use crate::stamp::Labels;
 use crate::store::{BuildFile, Store};
 
 /// Everything recorded for one build.
@@ -17,6 +18,8 @@ pub struct BuildRecords {
     pub start: Option<BuildStart>,
     pub end: Option<BuildEnd>,
     pub runs: Vec<ToolRun>,
+    /// The run and target the build was labelled with, if any.
+    pub label: Option<Labels>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -29,6 +32,7 @@ impl BuildRecords {
             start: None,
             end: None,
             runs: Vec::new(),
+            label: None,
             corrupt: decoded.corrupt,
             unsupported: decoded.unsupported,
         };
@@ -37,6 +41,11 @@ impl BuildRecords {
                 Record::BuildStart(start) => build.start = Some(start),
                 Record::BuildEnd(end) => build.end = Some(end),
                 Record::Tool(run) => build.runs.push(run),
+                Record::Label(label) => {
+                    build.label.get_or_insert(Labels { run: label.run, target: label.target });
+                }
+                // Check records live in run files, not build files.
+                Record::Check(_) => build.unsupported += 1,
             }
         }
         build.runs.sort_by_key(|r| r.start_unix_ns);
@@ -66,6 +75,10 @@ impl BuildRecords {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub build_id: String,
+    /// `GOHOOK_RUN` of the build, if set.
+    pub run: Option<String>,
+    /// `GOHOOK_TARGET` of the build, if set.
+    pub target: Option<String>,
     pub command: Vec<String>,
     pub start_unix_ns: u64,
     pub end_unix_ns: u64,
@@ -207,6 +220,8 @@ impl Summary {
 
         Summary {
             build_id: build.id.clone(),
+            run: build.label.as_ref().map(|l| l.run.clone()).filter(|r| !r.is_empty()),
+            target: build.label.as_ref().map(|l| l.target.clone()).filter(|t| !t.is_empty()),
             command: build.start.as_ref().map(|s| s.command.clone()).unwrap_or_default(),
             start_unix_ns: build.start_unix_ns(),
             end_unix_ns: build.end_unix_ns(),
@@ -253,6 +268,14 @@ impl Summary {
         let mut out = String::new();
         let command = if self.command.is_empty() { "(bare -toolexec)".to_owned() } else { self.command.join(" ") };
         let _ = writeln!(out, "build {}  {}", self.build_id, command);
+        if self.run.is_some() || self.target.is_some() {
+            let _ = writeln!(
+                out,
+                "run {}, target {}",
+                self.run.as_deref().unwrap_or("-"),
+                self.target.as_deref().unwrap_or("-")
+            );
+        }
         let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
         let _ = writeln!(
             out,
@@ -369,6 +392,88 @@ fn stage_stats(stage: Stage, runs: &[&ToolRun]) -> StageStats {
 }
 
 /// Nearest-rank percentile of sorted values.
+/// Every build and check of one run (`GOHOOK_RUN`): what goreleaser built per target and what its post hooks found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run: String,
+    /// Ordered by target.
+    pub builds: Vec<Summary>,
+    /// In the order the checks ran.
+    pub checks: Vec<CheckRun>,
+    /// Damaged or foreign check records.
+    pub skipped_records: usize,
+}
+
+impl RunSummary {
+    pub fn load(store: &Store, run: &str) -> io::Result<RunSummary> {
+        let mut builds = Vec::new();
+        for file in store.list()? {
+            let records = BuildRecords::load(store, &file)?;
+            if records.label.as_ref().is_some_and(|l| l.run == run) {
+                builds.push(Summary::of(&records));
+            }
+        }
+        builds.sort_by(|a, b| a.target.cmp(&b.target).then(a.start_unix_ns.cmp(&b.start_unix_ns)));
+        let decoded = store.load_checks(run)?;
+        let mut skipped_records = decoded.corrupt + decoded.unsupported;
+        let mut checks = Vec::new();
+        for record in decoded.records {
+            match record {
+                Record::Check(check) => checks.push(check),
+                _ => skipped_records += 1,
+            }
+        }
+        Ok(RunSummary { run: run.to_owned(), builds, checks, skipped_records })
+    }
+
+    pub fn to_table(&self) -> String {
+        let passed = self.checks.iter().filter(|c| c.status == "pass").count();
+        let mut out = format!(
+            "run {}: {} builds, {} binaries checked ({passed} pass)\n",
+            self.run,
+            self.builds.len(),
+            self.checks.len()
+        );
+        let _ = writeln!(
+            out,
+            "{:<22} {:<26} {:>9} {:>5} {:>6}  {:<5} BINARY",
+            "TARGET", "BUILD", "WALL", "RUNS", "FAILED", "CHECK"
+        );
+        for build in &self.builds {
+            let target = build.target.as_deref().unwrap_or("-");
+            let check = self.checks.iter().rev().find(|c| c.target == target);
+            let _ = writeln!(
+                out,
+                "{:<22} {:<26} {:>9} {:>5} {:>6}  {:<5} {}",
+                target,
+                build.build_id,
+                format_duration(build.wall_ns),
+                build.invocations,
+                build.failures.len(),
+                check.map_or("-", |c| c.status.as_str()),
+                check.map_or("", |c| c.path.as_str()),
+            );
+        }
+        for check in self.checks.iter().filter(|c| !self.builds.iter().any(|b| b.target.as_deref() == Some(&c.target)))
+        {
+            let _ = writeln!(
+                out,
+                "{:<22} {:<26} {:>9} {:>5} {:>6}  {:<5} {}",
+                check.target, "-", "-", "-", "-", check.status, check.path
+            );
+        }
+        for check in &self.checks {
+            for finding in check.findings.iter().filter(|f| f.severity == crate::records::FindingLevel::Error) {
+                let _ = writeln!(out, "  {} error[{}] {}", check.path, finding.rule, finding.message);
+            }
+        }
+        if self.skipped_records > 0 {
+            let _ = writeln!(out, "{} damaged check records skipped", self.skipped_records);
+        }
+        out
+    }
+}
+
 pub fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -439,6 +544,7 @@ mod tests {
             id: "b".into(),
             start: None,
             end: None,
+            label: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

@@ -13,6 +13,35 @@ use crate::store::valid_build_id;
 pub const ENV_BUILD_ID: &str = "GOHOOK_BUILD_ID";
 pub const ENV_BUILD_START: &str = "GOHOOK_BUILD_START_NS";
 
+/// Groups builds into one run (e.g. all targets of one goreleaser release); a file name, so an id.
+pub const ENV_RUN: &str = "GOHOOK_RUN";
+/// Names the build's target within its run (goreleaser's `{{ .Target }}`).
+pub const ENV_TARGET: &str = "GOHOOK_TARGET";
+
+/// The run and target labels the environment sets, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Labels {
+    pub run: String,
+    pub target: String,
+}
+
+impl Labels {
+    /// `Ok(None)` when neither is set; an error names a run label that cannot be a file name.
+    pub fn from_env() -> Result<Option<Labels>, String> {
+        let run = std::env::var(ENV_RUN).unwrap_or_default();
+        let target = std::env::var(ENV_TARGET).unwrap_or_default();
+        if run.is_empty() && target.is_empty() {
+            return Ok(None);
+        }
+        if !run.is_empty() && !valid_build_id(&run) {
+            return Err(format!(
+                "{ENV_RUN}={run:?} is not a usable run label: use letters, digits, '-', '_' and '.' (at most 128)"
+            ));
+        }
+        Ok(Some(Labels { run, target }))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildStamp {
     pub id: String,

@@ -69,29 +69,32 @@ impl Store {
         self.builds_dir().join(format!("{build_id}.{LOG_EXT}"))
     }
 
+    /// Where `gohook check` keeps what it checked under a run label (goreleaser's post hooks).
+    pub fn run_checks_path(&self, run: &str) -> PathBuf {
+        self.root.join("runs").join(format!("{run}.{RECORD_EXT}"))
+    }
+
     /// Appends one record to the build's file in a single write, creating the file (and pruning old builds) when
     /// this is the build's first record.
     pub fn append(&self, build_id: &str, record: &Record, keep: usize) -> io::Result<()> {
-        let frame = records::encode(record);
-        let path = self.record_path(build_id);
-        let (mut file, created) = match open_append(&path, false) {
-            Ok(file) => (file, false),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                create_private_dir(&self.builds_dir())?;
-                match open_append(&path, true) {
-                    Ok(file) => (file, true),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => (open_append(&path, false)?, false),
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(e) => return Err(e),
-        };
-        // One write_all of the whole frame: on an O_APPEND file the kernel places it as one piece.
-        file.write_all(&frame)?;
-        if created {
+        if append_frame(&self.record_path(build_id), record)? {
             self.prune(keep, build_id);
         }
         Ok(())
+    }
+
+    /// Appends one check record to the run's file.
+    pub fn append_check(&self, run: &str, record: &Record) -> io::Result<()> {
+        append_frame(&self.run_checks_path(run), record).map(drop)
+    }
+
+    /// The check records of a run, oldest first; none when the run checked nothing.
+    pub fn load_checks(&self, run: &str) -> io::Result<Decoded> {
+        match fs::read(self.run_checks_path(run)) {
+            Ok(bytes) => Ok(records::decode(&bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Decoded::default()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Recorded builds, oldest first.
@@ -152,6 +155,26 @@ impl Store {
             let _ = fs::remove_file(self.log_path(&old.id));
         }
     }
+}
+
+/// One frame in one write, creating the file (and its private directory) if needed; true when this call created it.
+fn append_frame(path: &Path, record: &Record) -> io::Result<bool> {
+    let frame = records::encode(record);
+    let (mut file, created) = match open_append(path, false) {
+        Ok(file) => (file, false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_private_dir(path.parent().expect("record files live in a directory"))?;
+            match open_append(path, true) {
+                Ok(file) => (file, true),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => (open_append(path, false)?, false),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    // One write_all of the whole frame: on an O_APPEND file the kernel places it as one piece.
+    file.write_all(&frame)?;
+    Ok(created)
 }
 
 fn open_append(path: &Path, create: bool) -> io::Result<File> {

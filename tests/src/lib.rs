@@ -95,6 +95,8 @@ impl World {
                 records.start = Some(start.clone());
             } else if let Some(end) = value.get("build_end") {
                 records.end = Some(end.clone());
+            } else if let Some(label) = value.get("label") {
+                records.label = Some(label.clone());
             } else {
                 panic!("unknown record {value}");
             }
@@ -122,6 +124,8 @@ impl World {
 pub struct Records {
     pub start: Option<Value>,
     pub end: Option<Value>,
+    /// The run/target label (`GOHOOK_RUN`, `GOHOOK_TARGET`), if the build had one.
+    pub label: Option<Value>,
     pub runs: Vec<Value>,
 }
 

@@ -31,6 +31,19 @@ fn check_json(world: &World, args: &[&str], files: &[PathBuf]) -> (Option<i32>, 
     (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr))))
 }
 
+/// `gohook check --format json` in `dir` under a `gohook.toml` written there with `policy`.
+fn check_under_policy(dir: &Path, policy: &str, rules: &str, files: &[PathBuf]) -> (Option<i32>, Value) {
+    std::fs::write(dir.join("gohook.toml"), policy).unwrap();
+    let out = World::new()
+        .gohook()
+        .current_dir(dir)
+        .args(["check", "--rules", rules, "--format", "json"])
+        .args(files)
+        .output()
+        .unwrap();
+    (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr))))
+}
+
 /// The rule ids a file failed, sorted.
 fn failed_rules(file: &Value) -> Vec<String> {
     let mut rules: Vec<String> = file["findings"]
@@ -284,18 +297,9 @@ fn universal_macho_is_checked_slice_by_slice() {
     assert!(status.success());
     assert_eq!(std::fs::read(&fat).unwrap()[..4], [0xca, 0xfe, 0xba, 0xbe]);
 
-    let policy = dir.path().join("gohook.toml");
-    std::fs::write(&policy, "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n").unwrap();
-    let world = World::new();
-    let out = world
-        .gohook()
-        .current_dir(dir.path())
-        .args(["check", "--rules", "arch,strip,dwarf,pie", "--format", "json"])
-        .arg(&fat)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let policy = "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n";
+    let (code, report) = check_under_policy(dir.path(), policy, "arch,strip,dwarf,pie", &[fat]);
+    assert_eq!(code, Some(1));
     let findings = report["files"][0]["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "only the amd64 slice breaks the policy: {findings:?}");
     assert_eq!(findings[0]["rule"], "arch/not-allowed");
@@ -332,6 +336,25 @@ fn explain_shows_the_go_build_info() {
     assert_eq!(notes[2], format!("{go_version} GOOS=windows GOARCH=amd64 -buildmode=exe CGO_ENABLED=0"));
 }
 
+/// The binaries the agreement tests compare verdicts on: amd64 and arm64 × default, PIE, stripped, and all of it
+/// with no build id.
+fn agreement_matrix(dir: &Path, systems: &[&str]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for goos in systems {
+        for goarch in ["amd64", "arm64"] {
+            for (name, flags) in [
+                ("default", &[][..]),
+                ("pie", &["-buildmode=pie"][..]),
+                ("sw", &["-ldflags=-s -w"][..]),
+                ("all", &["-buildmode=pie", "-ldflags=-s -w -buildid="][..]),
+            ] {
+                files.push(go_build(dir, goos, goarch, name, flags));
+            }
+        }
+    }
+    files
+}
+
 /// readelf's view of an ELF file, to cross-check gohook's verdicts with an independent tool.
 fn readelf(path: &Path, flags: &[&str]) -> String {
     let out = Command::new("readelf").args(flags).arg(path).output().expect("readelf (binutils) is installed");
@@ -341,17 +364,7 @@ fn readelf(path: &Path, flags: &[&str]) -> String {
 #[test]
 fn elf_verdicts_agree_with_readelf() {
     let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for goarch in ["amd64", "arm64"] {
-        for (name, flags) in [
-            ("default", &[][..]),
-            ("pie", &["-buildmode=pie"][..]),
-            ("sw", &["-ldflags=-s -w"][..]),
-            ("all", &["-buildmode=pie", "-ldflags=-s -w -buildid="][..]),
-        ] {
-            files.push(go_build(dir.path(), "linux", goarch, name, flags));
-        }
-    }
+    let files = agreement_matrix(dir.path(), &["linux"]);
     let world = World::new();
     let (_, report) = check_json(&world, &["--rules", "strip,dwarf,pie,buildid"], &files);
     for (file, report) in files.iter().zip(report["files"].as_array().unwrap()) {
@@ -368,5 +381,193 @@ fn elf_verdicts_agree_with_readelf() {
         assert_eq!(failed.contains(&"dwarf/present".to_owned()), has_debug, "{name}: dwarf vs readelf -S");
         assert_eq!(!failed.contains(&"pie/not-pie".to_owned()), is_pie, "{name}: pie vs readelf -h/-d");
         assert_eq!(failed.contains(&"buildid/present".to_owned()), has_go_note, "{name}: buildid vs readelf -n");
+    }
+}
+
+/// Builds a small cgo program for linux/amd64 with the external linker (gcc).
+fn cgo_build(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let src = dir.join("cgo-src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("go.mod"), "module cgosample\n\ngo 1.22\n").unwrap();
+    std::fs::write(
+        src.join("main.go"),
+        "package main\n\n// int add(int a, int b) { return a + b; }\nimport \"C\"\nimport \"fmt\"\n\n\
+         func main() { fmt.Println(C.add(1, 2)) }\n",
+    )
+    .unwrap();
+    let out = dir.join(format!("cgo-{name}"));
+    let result = Command::new("go")
+        .current_dir(&src)
+        .env("GOFLAGS", "")
+        .env("CGO_ENABLED", "1")
+        .env("GOOS", "linux")
+        .env("GOARCH", "amd64")
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "cgo build {flags:?}: {}", text(&result.stderr));
+    let run = Command::new(&out).output().unwrap();
+    assert_eq!(text(&run.stdout), "3\n", "{} runs", out.display());
+    out
+}
+
+#[test]
+fn external_linked_cgo_and_static_pie_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    // From the rules: Go asks gcc for a non-PIE executable unless -buildmode=pie; -s/-w reach the external linker as
+    // -Wl,-s / -Wl,-S; static-pie is ET_DYN with DF_1_PIE and no PT_INTERP, and still PIE.
+    let static_pie = "-linkmode=external -extldflags=-static-pie";
+    let cases: [(&str, Vec<String>, &[&str]); 5] = [
+        (
+            "ext",
+            vec!["-ldflags=-linkmode=external".into()],
+            &["buildid/present", "dwarf/present", "pie/not-pie", "strip/symbols"],
+        ),
+        ("ext-sw", vec!["-ldflags=-linkmode=external -s -w".into()], &["buildid/present", "pie/not-pie"]),
+        ("ext-pie-all", vec!["-buildmode=pie".into(), "-ldflags=-linkmode=external -s -w -buildid=".into()], &[]),
+        (
+            "static-pie",
+            vec!["-buildmode=pie".into(), format!("-ldflags={static_pie}")],
+            &["buildid/present", "dwarf/present", "strip/symbols"],
+        ),
+        ("static-pie-all", vec!["-buildmode=pie".into(), format!("-ldflags={static_pie} -s -w -buildid=")], &[]),
+    ];
+    let mut files = Vec::new();
+    for (name, flags, _) in &cases {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        files.push(cgo_build(dir.path(), name, &flags));
+    }
+    let static_header = readelf(&files[3], &["-l", "-d"]);
+    assert!(!static_header.contains("INTERP") && static_header.contains("PIE"), "a real static-pie: {static_header}");
+
+    let world = World::new();
+    let (code, report) = check_json(&world, &["--rules", "strip,dwarf,pie,buildid,arch"], &files);
+    assert_eq!(code, Some(1));
+    for ((name, _, failures), report) in cases.iter().zip(report["files"].as_array().unwrap()) {
+        assert_eq!(failed_rules(report), *failures, "{name}: {report}");
+    }
+}
+
+#[test]
+fn buildid_pattern_matches_the_whole_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let release = go_build(dir.path(), "linux", "amd64", "release", &["-ldflags=-buildid=rel-1.4.2"]);
+    let prefixed = go_build(dir.path(), "linux", "amd64", "prefixed", &["-ldflags=-buildid=xrel-1.4.2"]);
+    let hashed = go_build(dir.path(), "darwin", "arm64", "hashed", &[]);
+    let absent = go_build(dir.path(), "windows", "amd64", "absent", &["-ldflags=-buildid="]);
+    let policy = "[plugins.buildid]\nsettings = { pattern = 'rel-[0-9.]+' }\n";
+    let (code, report) =
+        check_under_policy(dir.path(), policy, "buildid", &[release.clone(), prefixed, hashed, absent]);
+    assert_eq!(code, Some(1));
+    let files = report["files"].as_array().unwrap();
+    let rules: Vec<Vec<String>> = files.iter().map(failed_rules).collect();
+    assert_eq!(
+        rules,
+        [
+            vec![],
+            vec!["buildid/mismatch".to_owned()],
+            vec!["buildid/mismatch".to_owned()],
+            vec!["buildid/absent".to_owned()]
+        ]
+    );
+    assert_eq!(files[1]["findings"][0]["message"], "Go build ID \"xrel-1.4.2\" does not match \"rel-[0-9.]+\"");
+
+    // A pattern that cannot hold together with `require = "absent"` is a settings error, not a silent pass.
+    let policy = "[plugins.buildid]\nsettings = { require = 'absent', pattern = 'rel-.*' }\n";
+    let (_, report) = check_under_policy(dir.path(), policy, "buildid", &[release]);
+    assert_eq!(failed_rules(&report["files"][0]), ["buildid/settings"]);
+}
+
+/// What LLVM's readers say about a Mach-O or PE file, to cross-check gohook with tools that resolve Mach-O load
+/// commands and COFF long section names on their own.
+struct LlvmView {
+    has_symbols: bool,
+    has_dwarf: bool,
+    pie: bool,
+    arm64: bool,
+    uuid: bool,
+    signature: bool,
+}
+
+fn llvm_view(path: &Path) -> LlvmView {
+    let readobj = |flags: &[&str]| {
+        let out = Command::new(llvm_tool("llvm-readobj")).args(flags).arg(path).output().expect("llvm-readobj runs");
+        assert!(out.status.success(), "llvm-readobj {flags:?} {}", path.display());
+        text(&out.stdout)
+    };
+    let field = |text: &str, key: &str| -> Option<String> {
+        text.lines().find_map(|l| l.trim().strip_prefix(key).map(|v| v.trim().to_owned()))
+    };
+    let headers = readobj(&["--file-headers"]);
+    let section_names: Vec<String> = readobj(&["--sections"])
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Name: ").map(|n| n.split(" (").next().unwrap().to_owned()))
+        .collect();
+    let has_dwarf = section_names
+        .iter()
+        .any(|n| ["__debug_", "__zdebug_", ".debug_", ".zdebug_"].iter().any(|prefix| n.starts_with(prefix)));
+    if headers.contains("Format: Mach-O") {
+        let dysymtab = readobj(&["--macho-dysymtab"]);
+        let load_commands = text(&Command::new(llvm_tool("llvm-otool")).arg("-l").arg(path).output().unwrap().stdout);
+        LlvmView {
+            has_symbols: field(&dysymtab, "nlocalsym:").unwrap() != "0",
+            has_dwarf,
+            pie: headers.contains("FileType: Executable") && headers.contains("MH_PIE"),
+            arm64: headers.contains("CpuType: Arm64"),
+            uuid: load_commands.lines().any(|l| l.trim() == "cmd LC_UUID"),
+            signature: load_commands.lines().any(|l| l.trim() == "cmd LC_CODE_SIGNATURE"),
+        }
+    } else {
+        assert!(headers.contains("Format: COFF"), "{headers}");
+        let pe32_plus = field(&headers, "Magic:").unwrap() == "0x20B";
+        let relocs = field(&headers, "BaseRelocationTableSize:").unwrap() != "0x0";
+        LlvmView {
+            has_symbols: field(&headers, "SymbolCount:").unwrap() != "0",
+            has_dwarf,
+            pie: headers.contains("IMAGE_DLL_CHARACTERISTICS_DYNAMIC_BASE")
+                && !headers.contains("IMAGE_FILE_RELOCS_STRIPPED")
+                && relocs
+                && (!pe32_plus || headers.contains("IMAGE_DLL_CHARACTERISTICS_HIGH_ENTROPY_VA")),
+            arm64: headers.contains("IMAGE_FILE_MACHINE_ARM64"),
+            uuid: false,
+            signature: false,
+        }
+    }
+}
+
+/// `go tool buildid` reads the Go build ID marker at the start of text on Mach-O and PE (its GNU fallback is ELF
+/// only).
+fn go_tool_buildid(path: &Path) -> Option<String> {
+    let out = Command::new("go").args(["tool", "buildid"]).arg(path).output().unwrap();
+    let id = text(&out.stdout).trim().to_owned();
+    (out.status.success() && !id.is_empty()).then_some(id)
+}
+
+#[test]
+fn macho_and_pe_verdicts_agree_with_llvm_readobj() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = agreement_matrix(dir.path(), &["darwin", "windows"]);
+    let policy = "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n";
+    let (_, report) = check_under_policy(dir.path(), policy, "strip,dwarf,pie,buildid,arch,macho", &files);
+    for (file, report) in files.iter().zip(report["files"].as_array().unwrap()) {
+        let failed = failed_rules(report);
+        let fails = |rule: &str| failed.iter().any(|r| r == rule);
+        let llvm = llvm_view(file);
+        let name = file.display();
+        assert_eq!(fails("strip/symbols"), llvm.has_symbols, "{name}: strip vs llvm-readobj: {failed:?}");
+        assert_eq!(fails("dwarf/present"), llvm.has_dwarf, "{name}: dwarf vs llvm-readobj --sections");
+        assert_eq!(!fails("pie/not-pie"), llvm.pie, "{name}: pie vs llvm-readobj --file-headers");
+        assert_eq!(!fails("arch/not-allowed"), llvm.arm64, "{name}: arch vs llvm-readobj --file-headers");
+        assert_eq!(fails("buildid/present"), go_tool_buildid(file).is_some(), "{name}: buildid vs go tool buildid");
+        if name.to_string().contains("darwin-arm64") {
+            assert_eq!(!fails("macho/signature"), llvm.signature, "{name}: signature vs llvm-otool -l");
+        }
+        if name.to_string().contains("darwin") {
+            assert_eq!(!fails("macho/uuid"), llvm.uuid, "{name}: LC_UUID vs llvm-otool -l");
+        }
     }
 }

@@ -20,8 +20,8 @@ use crate::check::{Checker, MomentInput, Verdict};
 use crate::logging::{self, ENV_LOG_FILE};
 use crate::plugins::PluginSpec;
 use crate::policy::Policy;
-use crate::records::{Exit, Record, ToolRun, signal_name};
-use crate::stamp::{BuildStamp, now_unix_ns};
+use crate::records::{BuildLabel, Exit, Record, ToolRun, signal_name};
+use crate::stamp::{BuildStamp, Labels, now_unix_ns};
 use crate::store::Store;
 use crate::{EXIT_USAGE, signals};
 
@@ -165,7 +165,25 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
             context.store.record_path(&context.stamp.id).display()
         );
     }
+    if invocation.is_version_probe() {
+        record_labels(&context, policy.records.keep_builds);
+    }
     ExitCode::from(exit.shell_code())
+}
+
+/// Ties the build to its run and target. go probes each tool once per go command, so a labelled build gets a few
+/// identical label records; readers take the first.
+fn record_labels(context: &Context, keep: usize) {
+    let labels = match Labels::from_env() {
+        Ok(Some(labels)) => labels,
+        Ok(None) => return,
+        Err(e) => return tracing::warn!("{e}; the build is recorded without labels"),
+    };
+    let record =
+        Record::Label(BuildLabel { build_id: context.stamp.id.clone(), run: labels.run, target: labels.target });
+    if let Err(e) = context.store.append(&context.stamp.id, &record, keep) {
+        tracing::warn!("cannot write the label record: {e}");
+    }
 }
 
 /// The -V=full answer, after the probe-moment plugins had their say.

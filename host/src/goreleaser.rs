@@ -1,0 +1,580 @@
+//! `gohook goreleaser lint`: goreleaser's build matrix, expanded the way goreleaser v2 expands it, with every
+//! target put to the plugins' probe moment as go's `-V=full` probe would put it at build time. A target the policy
+//! forbids shows up before anything builds.
+//!
+//! The expansion follows goreleaser's `internal/builders/golang` (v2.15–2.17): defaults when fields are absent
+//! (`WithDefaults`), goos × goarch × the one variant list that goarch uses, invalid pairs dropped, `ignore` applied
+//! (`listTargets`); `targets` replaces all of that, with default variants appended (`fixTarget`).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde::Serialize;
+use serde::de::IgnoredAny;
+
+use crate::binaries::Status;
+use crate::check::{Checker, MomentInput};
+use crate::plugins::PluginSpec;
+use crate::records::{FindingLevel, RecordedFinding};
+use crate::runtime::Probe;
+
+/// A YAML scalar as goreleaser reads it into a string (`goarm: [7]` and `goarm: ["7"]` are the same).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The parts of `.goreleaser.yaml` the matrix depends on; the rest of the file is goreleaser's business.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct ConfigFile {
+    version: Option<Scalar>,
+    project_name: Option<String>,
+    builds: Vec<Build>,
+}
+
+/// One `builds[]` entry. Unknown fields are errors, as they are to goreleaser (a misspelt `goarhc` would otherwise
+/// silently build the default matrix).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Build {
+    id: Option<String>,
+    builder: Option<String>,
+    skip: Option<Scalar>,
+    goos: Vec<Scalar>,
+    goarch: Vec<Scalar>,
+    goamd64: Vec<Scalar>,
+    go386: Vec<Scalar>,
+    goarm: Vec<Scalar>,
+    goarm64: Vec<Scalar>,
+    gomips: Vec<Scalar>,
+    goppc64: Vec<Scalar>,
+    goriscv64: Vec<Scalar>,
+    targets: Vec<String>,
+    ignore: Vec<Ignore>,
+    env: Vec<String>,
+    // Fields that do not change which targets are built.
+    dir: Option<IgnoredAny>,
+    main: Option<IgnoredAny>,
+    binary: Option<IgnoredAny>,
+    hooks: Option<IgnoredAny>,
+    mod_timestamp: Option<IgnoredAny>,
+    tool: Option<IgnoredAny>,
+    gobinary: Option<IgnoredAny>,
+    command: Option<IgnoredAny>,
+    no_unique_dist_dir: Option<IgnoredAny>,
+    no_main_check: Option<IgnoredAny>,
+    overrides: Option<IgnoredAny>,
+    buildmode: Option<IgnoredAny>,
+    ldflags: Option<IgnoredAny>,
+    tags: Option<IgnoredAny>,
+    flags: Option<IgnoredAny>,
+    asmflags: Option<IgnoredAny>,
+    gcflags: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Ignore {
+    goos: Option<Scalar>,
+    goarch: Option<Scalar>,
+    goamd64: Option<Scalar>,
+    go386: Option<Scalar>,
+    goarm: Option<Scalar>,
+    goarm64: Option<Scalar>,
+    gomips: Option<Scalar>,
+    goppc64: Option<Scalar>,
+    goriscv64: Option<Scalar>,
+}
+
+/// One target of the matrix, named as goreleaser names it (`linux_amd64_v1`, `darwin_arm64_v8.0`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Target {
+    pub target: String,
+    pub goos: String,
+    pub goarch: String,
+    /// The variant of goarch (GOAMD64, GOARM64, GOARM, …), empty when goarch has none.
+    pub variant: String,
+}
+
+impl Target {
+    fn new(goos: &str, goarch: &str, variant: &str) -> Target {
+        let target = if variant.is_empty() { format!("{goos}_{goarch}") } else { format!("{goos}_{goarch}_{variant}") };
+        Target { target, goos: goos.to_owned(), goarch: goarch.to_owned(), variant: variant.to_owned() }
+    }
+
+    /// goreleaser's target names: `goos_goarch[_variant]`; the variant may itself hold `_` (never does today).
+    fn parse(name: &str) -> Target {
+        let mut parts = name.splitn(3, '_');
+        let goos = parts.next().unwrap_or_default();
+        let goarch = parts.next().unwrap_or_default();
+        Target::new(goos, goarch, parts.next().unwrap_or_default())
+    }
+
+    /// The variable go reads the variant from, if goarch has one.
+    fn variant_env(&self) -> Option<&'static str> {
+        Some(match self.goarch.as_str() {
+            "amd64" => "GOAMD64",
+            "386" => "GO386",
+            "arm" => "GOARM",
+            "arm64" => "GOARM64",
+            "mips" | "mipsle" => "GOMIPS",
+            "mips64" | "mips64le" => "GOMIPS64",
+            "ppc64" | "ppc64le" => "GOPPC64",
+            "riscv64" => "GORISCV64",
+            _ => return None,
+        })
+    }
+}
+
+/// One build's expanded matrix.
+#[derive(Debug, Clone)]
+pub struct BuildMatrix {
+    pub id: String,
+    /// Why goreleaser builds nothing for it (`skip: true`, a non-Go builder).
+    pub skipped: Option<String>,
+    pub targets: Vec<Target>,
+    /// The build's `env` entries go would see (templates left out: they need goreleaser to render).
+    pub env: Vec<(String, String)>,
+}
+
+/// Reads a goreleaser config and expands every build's matrix.
+pub fn matrix(path: &Path) -> Result<Vec<BuildMatrix>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_matrix(&text).with_context(|| format!("{} is not a goreleaser config gohook can read", path.display()))
+}
+
+fn parse_matrix(text: &str) -> Result<Vec<BuildMatrix>> {
+    let config: ConfigFile = serde_yaml_ng::from_str(text)?;
+    match config.version.as_ref().map(Scalar::to_string).as_deref() {
+        None | Some("2") => {}
+        Some(other) => bail!("version: {other}: goreleaser v2 reads only `version: 2` configs"),
+    }
+    let builds = if config.builds.is_empty() { vec![Build::default()] } else { config.builds };
+    let default_id = config.project_name.unwrap_or_else(|| "default".to_owned());
+    builds.into_iter().map(|build| expand(build, &default_id)).collect()
+}
+
+fn strings(values: &[Scalar], default: &[&str]) -> Vec<String> {
+    if values.is_empty() {
+        default.iter().map(|s| s.to_string()).collect()
+    } else {
+        values.iter().map(Scalar::to_string).collect()
+    }
+}
+
+fn expand(build: Build, default_id: &str) -> Result<BuildMatrix> {
+    let id = build.id.clone().unwrap_or_else(|| default_id.to_owned());
+    let env = build
+        .env
+        .iter()
+        .filter(|e| !e.contains("{{"))
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let skipped = match (&build.skip, build.builder.as_deref()) {
+        (Some(skip), _) if skip.to_string() == "true" => Some("skip: true".to_owned()),
+        (_, Some(builder)) if builder != "go" => Some(format!("builder {builder}: not a Go build")),
+        _ => None,
+    };
+    if skipped.is_some() {
+        return Ok(BuildMatrix { id, skipped, targets: Vec::new(), env });
+    }
+    let targets = if build.targets.is_empty() {
+        listed_targets(&build).with_context(|| format!("build {id:?}"))?
+    } else {
+        let mut names = BTreeSet::new();
+        for target in &build.targets {
+            if target == "go_first_class" || target == "go_118_first_class" {
+                names.extend(FIRST_CLASS.iter().map(|t| fix_target(t)));
+            } else {
+                names.insert(fix_target(target));
+            }
+        }
+        names.iter().map(|name| Target::parse(name)).collect()
+    };
+    Ok(BuildMatrix { id, skipped: None, targets, env })
+}
+
+/// goos × goarch × variants, invalid pairs dropped, `ignore` applied, in goreleaser's order.
+fn listed_targets(build: &Build) -> Result<Vec<Target>> {
+    let goos = strings(&build.goos, &["linux", "darwin", "windows"]);
+    let goarch = strings(&build.goarch, &["amd64", "arm64", "386"]);
+    let variants = |arch: &str| -> (Vec<String>, &[&str]) {
+        match arch {
+            "amd64" => (strings(&build.goamd64, &["v1"]), &["v1", "v2", "v3", "v4"]),
+            "386" => (strings(&build.go386, &["sse2"]), &["sse2", "softfloat"]),
+            "arm" => (strings(&build.goarm, &["6"]), &["5", "6", "7"]),
+            "arm64" => (strings(&build.goarm64, &["v8.0"]), &[]),
+            "mips" | "mipsle" | "mips64" | "mips64le" => {
+                (strings(&build.gomips, &["hardfloat"]), &["hardfloat", "softfloat"])
+            }
+            "ppc64" | "ppc64le" => (strings(&build.goppc64, &["power8"]), &["power8", "power9", "power10"]),
+            "riscv64" => (strings(&build.goriscv64, &["rva20u64"]), &["rva20u64", "rva22u64", "rva23u64"]),
+            _ => (vec![String::new()], &[]),
+        }
+    };
+    let mut targets = Vec::new();
+    for os in &goos {
+        if !VALID_GOOS.contains(&os.as_str()) {
+            bail!("invalid goos: {os}");
+        }
+        for arch in &goarch {
+            if !VALID_GOARCH.contains(&arch.as_str()) {
+                bail!("invalid goarch: {arch}");
+            }
+            let (values, valid) = variants(arch);
+            for variant in values {
+                let known = if arch == "arm64" {
+                    valid_goarm64(&variant)
+                } else {
+                    valid.is_empty() || valid.contains(&variant.as_str())
+                };
+                if !known {
+                    bail!("invalid variant {variant:?} for goarch {arch}");
+                }
+                let target = Target::new(os, arch, &variant);
+                if VALID_PAIRS.contains(&format!("{os}{arch}").as_str()) && !ignored(&build.ignore, &target) {
+                    targets.push(target);
+                }
+            }
+        }
+    }
+    Ok(targets)
+}
+
+fn ignored(rules: &[Ignore], target: &Target) -> bool {
+    let differs = |rule: &Option<Scalar>, value: &str| rule.as_ref().is_some_and(|r| r.to_string() != value);
+    let variant = |env: &str| if target.variant_env() == Some(env) { target.variant.as_str() } else { "" };
+    rules.iter().any(|rule| {
+        !(differs(&rule.goos, &target.goos)
+            || differs(&rule.goarch, &target.goarch)
+            || differs(&rule.goamd64, variant("GOAMD64"))
+            || differs(&rule.go386, variant("GO386"))
+            || differs(&rule.goarm, variant("GOARM"))
+            || differs(&rule.goarm64, variant("GOARM64"))
+            || differs(&rule.gomips, if target.goarch.starts_with("mips") { target.variant.as_str() } else { "" })
+            || differs(&rule.goppc64, variant("GOPPC64"))
+            || differs(&rule.goriscv64, variant("GORISCV64")))
+    })
+}
+
+/// goreleaser appends the default variant to a target named without one.
+fn fix_target(target: &str) -> String {
+    let default = [
+        ("_amd64", "v1"),
+        ("_386", "sse2"),
+        ("_arm", "6"),
+        ("_arm64", "v8.0"),
+        ("_mips", "hardfloat"),
+        ("_mips64", "hardfloat"),
+        ("_mipsle", "hardfloat"),
+        ("_mips64le", "hardfloat"),
+        ("_ppc64", "power8"),
+        ("_ppc64le", "power8"),
+        ("_riscv64", "rva20u64"),
+    ]
+    .iter()
+    .find(|(suffix, _)| target.ends_with(suffix));
+    match default {
+        Some((_, variant)) => format!("{target}_{variant}"),
+        None => target.to_owned(),
+    }
+}
+
+/// `v8.0`…`v8.9`, `v9.0`…`v9.5`, each optionally followed by `,lse` and/or `,crypto`.
+fn valid_goarm64(value: &str) -> bool {
+    let mut parts = value.split(',');
+    let base = parts.next().unwrap_or_default();
+    let base_ok = match base.strip_prefix('v').and_then(|v| v.split_once('.')) {
+        Some(("8", minor)) => minor.len() == 1 && minor.as_bytes()[0].is_ascii_digit(),
+        Some(("9", minor)) => matches!(minor, "0" | "1" | "2" | "3" | "4" | "5"),
+        _ => false,
+    };
+    base_ok && parts.all(|p| p == "lse" || p == "crypto")
+}
+
+const FIRST_CLASS: &[&str] = &[
+    "darwin_amd64",
+    "darwin_arm64",
+    "linux_386",
+    "linux_amd64",
+    "linux_arm",
+    "linux_arm64",
+    "windows_386",
+    "windows_amd64",
+];
+
+const VALID_GOOS: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "windows",
+    "wasip1",
+];
+
+const VALID_GOARCH: &[&str] = &[
+    "386", "amd64", "arm", "arm64", "mips", "mips64", "mips64le", "mipsle", "ppc64", "ppc64le", "s390x", "wasm",
+    "riscv64", "loong64", "sparc", "sparc64",
+];
+
+/// goos+goarch pairs goreleaser builds (valid, experimental and broken lists together); others are dropped silently.
+const VALID_PAIRS: &[&str] = &[
+    "aixppc64",
+    "android386",
+    "androidamd64",
+    "androidarm",
+    "androidarm64",
+    "darwinamd64",
+    "darwinarm64",
+    "dragonflyamd64",
+    "freebsd386",
+    "freebsdamd64",
+    "freebsdarm",
+    "freebsdarm64",
+    "illumosamd64",
+    "iosarm64",
+    "jswasm",
+    "wasip1wasm",
+    "linux386",
+    "linuxamd64",
+    "linuxarm",
+    "linuxarm64",
+    "linuxppc64",
+    "linuxppc64le",
+    "linuxmips",
+    "linuxmipsle",
+    "linuxmips64",
+    "linuxmips64le",
+    "linuxs390x",
+    "linuxriscv64",
+    "linuxloong64",
+    "netbsd386",
+    "netbsdamd64",
+    "netbsdarm",
+    "netbsdarm64",
+    "openbsd386",
+    "openbsdamd64",
+    "openbsdarm",
+    "openbsdarm64",
+    "plan9386",
+    "plan9amd64",
+    "plan9arm",
+    "solarisamd64",
+    "solarissparc",
+    "solarissparc64",
+    "windowsarm64",
+    "windows386",
+    "windowsamd64",
+    "openbsdriscv64",
+];
+
+/// What the lint found for one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetVerdict {
+    #[serde(flatten)]
+    pub target: Target,
+    pub status: Status,
+    pub findings: Vec<RecordedFinding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildVerdict {
+    pub id: String,
+    pub skipped: Option<String>,
+    pub targets: Vec<TargetVerdict>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LintReport {
+    pub config: PathBuf,
+    pub policy: Option<PathBuf>,
+    pub builds: Vec<BuildVerdict>,
+}
+
+/// Asks the plugins' probe moment about every target of every build.
+pub fn lint(config: &Path, policy: Option<PathBuf>, specs: &[PluginSpec], root: &Path) -> Result<LintReport> {
+    let mut checker = Checker::new(specs, root);
+    let mut builds = Vec::new();
+    for build in matrix(config)? {
+        let targets = build
+            .targets
+            .iter()
+            .map(|target| {
+                let verdict = checker.run(&MomentInput::Probe(probe(target, &build.env)));
+                let failed = verdict.findings.iter().any(|f| f.severity == FindingLevel::Error);
+                TargetVerdict {
+                    target: target.clone(),
+                    status: if failed { Status::Fail } else { Status::Pass },
+                    findings: verdict.findings,
+                }
+            })
+            .collect();
+        builds.push(BuildVerdict { id: build.id, skipped: build.skipped, targets });
+    }
+    Ok(LintReport { config: config.to_owned(), policy, builds })
+}
+
+/// The probe go's compile `-V=full` would see for this target under goreleaser.
+fn probe(target: &Target, build_env: &[(String, String)]) -> Probe {
+    let mut env: Vec<(String, String)> = build_env
+        .iter()
+        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
+        .cloned()
+        .collect();
+    env.push(("GOOS".into(), target.goos.clone()));
+    env.push(("GOARCH".into(), target.goarch.clone()));
+    if let Some(name) = target.variant_env() {
+        env.push((name.into(), target.variant.clone()));
+    }
+    env.sort();
+    Probe { tool: "compile".into(), goos: target.goos.clone(), goarch: target.goarch.clone(), env }
+}
+
+impl LintReport {
+    pub fn exit_code(&self) -> u8 {
+        let failed = self.builds.iter().flat_map(|b| &b.targets).any(|t| t.status == Status::Fail);
+        if failed { 1 } else { 0 }
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = match &self.policy {
+            Some(policy) => format!("{}: policy {}\n", self.config.display(), policy.display()),
+            None => format!("{}: no gohook.toml found; every target passes\n", self.config.display()),
+        };
+        let (mut total, mut failed) = (0, 0);
+        for build in &self.builds {
+            if let Some(why) = &build.skipped {
+                out += &format!("build {}: skipped ({why})\n", build.id);
+                continue;
+            }
+            out += &format!("build {}: {} targets\n", build.id, build.targets.len());
+            for verdict in &build.targets {
+                total += 1;
+                let errors: Vec<&RecordedFinding> =
+                    verdict.findings.iter().filter(|f| f.severity == FindingLevel::Error).collect();
+                if errors.is_empty() {
+                    out += &format!("  ok    {}\n", verdict.target.target);
+                    continue;
+                }
+                failed += 1;
+                out += &format!("  FAIL  {}\n", verdict.target.target);
+                for finding in errors {
+                    out += &format!("        error[{}] {}\n", finding.rule, finding.message);
+                    if let Some(help) = &finding.help {
+                        out += &format!("        fix: {help}, or add an `ignore` entry for this target\n");
+                    }
+                }
+            }
+        }
+        out += &match failed {
+            0 => format!("all {total} targets pass the policy\n"),
+            _ => {
+                format!("{failed} of {total} targets fail the policy: the goreleaser build would fail at go's probe\n")
+            }
+        };
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(yaml: &str) -> Vec<Vec<String>> {
+        parse_matrix(yaml).unwrap().into_iter().map(|b| b.targets.into_iter().map(|t| t.target).collect()).collect()
+    }
+
+    #[test]
+    fn defaults_match_goreleaser() {
+        // linux, darwin, windows × amd64, arm64, 386; darwin/386 is not a valid pair.
+        assert_eq!(
+            names("version: 2\nbuilds:\n  - main: .\n"),
+            [[
+                "linux_amd64_v1",
+                "linux_arm64_v8.0",
+                "linux_386_sse2",
+                "darwin_amd64_v1",
+                "darwin_arm64_v8.0",
+                "windows_amd64_v1",
+                "windows_arm64_v8.0",
+                "windows_386_sse2",
+            ]]
+        );
+        assert_eq!(names("project_name: x\n").len(), 1, "no builds: goreleaser's one default build");
+    }
+
+    #[test]
+    fn ignore_variants_and_targets() {
+        let yaml = "builds:\n  - goos: [linux, windows]\n    goarch: [arm, arm64]\n    goarm: [6, \"7\"]\n    ignore:\n      - goos: windows\n        goarch: arm\n      - goarm: 6\n";
+        assert_eq!(names(yaml), [["linux_arm_7", "linux_arm64_v8.0", "windows_arm64_v8.0"]]);
+        let yaml = "builds:\n  - targets: [linux_amd64, darwin_arm64, linux_amd64_v3, go_first_class]\n";
+        assert_eq!(
+            names(yaml),
+            [[
+                "darwin_amd64_v1",
+                "darwin_arm64_v8.0",
+                "linux_386_sse2",
+                "linux_amd64_v1",
+                "linux_amd64_v3",
+                "linux_arm64_v8.0",
+                "linux_arm_6",
+                "windows_386_sse2",
+                "windows_amd64_v1",
+            ]]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse_matrix("version: 2\nbuilds:\n  - goos: [linux]\n    goarhc: [arm64]\n").unwrap_err();
+        let text = format!("{e:#}");
+        assert!(text.contains("unknown field `goarhc`") && text.contains("line 4"), "{text}");
+        let e = parse_matrix("builds:\n  - goos: [linux\n").unwrap_err();
+        assert!(format!("{e:#}").contains("line 3"), "{e:#}");
+        let e = parse_matrix("builds:\n  - goos: [plan10]\n").unwrap_err();
+        assert_eq!(format!("{e:#}"), "build \"default\": invalid goos: plan10");
+        assert!(parse_matrix("version: 1\n").is_err());
+    }
+
+    #[test]
+    fn skipped_builds_have_no_targets() {
+        let matrix = parse_matrix("builds:\n  - id: a\n    skip: true\n  - id: b\n    builder: rust\n").unwrap();
+        assert_eq!(matrix[0].skipped.as_deref(), Some("skip: true"));
+        assert_eq!(matrix[1].skipped.as_deref(), Some("builder rust: not a Go build"));
+        assert!(matrix.iter().all(|b| b.targets.is_empty()));
+    }
+
+    #[test]
+    fn goarm64_values() {
+        assert!(valid_goarm64("v8.0") && valid_goarm64("v9.5,lse,crypto"));
+        assert!(!valid_goarm64("v9.6") && !valid_goarm64("8.0") && !valid_goarm64("v8.0,sve"));
+    }
+}
