@@ -29,6 +29,7 @@ How go runs gohook:
   go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
   gohook build ./...                             the same, plus one build id and a summary
   gohook exec -- go test ./...                   any go command, -toolexec through GOFLAGS
+  goreleaser: builds[].flags: [-toolexec=gohook] (README: \"Use with goreleaser\")
 
 As a shim (first argument a tool path) gohook passes the tool's output and exit code
 through untouched, prints nothing of its own on success, and appends one timing record
@@ -145,6 +146,7 @@ enum GoreleaserCommand {
                             follow goreleaser v2: goos × goarch × goamd64/goarm64/goarm/…, `ignore`, `targets`, \
                             and goreleaser's defaults for absent fields.")]
     Lint {
+        /// The goreleaser config (version 2).
         #[arg(default_value = ".goreleaser.yaml", value_name = "GORELEASER_YAML")]
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
