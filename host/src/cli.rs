@@ -20,7 +20,8 @@ use crate::store::Store;
 use crate::trace;
 
 /// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
-pub const COMMANDS: &[&str] = &["build", "exec", "report", "builds", "plugins", "check", "goreleaser", "help"];
+pub const COMMANDS: &[&str] =
+    &["build", "exec", "report", "builds", "plugins", "check", "goreleaser", "doctor", "help"];
 
 const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
@@ -125,6 +126,12 @@ enum Command {
         /// GOHOOK_RUN is set (default: GOHOOK_TARGET).
         #[arg(long, value_name = "TARGET")]
         target: Option<String>,
+    },
+    /// Check the installation: go, the -toolexec path, the record and plugin cache directory, the policy and its
+    /// plugins, the wasm target for plugin authors; exit 1 when something must be fixed.
+    Doctor {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
     },
     /// goreleaser integration: `gohook goreleaser lint` checks the build matrix against the policy.
     #[command(subcommand)]
@@ -263,6 +270,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             write_output(None, &text)?;
             Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Doctor { format } => {
+            let findings = crate::doctor::diagnose(&store, cli.config.as_deref(), &std::env::current_dir()?);
+            let text = match format {
+                ListFormat::Table => crate::doctor::to_human(&findings),
+                ListFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::from(crate::doctor::exit_code(&findings)))
         }
         Command::Goreleaser(GoreleaserCommand::Lint { file, format }) => {
             let config = std::path::absolute(&file)?;

@@ -110,6 +110,7 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
     let status = child.wait().context("waiting for go")?;
     let exit = Exit::from_status(status);
 
+    signals::survive_file_size_limit();
     let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: now_unix_ns(), exit });
     if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
         tracing::warn!("cannot write the end-of-build record: {e}");

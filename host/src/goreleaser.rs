@@ -158,10 +158,11 @@ pub struct BuildMatrix {
 /// Reads a goreleaser config and expands every build's matrix.
 pub fn matrix(path: &Path) -> Result<Vec<BuildMatrix>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    parse_matrix(&text).with_context(|| format!("{} is not a goreleaser config gohook can read", path.display()))
+    matrix_from_str(&text).with_context(|| format!("{} is not a goreleaser config gohook can read", path.display()))
 }
 
-fn parse_matrix(text: &str) -> Result<Vec<BuildMatrix>> {
+/// The matrix of a config's text.
+pub fn matrix_from_str(text: &str) -> Result<Vec<BuildMatrix>> {
     let config: ConfigFile = serde_yaml_ng::from_str(text)?;
     match config.version.as_ref().map(Scalar::to_string).as_deref() {
         None | Some("2") => {}
@@ -509,7 +510,7 @@ mod tests {
     use super::*;
 
     fn names(yaml: &str) -> Vec<Vec<String>> {
-        parse_matrix(yaml).unwrap().into_iter().map(|b| b.targets.into_iter().map(|t| t.target).collect()).collect()
+        matrix_from_str(yaml).unwrap().into_iter().map(|b| b.targets.into_iter().map(|t| t.target).collect()).collect()
     }
 
     #[test]
@@ -554,19 +555,19 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = parse_matrix("version: 2\nbuilds:\n  - goos: [linux]\n    goarhc: [arm64]\n").unwrap_err();
+        let e = matrix_from_str("version: 2\nbuilds:\n  - goos: [linux]\n    goarhc: [arm64]\n").unwrap_err();
         let text = format!("{e:#}");
         assert!(text.contains("unknown field `goarhc`") && text.contains("line 4"), "{text}");
-        let e = parse_matrix("builds:\n  - goos: [linux\n").unwrap_err();
+        let e = matrix_from_str("builds:\n  - goos: [linux\n").unwrap_err();
         assert!(format!("{e:#}").contains("line 3"), "{e:#}");
-        let e = parse_matrix("builds:\n  - goos: [plan10]\n").unwrap_err();
+        let e = matrix_from_str("builds:\n  - goos: [plan10]\n").unwrap_err();
         assert_eq!(format!("{e:#}"), "build \"default\": invalid goos: plan10");
-        assert!(parse_matrix("version: 1\n").is_err());
+        assert!(matrix_from_str("version: 1\n").is_err());
     }
 
     #[test]
     fn skipped_builds_have_no_targets() {
-        let matrix = parse_matrix("builds:\n  - id: a\n    skip: true\n  - id: b\n    builder: rust\n").unwrap();
+        let matrix = matrix_from_str("builds:\n  - id: a\n    skip: true\n  - id: b\n    builder: rust\n").unwrap();
         assert_eq!(matrix[0].skipped.as_deref(), Some("skip: true"));
         assert_eq!(matrix[1].skipped.as_deref(), Some("builder rust: not a Go build"));
         assert!(matrix.iter().all(|b| b.targets.is_empty()));

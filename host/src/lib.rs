@@ -8,6 +8,7 @@
 pub mod binaries;
 pub mod check;
 pub mod cli;
+pub mod doctor;
 pub mod driver;
 pub mod goreleaser;
 pub mod logging;

@@ -50,3 +50,10 @@ pub fn received() -> Option<i32> {
         signal => Some(signal),
     }
 }
+
+/// Lets a write past `ulimit -f` fail with EFBIG instead of killing gohook with SIGXFSZ, so that a full record file
+/// costs a warning, not the build. Call after the child was spawned: ignored signals are inherited.
+pub fn survive_file_size_limit() {
+    // SAFETY: setting a signal's disposition to SIG_IGN has no handler to be unsafe in.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+}

@@ -16,15 +16,61 @@ use crate::Artifact;
 /// The host caps one read at 16 MiB.
 const MAX_READ: u64 = 16 << 20;
 
-/// `Read + Seek` over an artifact, each read one host call.
+/// Where a binary's bytes come from: the host's [`Artifact`] inside a plugin; [`Bytes`] in tests and fuzzing,
+/// which run the same inspection natively.
+pub trait Source {
+    /// The file's path, for messages.
+    fn path(&self) -> String;
+    fn size(&self) -> u64;
+    /// Up to `len` bytes from `offset`; fewer at the end.
+    fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, String>;
+}
+
+impl Source for Artifact {
+    fn path(&self) -> String {
+        Artifact::path(self)
+    }
+
+    fn size(&self) -> u64 {
+        Artifact::size(self)
+    }
+
+    fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, String> {
+        Artifact::read(self, offset, len)
+    }
+}
+
+/// A binary held in memory.
+pub struct Bytes<'d> {
+    pub name: &'d str,
+    pub data: &'d [u8],
+}
+
+impl Source for Bytes<'_> {
+    fn path(&self) -> String {
+        self.name.to_owned()
+    }
+
+    fn size(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn read(&self, offset: u64, len: u32) -> Result<Vec<u8>, String> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        let end = start.saturating_add(len as usize).min(self.data.len());
+        Ok(self.data[start..end].to_vec())
+    }
+}
+
+/// `Read + Seek` over a [`Source`], each read one call (one host call for an artifact).
 pub struct ArtifactReader<'a> {
-    artifact: &'a Artifact,
+    artifact: &'a dyn Source,
     size: u64,
     pos: u64,
 }
 
 impl<'a> ArtifactReader<'a> {
-    pub fn new(artifact: &'a Artifact) -> ArtifactReader<'a> {
+    pub fn new(artifact: &'a dyn Source) -> ArtifactReader<'a> {
         ArtifactReader { artifact, size: artifact.size(), pos: 0 }
     }
 }
@@ -77,7 +123,7 @@ pub struct Image<'b, 'a> {
 
 impl<'a> Binary<'a> {
     /// Recognizes the file's format. Fails, with a readable message, on anything that is not an object file.
-    pub fn open(artifact: &'a Artifact) -> Result<Binary<'a>, String> {
+    pub fn open(artifact: &'a dyn Source) -> Result<Binary<'a>, String> {
         let reader = ArtifactReader::new(artifact);
         let size = reader.size;
         let data = ReadCache::new(reader);

@@ -74,12 +74,58 @@ impl World {
         self.gohook().current_dir(dir).args(args).output().expect("gohook runs")
     }
 
+    /// `gohook ARGS` started in `dir` with its output captured; not waited for.
+    pub fn spawn_gohook(&self, dir: &Path, args: &[&str]) -> std::process::Child {
+        self.gohook()
+            .current_dir(dir)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("gohook starts")
+    }
+
     /// Ids of the recorded builds, oldest first.
     pub fn builds(&self) -> Vec<String> {
         let out = self.gohook().args(["builds", "--format", "json"]).output().unwrap();
         assert!(out.status.success(), "gohook builds: {}", text(&out.stderr));
         let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
         list.iter().map(|b| b["build_id"].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// The shim running a stand-in `link` (which writes a 4-byte ELF magic to its `-o`) in `dir` as build `id`:
+    /// enough for the after-link plugins of `dir`'s gohook.toml to run. Not waited for.
+    pub fn spawn_fake_link(&self, dir: &Path, id: &str) -> std::process::Child {
+        let link = dir.join("link");
+        if !link.exists() {
+            let tmp = dir.join(format!("link.{}", std::process::id()));
+            std::fs::write(&tmp, "#!/bin/sh\nprintf '\\177ELF' > \"$2\"\n").unwrap();
+            Command::new("chmod").arg("+x").arg(&tmp).status().unwrap();
+            std::fs::rename(&tmp, &link).unwrap();
+        }
+        static OUTPUT: AtomicU64 = AtomicU64::new(0);
+        let output = format!("out-{id}-{}", OUTPUT.fetch_add(1, Ordering::SeqCst));
+        self.gohook()
+            .current_dir(dir)
+            .env("GOHOOK_BUILD_ID", id)
+            .env("GOHOOK_BUILD_START_NS", "1")
+            .arg(&link)
+            .args(["-o", &output])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// How each plugin run of build `id` got its native code (`compiled`, `hit`, `uncached`, `failed`).
+    pub fn plugin_cache_states(&self, id: &str) -> Vec<String> {
+        let records = self.records(id);
+        records
+            .runs
+            .iter()
+            .flat_map(|r| r["plugins"].as_array().unwrap())
+            .map(|p| p["cache"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Every record of a build, through `gohook report --format records`.
@@ -191,6 +237,17 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// The documented example plugin (`no-debug`), built for the tests.
+pub fn example_plugin() -> PathBuf {
+    Path::new(env!("GOHOOK_TEST_WASM_DIR")).join("gohook_plugin_example.wasm")
+}
+
+/// How many tool runs `go build -x` reported running through `toolexec` (each line starts with it).
+pub fn toolexec_lines(stderr: &str, toolexec: &Path) -> usize {
+    let prefix = format!("{} ", toolexec.display());
+    stderr.lines().filter(|l| l.contains(&prefix)).count()
 }
 
 /// Unix nanoseconds now.

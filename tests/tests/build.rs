@@ -208,27 +208,17 @@ fn dash_x_lines_match_records_for_two_parallel_builds() {
     let samples = [fresh_sample(), fresh_sample()];
     let children: Vec<_> = samples
         .iter()
-        .map(|sample| {
-            world
-                .gohook()
-                .current_dir(sample.path())
-                .args(["build", "-a", "-x", "-p", "4", "-o", "bin", "."])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|sample| world.spawn_gohook(sample.path(), &["build", "-a", "-x", "-p", "4", "-o", "bin", "."]))
         .collect();
     let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
     let builds = world.builds();
     assert_eq!(builds.len(), 2);
 
-    let gohook = gohook_bin().to_str().unwrap().to_owned();
     for out in &outputs {
         assert_success(out, "gohook build -a -x");
         let stderr = text(&out.stderr);
         // `go build -x` prints each tool command it runs, prefixed with the -toolexec program.
-        let x_lines = stderr.lines().filter(|l| l.contains(&format!("{gohook} "))).count();
+        let x_lines = toolexec_lines(&stderr, gohook_bin());
         let summary_line = stderr.lines().last().unwrap();
         let build = builds.iter().find(|b| summary_line.contains(b.as_str())).expect("summary names the build");
         let records = world.records(build);

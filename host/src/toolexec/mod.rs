@@ -138,6 +138,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
         eprintln!("gohook: {} was killed by signal {signal} ({})", invocation.tool, signal_name(signal));
     }
 
+    signals::survive_file_size_limit();
     let record = Record::Tool(ToolRun {
         build_id: context.stamp.id.clone(),
         build_start_unix_ns: context.stamp.start_unix_ns,

@@ -1,0 +1,13 @@
+//! `gohook.toml` parsing on arbitrary text: a policy or an error, never a panic.
+#![no_main]
+
+use gohook::policy::Policy;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(policy) = Policy::parse(text, std::path::Path::new("/fuzz/gohook.toml")) {
+            let _ = policy.fingerprint(&[]);
+        }
+    }
+});
