@@ -488,16 +488,19 @@ fn parse_build_info(blob: &[u8]) -> Option<BuildInfo> {
         return None;
     }
     let mut rest = &blob[32..];
-    let mut next_string = || -> Option<String> {
+    let mut next_bytes = || -> Option<&[u8]> {
         let (len, used) = uvarint(rest)?;
-        let text = rest.get(used..used + len as usize)?;
-        rest = &rest[used + len as usize..];
-        Some(String::from_utf8_lossy(text).into_owned())
+        let end = used.checked_add(usize::try_from(len).ok()?)?;
+        let bytes = rest.get(used..end)?;
+        rest = &rest[end..];
+        Some(bytes)
     };
-    let go_version = next_string()?;
-    let modinfo = next_string().unwrap_or_default();
-    // The module info is wrapped in 16-byte sentinels.
-    let modinfo = if modinfo.len() >= 33 { &modinfo[16..modinfo.len() - 16] } else { "" };
+    let go_version = String::from_utf8_lossy(next_bytes()?).into_owned();
+    let modinfo = next_bytes().unwrap_or_default();
+    // The module info is wrapped in 16-byte sentinels; strip them before decoding, which may change byte offsets
+    // (found by fuzzing: slicing the decoded text panicked inside a replacement character).
+    let modinfo = if modinfo.len() >= 33 { &modinfo[16..modinfo.len() - 16] } else { &[][..] };
+    let modinfo = String::from_utf8_lossy(modinfo);
     let mut info = BuildInfo { go_version, ..BuildInfo::default() };
     for line in modinfo.lines() {
         let mut fields = line.splitn(2, '\t');
@@ -642,4 +645,41 @@ pub fn goarch(architecture: Architecture) -> Option<&'static str> {
         Architecture::Mips64 => "mips64",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(modinfo: &[u8]) -> Vec<u8> {
+        let mut blob = b"\xff Go buildinf:".to_vec();
+        blob.extend_from_slice(&[8, 2]);
+        blob.resize(32, 0);
+        for text in [&b"go1.26.8"[..], modinfo] {
+            blob.push(text.len() as u8);
+            blob.extend_from_slice(text);
+        }
+        blob
+    }
+
+    /// Regression (fuzz target `inspect`): an invalid UTF-8 byte just before the end of the leading sentinel
+    /// made the sentinel strip slice into a replacement character and panic.
+    #[test]
+    fn invalid_utf8_in_the_sentinel_does_not_panic() {
+        let mut modinfo = b"xxxxxxxxxxxxxxx\xff".to_vec();
+        modinfo.extend_from_slice(b"path\tex\nmod\tex\t(devel)\t\nbuild\tGOOS=linux\n");
+        modinfo.extend_from_slice(&[b'y'; 16]);
+        let info = parse_build_info(&blob(&modinfo)).unwrap();
+        assert_eq!(info.go_version, "go1.26.8");
+        assert_eq!(info.main_module.as_deref(), Some("ex"));
+        assert_eq!(info.settings, [("GOOS".to_owned(), "linux".to_owned())]);
+    }
+
+    #[test]
+    fn string_lengths_past_the_end_are_refused() {
+        let mut bad = blob(b"");
+        bad.truncate(32);
+        bad.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        assert!(parse_build_info(&bad).is_none());
+    }
 }

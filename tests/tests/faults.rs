@@ -252,20 +252,22 @@ fn old_and_damaged_records_are_skipped_with_a_count() {
     let good = world.records(&build).runs.len();
     let file = world.root.path().join("builds").join(format!("{build}.rec"));
     let mut bytes = std::fs::read(&file).unwrap();
-    // A frame from a future (or past) record format, and a stretch of damage in the middle.
-    let mut foreign = b"GHR\x09".to_vec();
-    foreign.extend_from_slice(&4u32.to_le_bytes());
-    foreign.extend_from_slice(&crc32fast::hash(b"abcd").to_le_bytes());
-    foreign.extend_from_slice(b"abcd");
+    // Well-formed frames of an older and a newer record format, and a stretch of damage in the middle.
     let middle = bytes.len() / 2;
     bytes.splice(middle..middle, b"\x00garbage\xff".iter().copied());
-    bytes.extend_from_slice(&foreign);
+    for version in [0u8, 9] {
+        bytes.extend_from_slice(b"GHR");
+        bytes.push(version);
+        bytes.extend_from_slice(&4u32.to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(b"abcd").to_le_bytes());
+        bytes.extend_from_slice(b"abcd");
+    }
     std::fs::write(&file, bytes).unwrap();
 
     let out = world.gohook().args(["report", &build, "--format", "json"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["skipped_records"], serde_json::json!({"corrupt": 1, "unsupported_version": 1}));
+    assert_eq!(summary["skipped_records"], serde_json::json!({"corrupt": 1, "unsupported_version": 2}));
     let kept = world.records(&build).runs.len();
     assert!(kept == good || kept == good - 1, "at most the damaged frame is lost: {kept} of {good}");
     let table = world.gohook().args(["report", &build]).output().unwrap();
