@@ -141,6 +141,7 @@ impl Policy {
         let invalid = |message: String| PolicyError::Invalid { path: path.to_owned(), message };
         let mut file: PolicyFile = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
         let base = path.parent().unwrap_or(Path::new("."));
+        let path_spans = path_spans(text);
         for (name, plugin) in &mut file.plugins {
             let in_range =
                 |key: &str, value: &Option<toml::Spanned<u64>>, range: std::ops::RangeInclusive<u64>| match value {
@@ -156,7 +157,12 @@ impl Policy {
             in_range("timeout_ms", &plugin.timeout_ms, TIMEOUT_MS)?;
             in_range("memory_mib", &plugin.memory_mib, MEMORY_MIB)?;
             if let Some(wasm) = &plugin.path {
-                plugin.path = Some(base.join(wasm));
+                let wasm = base.join(wasm);
+                if let Err(why) = check_component(&wasm) {
+                    let line = path_spans.get(name).map_or(0, |span| line_of(text, span.start));
+                    return Err(invalid(format!("line {line}: plugins.{name}.path: {} {why}", wasm.display())));
+                }
+                plugin.path = Some(wasm);
             }
         }
         Ok(Policy { source: Some(path.to_owned()), records: file.records, plugins: file.plugins })
@@ -167,6 +173,43 @@ impl Policy {
     pub fn fingerprint(&self, plugin_ids: &[String]) -> String {
         let canonical = serde_json::to_vec(&(&self.plugins, plugin_ids)).expect("TOML tables serialize as JSON");
         hex(&Sha256::digest(&canonical)[..8])
+    }
+}
+
+/// Where each `[plugins.NAME] path` is written, for errors that name its line.
+fn path_spans(text: &str) -> BTreeMap<String, std::ops::Range<usize>> {
+    #[derive(Deserialize)]
+    struct File {
+        #[serde(default)]
+        plugins: BTreeMap<String, Plugin>,
+    }
+    #[derive(Deserialize)]
+    struct Plugin {
+        path: Option<toml::Spanned<toml::Value>>,
+    }
+    let file: File = toml::from_str(text).unwrap_or(File { plugins: BTreeMap::new() });
+    file.plugins.into_iter().filter_map(|(name, plugin)| Some((name, plugin.path?.span()))).collect()
+}
+
+/// A plugin path must name a WebAssembly component: said here, with the line, rather than as a load failure at the
+/// first build.
+fn check_component(wasm: &Path) -> Result<(), String> {
+    let mut header = [0u8; 8];
+    let read = std::fs::File::open(wasm).and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header));
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("does not exist".to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err("is not a WebAssembly component (shorter than a wasm header)".to_owned())
+        }
+        Err(e) => Err(format!("cannot be read: {e}")),
+        Ok(()) if &header[..4] != b"\0asm" => {
+            Err("is not a WebAssembly component (no \\0asm header); build it with --target wasm32-wasip2".to_owned())
+        }
+        // Core modules are version 1; components carry layer 1 in the upper half of the version field.
+        Ok(()) if header[6..8] != [1, 0] => {
+            Err("is a core WebAssembly module, not a component; build it with --target wasm32-wasip2".to_owned())
+        }
+        Ok(()) => Ok(()),
     }
 }
 
@@ -198,16 +241,39 @@ mod tests {
 
     #[test]
     fn plugin_tables_are_typed_and_paths_resolved() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir(repo.path().join("checks")).unwrap();
+        std::fs::write(repo.path().join("checks/mine.wasm"), b"\0asm\x0d\0\x01\0").unwrap();
         let policy = Policy::parse(
             "[plugins.mine]\npath = \"checks/mine.wasm\"\non_failure = \"warn\"\ntimeout_ms = 250\nrules = { \"mine/x\" = \"off\" }\n",
-            Path::new("/repo/gohook.toml"),
+            &repo.path().join("gohook.toml"),
         )
         .unwrap();
         let mine = &policy.plugins["mine"];
-        assert_eq!(mine.path.as_deref(), Some(Path::new("/repo/checks/mine.wasm")));
+        assert_eq!(mine.path.as_deref(), Some(repo.path().join("checks/mine.wasm").as_path()));
         assert_eq!(mine.on_failure, OnFailure::Warn);
         assert_eq!(mine.rules["mine/x"], RuleLevel::Off);
         assert_eq!(*mine.timeout_ms.as_ref().unwrap().get_ref(), 250);
+    }
+
+    #[test]
+    fn plugin_paths_must_name_components() {
+        let repo = tempfile::tempdir().unwrap();
+        let policy = repo.path().join("gohook.toml");
+        std::fs::write(repo.path().join("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        let err = |text: &str| Policy::parse(text, &policy).unwrap_err().to_string();
+        let at = repo.path().display();
+        assert_eq!(
+            err("[plugins.a]\n\npath = \"gone.wasm\"\n"),
+            format!("{at}/gohook.toml: line 3: plugins.a.path: {at}/gone.wasm does not exist")
+        );
+        assert_eq!(
+            err("[plugins.b]\npath = \"core.wasm\"\n"),
+            format!(
+                "{at}/gohook.toml: line 2: plugins.b.path: {at}/core.wasm is a core WebAssembly module, not a \
+                 component; build it with --target wasm32-wasip2"
+            )
+        );
     }
 
     #[test]

@@ -209,12 +209,15 @@ fn broken_policies_fail_the_go_command_at_the_probe_with_file_line_and_key() {
         (
             "missing path",
             "[plugins.mine]\npath = \"missing.wasm\"\n".into(),
-            &["plugins.mine", "missing.wasm", "No such file or directory"],
+            &["gohook.toml: line 2: plugins.mine.path: ", "missing.wasm does not exist"],
         ),
         (
             "not a component",
             format!("[plugins.mine]\npath = {:?}\n", not_a_component.display().to_string()),
-            &["plugins.mine", "notes.wasm"],
+            &[
+                "gohook.toml: line 2: plugins.mine.path: ",
+                "notes.wasm is not a WebAssembly component (no \\0asm header)",
+            ],
         ),
     ];
     for (name, policy, expected) in cases {
