@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::plugins::{Catalog, PluginMeta, PluginSpec};
-use crate::policy::{OnFailure, RuleLevel};
+use crate::plugins::{Catalog, PluginMeta, PluginSpec, Source, builtin};
+use crate::policy::{OnFailure, RuleLevel, valid_plugin_name, valid_rule_id};
 use crate::records::{FindingLevel, PluginTime, RecordedFinding};
 use crate::runtime::{
-    Answer, CacheState, Call, Finding, Invocation, Loaded, Moment, PluginFailure, Probe, Runtime, Severity,
+    Answer, CacheState, Call, Finding, Invocation, Loaded, MAX_FINDINGS, Moment, PluginFailure, Probe, Runtime,
+    Severity,
 };
 
 /// What the plugins are asked about.
@@ -103,6 +104,8 @@ impl Verdict {
 /// A subscribed plugin's answer, with its metadata and how its native code was obtained.
 struct Answered {
     findings: Vec<Finding>,
+    /// Findings beyond what one call may return.
+    dropped: usize,
     meta: PluginMeta,
     cache: &'static str,
 }
@@ -138,9 +141,22 @@ impl<'a> Checker<'a> {
             let ns = started.elapsed().as_nanos() as u64;
             match outcome {
                 Ok(None) => {}
-                Ok(Some(Answered { findings, meta, cache })) => {
+                Ok(Some(Answered { findings, dropped, meta, cache })) => {
                     verdict.findings.extend(undeclared_settings(spec, &meta));
-                    verdict.findings.extend(findings.into_iter().filter_map(|f| apply_policy(spec, f)));
+                    let namespace = namespace(spec, &meta, self.specs);
+                    verdict.findings.extend(findings.into_iter().filter_map(|f| apply_policy(spec, &namespace, f)));
+                    if dropped > 0 {
+                        verdict.findings.push(RecordedFinding {
+                            plugin: spec.name.clone(),
+                            rule: "gohook/too-many-findings".to_owned(),
+                            severity: FindingLevel::Warning,
+                            message: format!(
+                                "plugin {} returned {dropped} more findings, dropped (at most {MAX_FINDINGS} per call)",
+                                spec.name
+                            ),
+                            help: None,
+                        });
+                    }
                     verdict.plugins.push(PluginTime {
                         plugin: spec.name.clone(),
                         version: meta.version,
@@ -227,7 +243,7 @@ impl<'a> Checker<'a> {
             CacheState::Uncached => "uncached",
         };
         match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, input.as_call())? {
-            Answer::Findings(findings) => Ok(Some(Answered { findings, meta, cache })),
+            Answer::Findings { findings, dropped } => Ok(Some(Answered { findings, dropped, meta, cache })),
             Answer::Metadata(_) => unreachable!("moment calls answer with findings"),
         }
     }
@@ -269,8 +285,54 @@ fn undeclared_settings(spec: &PluginSpec, meta: &PluginMeta) -> Option<RecordedF
     })
 }
 
-/// Rule overrides from `[plugins.NAME] rules`; `off` drops the finding.
-fn apply_policy(spec: &PluginSpec, finding: Finding) -> Option<RecordedFinding> {
+/// The rule namespace of a plugin: the name it declares in its metadata, so several tables can configure one plugin
+/// (`[plugins.strict]` and `[plugins.lenient]` both reporting `mine/…`). A plugin has no namespace — and so no valid
+/// finding — when that name is `gohook`'s, malformed, or belongs to another plugin of the policy or to a built-in it
+/// is not: no plugin speaks for another.
+fn namespace<'m>(spec: &PluginSpec, meta: &'m PluginMeta, specs: &[PluginSpec]) -> Result<&'m str, String> {
+    let name = meta.name.as_str();
+    if !valid_plugin_name(name) || name == "gohook" {
+        return Err(format!("its declared name {name:?} is not a plugin name (letters, digits, '-' and '_')"));
+    }
+    if name == spec.name {
+        return Ok(name);
+    }
+    let is_builtin = builtin(name).is_some_and(|b| !matches!(spec.source, Source::Builtin(own) if own.name == b.name));
+    if is_builtin || specs.iter().any(|other| other.name == name) {
+        return Err(format!("it calls itself {name:?}, the name of another plugin"));
+    }
+    Ok(name)
+}
+
+/// Rule overrides from `[plugins.NAME] rules`; `off` drops the finding. A finding whose rule id is malformed or lies
+/// outside the plugin's namespace becomes an error of gohook's own, so no plugin reports under another's rules.
+fn apply_policy(spec: &PluginSpec, namespace: &Result<&str, String>, finding: Finding) -> Option<RecordedFinding> {
+    let problem = match namespace {
+        Err(why) => Some(why.clone()),
+        Ok(ns) if !valid_rule_id(&finding.rule) => {
+            Some(format!("its rule id `{}` is malformed (rule ids are `{ns}/<rule>`)", finding.rule))
+        }
+        Ok(ns) if finding.rule.split_once('/').map(|(owner, _)| owner) != Some(ns) => {
+            Some(format!("its rule id `{}` is outside its namespace `{ns}/`", finding.rule))
+        }
+        Ok(_) => None,
+    };
+    if let Some(problem) = problem {
+        return Some(RecordedFinding {
+            plugin: spec.name.clone(),
+            rule: "gohook/invalid-finding".to_owned(),
+            severity: FindingLevel::Error,
+            message: format!(
+                "plugin {} reported a finding gohook refuses: {problem}; it said: {}",
+                spec.name, finding.message
+            ),
+            help: Some(format!(
+                "a plugin reports rules `<its name>/<rule>` (letters, digits, '-', '_', '.'), never another plugin's: \
+                 fix the plugin ({})",
+                spec.source.describe()
+            )),
+        });
+    }
     let severity = match spec.rules.get(&finding.rule) {
         Some(RuleLevel::Off) => return None,
         Some(RuleLevel::Deny) => FindingLevel::Error,

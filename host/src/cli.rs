@@ -126,6 +126,10 @@ enum Command {
         /// GOHOOK_RUN is set (default: GOHOOK_TARGET).
         #[arg(long, value_name = "TARGET")]
         target: Option<String>,
+        /// Exit 0 even when a binary fails the policy (errors such as an unreadable file still exit 2): for CI steps
+        /// that upload the SARIF to code scanning and must not fail on findings.
+        #[arg(long)]
+        exit_zero: bool,
     },
     /// Check the installation: go, the -toolexec path, the record and plugin cache directory, the policy and its
     /// plugins, the wasm target for plugin authors; exit 1 when something must be fixed.
@@ -251,7 +255,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
-        Command::Check { mut files, artifacts, rules, format, explain, target } => {
+        Command::Check { mut files, artifacts, rules, format, explain, target, exit_zero } => {
             if let Some(list) = artifacts {
                 files.extend(crate::binaries::artifacts(&list)?);
             }
@@ -269,7 +273,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 CheckFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
             };
             write_output(None, &text)?;
-            Ok(ExitCode::from(report.exit_code()))
+            Ok(ExitCode::from(match report.exit_code() {
+                1 if exit_zero => 0,
+                code => code,
+            }))
         }
         Command::Doctor { format } => {
             let findings = crate::doctor::diagnose(&store, cli.config.as_deref(), &std::env::current_dir()?);

@@ -5,14 +5,18 @@
 //! The expansion follows goreleaser's `internal/builders/golang` (v2.15–2.17): defaults when fields are absent
 //! (`WithDefaults`), goos × goarch × the one variant list that goarch uses, invalid pairs dropped, `ignore` applied
 //! (`listTargets`); `targets` replaces all of that, with default variants appended (`fixTarget`).
+//!
+//! The YAML is read by serde-saphyr, which resolves anchors, aliases and merge keys (`<<: *defaults`) as goreleaser's
+//! YAML library does and keeps the line and column of every value, so each error points into the file.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use serde::Serialize;
 use serde::de::IgnoredAny;
+use serde_saphyr::{Location, Spanned};
 
 use crate::binaries::Status;
 use crate::check::{Checker, MomentInput};
@@ -45,10 +49,31 @@ impl std::fmt::Display for Scalar {
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
 struct ConfigFile {
-    version: Option<Scalar>,
+    version: Option<Spanned<Scalar>>,
     project_name: Option<String>,
     builds: Vec<Build>,
+    /// goreleaser Pro: parts of the config, builds among them, come from other files or URLs.
+    includes: Option<Spanned<IgnoredAny>>,
+    release: Release,
 }
+
+/// Where goreleaser publishes; its repository name is the project name when `project_name` is absent.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct Release {
+    github: Repository,
+    gitlab: Repository,
+    gitea: Repository,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct Repository {
+    name: Option<String>,
+}
+
+/// A list of scalars, each with where it was written.
+type Values = Vec<Spanned<Scalar>>;
 
 /// One `builds[]` entry. Unknown fields are errors, as they are to goreleaser (a misspelt `goarhc` would otherwise
 /// silently build the default matrix).
@@ -58,15 +83,15 @@ struct Build {
     id: Option<String>,
     builder: Option<String>,
     skip: Option<Scalar>,
-    goos: Vec<Scalar>,
-    goarch: Vec<Scalar>,
-    goamd64: Vec<Scalar>,
-    go386: Vec<Scalar>,
-    goarm: Vec<Scalar>,
-    goarm64: Vec<Scalar>,
-    gomips: Vec<Scalar>,
-    goppc64: Vec<Scalar>,
-    goriscv64: Vec<Scalar>,
+    goos: Values,
+    goarch: Values,
+    goamd64: Values,
+    go386: Values,
+    goarm: Values,
+    goarm64: Values,
+    gomips: Values,
+    goppc64: Values,
+    goriscv64: Values,
     targets: Vec<String>,
     ignore: Vec<Ignore>,
     env: Vec<String>,
@@ -158,27 +183,88 @@ pub struct BuildMatrix {
 /// Reads a goreleaser config and expands every build's matrix.
 pub fn matrix(path: &Path) -> Result<Vec<BuildMatrix>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    matrix_from_str(&text).with_context(|| format!("{} is not a goreleaser config gohook can read", path.display()))
+    let module = path.parent().and_then(module_name);
+    matrix_of(&text, module.as_deref()).with_context(|| path.display().to_string())
 }
 
-/// The matrix of a config's text.
+/// The matrix of a config's text, for a project whose go.mod is unknown.
 pub fn matrix_from_str(text: &str) -> Result<Vec<BuildMatrix>> {
-    let config: ConfigFile = serde_yaml_ng::from_str(text)?;
-    match config.version.as_ref().map(Scalar::to_string).as_deref() {
-        None | Some("2") => {}
-        Some(other) => bail!("version: {other}: goreleaser v2 reads only `version: 2` configs"),
+    matrix_of(text, None)
+}
+
+/// The last element of the module path in `dir/go.mod`, which goreleaser takes as the project name when the config
+/// gives none.
+fn module_name(dir: &Path) -> Option<String> {
+    let go_mod = std::fs::read_to_string(dir.join("go.mod")).ok()?;
+    let path = go_mod.lines().find_map(|line| line.trim().strip_prefix("module "))?;
+    let path = path.trim().trim_matches('"');
+    path.rsplit('/').next().filter(|name| !name.is_empty()).map(str::to_owned)
+}
+
+fn matrix_of(text: &str, module: Option<&str>) -> Result<Vec<BuildMatrix>> {
+    let config: ConfigFile = serde_saphyr::from_str(text).map_err(|e| {
+        let message = e.without_snippet().to_string();
+        match e.location() {
+            // serde-saphyr puts the location into its message too; say it once, first.
+            Some(at) => anyhow!("{}: {}", place(at), strip_location(&message)),
+            None => anyhow!("{message}"),
+        }
+    })?;
+    if let Some(version) = &config.version
+        && version.value.to_string() != "2"
+    {
+        bail!(
+            "{}: version: {}: goreleaser v2 reads only `version: 2` configs",
+            place(version.referenced),
+            version.value
+        );
+    }
+    if let Some(includes) = &config.includes {
+        bail!(
+            "{}: `includes:` (goreleaser Pro) brings in config from other files or URLs, which gohook does not \
+             fetch: the included builds cannot be linted. To lint them, lint a copy of this config with the included \
+             `builds:` written into it",
+            place(includes.referenced)
+        );
     }
     let builds = if config.builds.is_empty() { vec![Build::default()] } else { config.builds };
-    let default_id = config.project_name.unwrap_or_else(|| "default".to_owned());
+    // goreleaser names a build without `id` after the project; without `project_name` it guesses the project from the
+    // release repository, then from go.mod's module path (internal/pipe/project).
+    let release = config.release;
+    let default_id = [config.project_name, release.github.name, release.gitlab.name, release.gitea.name]
+        .into_iter()
+        .flatten()
+        .find(|name| !name.is_empty())
+        .or(module.map(str::to_owned))
+        .unwrap_or_else(|| "default".to_owned());
     builds.into_iter().map(|build| expand(build, &default_id)).collect()
 }
 
-fn strings(values: &[Scalar], default: &[&str]) -> Vec<String> {
-    if values.is_empty() {
-        default.iter().map(|s| s.to_string()).collect()
-    } else {
-        values.iter().map(Scalar::to_string).collect()
+/// `line L, column C`, as every error of this module says where it is.
+fn place(at: Location) -> String {
+    format!("line {}, column {}", at.line(), at.column())
+}
+
+/// serde-saphyr's messages end with ` at line L column C`; the location is said once, up front.
+fn strip_location(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains("column") => &message[..at],
+        _ => message,
     }
+}
+
+/// The values as strings with where each was written; goreleaser's defaults (no location) when the list is empty.
+fn strings(values: &[Spanned<Scalar>], default: &[&str]) -> Vec<(String, Option<Location>)> {
+    if values.is_empty() {
+        default.iter().map(|s| (s.to_string(), None)).collect()
+    } else {
+        values.iter().map(|v| (v.value.to_string(), Some(v.referenced))).collect()
+    }
+}
+
+/// `line L, column C: ` for a written value, nothing for a default.
+fn at(location: Option<Location>) -> String {
+    location.map(|l| format!("{}: ", place(l))).unwrap_or_default()
 }
 
 fn expand(build: Build, default_id: &str) -> Result<BuildMatrix> {
@@ -199,7 +285,7 @@ fn expand(build: Build, default_id: &str) -> Result<BuildMatrix> {
         return Ok(BuildMatrix { id, skipped, targets: Vec::new(), env });
     }
     let targets = if build.targets.is_empty() {
-        listed_targets(&build).with_context(|| format!("build {id:?}"))?
+        listed_targets(&build, &id)?
     } else {
         let mut names = BTreeSet::new();
         for target in &build.targets {
@@ -215,41 +301,31 @@ fn expand(build: Build, default_id: &str) -> Result<BuildMatrix> {
 }
 
 /// goos × goarch × variants, invalid pairs dropped, `ignore` applied, in goreleaser's order.
-fn listed_targets(build: &Build) -> Result<Vec<Target>> {
+fn listed_targets(build: &Build, id: &str) -> Result<Vec<Target>> {
     let goos = strings(&build.goos, &["linux", "darwin", "windows"]);
     let goarch = strings(&build.goarch, &["amd64", "arm64", "386"]);
-    let variants = |arch: &str| -> (Vec<String>, &[&str]) {
-        match arch {
-            "amd64" => (strings(&build.goamd64, &["v1"]), &["v1", "v2", "v3", "v4"]),
-            "386" => (strings(&build.go386, &["sse2"]), &["sse2", "softfloat"]),
-            "arm" => (strings(&build.goarm, &["6"]), &["5", "6", "7"]),
-            "arm64" => (strings(&build.goarm64, &["v8.0"]), &[]),
-            "mips" | "mipsle" | "mips64" | "mips64le" => {
-                (strings(&build.gomips, &["hardfloat"]), &["hardfloat", "softfloat"])
-            }
-            "ppc64" | "ppc64le" => (strings(&build.goppc64, &["power8"]), &["power8", "power9", "power10"]),
-            "riscv64" => (strings(&build.goriscv64, &["rva20u64"]), &["rva20u64", "rva22u64", "rva23u64"]),
-            _ => (vec![String::new()], &[]),
-        }
+    let variants = |arch: &str| match arch {
+        "amd64" => strings(&build.goamd64, &["v1"]),
+        "386" => strings(&build.go386, &["sse2"]),
+        "arm" => strings(&build.goarm, &["6"]),
+        "arm64" => strings(&build.goarm64, &["v8.0"]),
+        "mips" | "mipsle" | "mips64" | "mips64le" => strings(&build.gomips, &["hardfloat"]),
+        "ppc64" | "ppc64le" => strings(&build.goppc64, &["power8"]),
+        "riscv64" => strings(&build.goriscv64, &["rva20u64"]),
+        _ => vec![(String::new(), None)],
     };
     let mut targets = Vec::new();
-    for os in &goos {
+    for (os, os_at) in &goos {
         if !VALID_GOOS.contains(&os.as_str()) {
-            bail!("invalid goos: {os}");
+            bail!("{}invalid goos: {os} (build {id:?})", at(*os_at));
         }
-        for arch in &goarch {
+        for (arch, arch_at) in &goarch {
             if !VALID_GOARCH.contains(&arch.as_str()) {
-                bail!("invalid goarch: {arch}");
+                bail!("{}invalid goarch: {arch} (build {id:?})", at(*arch_at));
             }
-            let (values, valid) = variants(arch);
-            for variant in values {
-                let known = if arch == "arm64" {
-                    valid_goarm64(&variant)
-                } else {
-                    valid.is_empty() || valid.contains(&variant.as_str())
-                };
-                if !known {
-                    bail!("invalid variant {variant:?} for goarch {arch}");
+            for (variant, variant_at) in variants(arch) {
+                if !valid_variant(arch, &variant) {
+                    bail!("{}invalid variant {variant:?} for goarch {arch} (build {id:?})", at(variant_at));
                 }
                 let target = Target::new(os, arch, &variant);
                 if VALID_PAIRS.contains(&format!("{os}{arch}").as_str()) && !ignored(&build.ignore, &target) {
@@ -297,6 +373,24 @@ fn fix_target(target: &str) -> String {
     match default {
         Some((_, variant)) => format!("{target}_{variant}"),
         None => target.to_owned(),
+    }
+}
+
+/// Whether go accepts `variant` for `arch` (the values goreleaser's newest v2 lets through).
+fn valid_variant(arch: &str, variant: &str) -> bool {
+    match arch {
+        "amd64" => matches!(variant, "v1" | "v2" | "v3" | "v4"),
+        "386" => matches!(variant, "sse2" | "softfloat"),
+        // GOARM=5,softfloat / 7,hardfloat: the float mode after a comma (go 1.22, goreleaser v2.17).
+        "arm" => match variant.split_once(',') {
+            Some((version, float)) => matches!(version, "5" | "6" | "7") && matches!(float, "softfloat" | "hardfloat"),
+            None => matches!(variant, "5" | "6" | "7"),
+        },
+        "arm64" => valid_goarm64(variant),
+        "mips" | "mipsle" | "mips64" | "mips64le" => matches!(variant, "hardfloat" | "softfloat"),
+        "ppc64" | "ppc64le" => matches!(variant, "power8" | "power9" | "power10"),
+        "riscv64" => matches!(variant, "rva20u64" | "rva22u64" | "rva23u64"),
+        _ => true,
     }
 }
 
@@ -558,11 +652,44 @@ mod tests {
         let e = matrix_from_str("version: 2\nbuilds:\n  - goos: [linux]\n    goarhc: [arm64]\n").unwrap_err();
         let text = format!("{e:#}");
         assert!(text.contains("unknown field `goarhc`") && text.contains("line 4"), "{text}");
+        // Malformed YAML: where the unclosed bracket opens.
         let e = matrix_from_str("builds:\n  - goos: [linux\n").unwrap_err();
-        assert!(format!("{e:#}").contains("line 3"), "{e:#}");
+        assert_eq!(format!("{e:#}"), "line 2, column 11: unclosed bracket '['");
         let e = matrix_from_str("builds:\n  - goos: [plan10]\n").unwrap_err();
-        assert_eq!(format!("{e:#}"), "build \"default\": invalid goos: plan10");
-        assert!(matrix_from_str("version: 1\n").is_err());
+        assert_eq!(format!("{e:#}"), "line 2, column 12: invalid goos: plan10 (build \"default\")");
+        let e = matrix_from_str("version: 1\n").unwrap_err();
+        assert_eq!(format!("{e:#}"), "line 1, column 10: version: 1: goreleaser v2 reads only `version: 2` configs");
+    }
+
+    #[test]
+    fn merge_keys_and_float_variants() {
+        let yaml = "builds:\n  - <<: &d\n      goos: [linux]\n      goarch: [arm]\n      goarm: ['5,softfloat', '7,hardfloat', 6]\n    id: a\n  - <<: *d\n    id: b\n    goarm: [7]\n";
+        assert_eq!(
+            names(yaml),
+            [vec!["linux_arm_5,softfloat", "linux_arm_7,hardfloat", "linux_arm_6"], vec!["linux_arm_7"]]
+        );
+        let e = matrix_from_str("builds:\n  - goarch: [arm]\n    goarm: ['5,fastfloat']\n").unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "line 3, column 13: invalid variant \"5,fastfloat\" for goarch arm (build \"default\")"
+        );
+    }
+
+    #[test]
+    fn unnamed_builds_take_the_project_name_as_goreleaser_guesses_it() {
+        let ids = |yaml: &str, module: Option<&str>| -> Vec<String> {
+            matrix_of(yaml, module).unwrap().into_iter().map(|b| b.id).collect()
+        };
+        assert_eq!(ids("project_name: p\nrelease:\n  github:\n    name: r\n", Some("m")), ["p"]);
+        assert_eq!(ids("release:\n  github:\n    owner: o\n    name: r\n", Some("m")), ["r"]);
+        assert_eq!(ids("builds:\n  - goos: [linux]\n  - id: x\n", Some("m")), ["m", "x"]);
+        assert_eq!(ids("version: 2\n", None), ["default"]);
+    }
+
+    #[test]
+    fn pro_includes_are_refused_not_ignored() {
+        let e = matrix_from_str("version: 2\nincludes:\n  - from_url:\n      url: x.yaml\n").unwrap_err();
+        assert!(format!("{e:#}").starts_with("line 3, column 3: `includes:` (goreleaser Pro)"), "{e:#}");
     }
 
     #[test]

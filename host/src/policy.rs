@@ -143,6 +143,13 @@ impl Policy {
         let base = path.parent().unwrap_or(Path::new("."));
         let path_spans = path_spans(text);
         for (name, plugin) in &mut file.plugins {
+            if !valid_plugin_name(name) || name == "gohook" {
+                let line = text.find(name.as_str()).map_or(0, |at| line_of(text, at));
+                return Err(invalid(format!(
+                    "line {line}: [plugins.{name}]: a plugin name is 1 to {MAX_PLUGIN_NAME} letters, digits, '-' or '_', \
+                     and not `gohook`; e.g. [plugins.my-check]"
+                )));
+            }
             let in_range =
                 |key: &str, value: &Option<toml::Spanned<u64>>, range: std::ops::RangeInclusive<u64>| match value {
                     Some(v) if !range.contains(v.get_ref()) => Err(invalid(format!(
@@ -211,6 +218,25 @@ fn check_component(wasm: &Path) -> Result<(), String> {
         }
         Ok(()) => Ok(()),
     }
+}
+
+const MAX_PLUGIN_NAME: usize = 64;
+const MAX_RULE_NAME: usize = 63;
+
+/// A `[plugins.NAME]` name: ASCII letters, digits, `-` and `_`.
+pub fn valid_plugin_name(name: &str) -> bool {
+    (1..=MAX_PLUGIN_NAME).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The rule id grammar: `<plugin-name>/<rule>`, the rule of ASCII letters, digits, `-`, `_` and `.`, starting with
+/// a letter or digit. A plugin reports rules only in its own namespace (the name it declares).
+pub fn valid_rule_id(id: &str) -> bool {
+    let Some((plugin, rule)) = id.split_once('/') else { return false };
+    valid_plugin_name(plugin)
+        && (1..=MAX_RULE_NAME).contains(&rule.len())
+        && rule.as_bytes()[0].is_ascii_alphanumeric()
+        && rule.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -294,6 +320,25 @@ mod tests {
         assert!(err.starts_with("/p/gohook.toml: "), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("keep_forever"), "{err}");
+    }
+
+    #[test]
+    fn rule_ids_follow_one_grammar() {
+        for good in ["strip/symbols", "no-debug/dwarf", "my_check/v2.rule-1", "A/b"] {
+            assert!(valid_rule_id(good), "{good}");
+        }
+        for bad in
+            ["strip", "/x", "strip/", "a/b/c", "a b/c", "a/-x", "a/x\u{1b}", "é/x", &format!("a/{}", "x".repeat(64))]
+        {
+            assert!(!valid_rule_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plugin_names_are_namespaces() {
+        let err = Policy::parse("[records]\n[plugins.\"my check\"]\n", Path::new("g.toml")).unwrap_err().to_string();
+        assert!(err.starts_with("g.toml: line 2: [plugins.my check]: a plugin name is 1 to 64"), "{err}");
+        assert!(Policy::parse("[plugins.gohook]\n", Path::new("g.toml")).is_err());
     }
 
     #[test]

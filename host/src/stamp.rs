@@ -2,8 +2,8 @@
 //!
 //! `gohook build`/`gohook exec` choose them and pass them down in the environment. Under a bare
 //! `go build -toolexec=/abs/gohook` nobody does, so each invocation derives them from the go process that started
-//! it: its pid and its start time, read from `/proc`. All invocations of one go command then agree on the id, and
-//! their start stamps land on one time axis that starts when go started.
+//! it: its pid and its start time, read from `/proc` on Linux and from `proc_pidinfo` on macOS. All invocations of
+//! one go command then agree on the id, and their start stamps land on one time axis that starts when go started.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -78,13 +78,46 @@ impl BuildStamp {
 
     /// The stamp of the go command that runs this process, derived from that process alone.
     pub fn from_go_process() -> (BuildStamp, GoProcess) {
-        proc_fs::go_ancestor().unwrap_or_else(|| {
-            // No /proc: group by parent, and let the report take the earliest record as the start.
+        go_ancestor().unwrap_or_else(|| {
+            // Nothing known about processes here: group by parent, and let the report take the earliest record as
+            // the start.
             let ppid = std::os::unix::process::parent_id();
             let go = GoProcess { pid: ppid, cwd: None };
             (BuildStamp { id: format!("go-{ppid}"), start_unix_ns: unix_ns(SystemTime::now()) }, go)
         })
     }
+}
+
+/// What the OS tells about one process.
+struct ProcessInfo {
+    comm: String,
+    ppid: u32,
+    /// The start time in the OS's own unit (clock ticks since boot, or Unix µs): stable, so it goes into the id.
+    start: u64,
+}
+
+/// The nearest ancestor named `go` (a wrapper script may sit in between), else the parent.
+fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
+    let parent = std::os::unix::process::parent_id();
+    let mut pid = parent;
+    let mut found = None;
+    for _ in 0..8 {
+        let info = os::process(pid)?;
+        if info.comm == "go" {
+            found = Some((pid, info));
+            break;
+        }
+        if info.ppid <= 1 {
+            break;
+        }
+        pid = info.ppid;
+    }
+    let (pid, info) = match found {
+        Some(found) => found,
+        None => (parent, os::process(parent)?),
+    };
+    let stamp = BuildStamp { id: format!("go-{pid}-{}", info.start), start_unix_ns: os::start_unix_ns(info.start)? };
+    Some((stamp, GoProcess { pid, cwd: os::cwd(pid) }))
 }
 
 pub fn unix_ns(time: SystemTime) -> u64 {
@@ -96,16 +129,12 @@ pub fn now_unix_ns() -> u64 {
 }
 
 #[cfg(target_os = "linux")]
-mod proc_fs {
-    use super::{BuildStamp, GoProcess, now_unix_ns};
+mod os {
+    use std::path::PathBuf;
 
-    struct Stat {
-        comm: String,
-        ppid: u32,
-        start_ticks: u64,
-    }
+    use super::{ProcessInfo, now_unix_ns};
 
-    fn stat(pid: u32) -> Option<Stat> {
+    pub(super) fn process(pid: u32) -> Option<ProcessInfo> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // comm may hold spaces and parentheses: it runs from the first '(' to the last ')'.
         let open = text.find('(')?;
@@ -113,37 +142,15 @@ mod proc_fs {
         let comm = text.get(open + 1..close)?.to_owned();
         let fields: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
         // Fields after comm start at field 3 (state): ppid is field 4, starttime field 22.
-        Some(Stat { comm, ppid: fields.get(1)?.parse().ok()?, start_ticks: fields.get(19)?.parse().ok()? })
+        Some(ProcessInfo { comm, ppid: fields.get(1)?.parse().ok()?, start: fields.get(19)?.parse().ok()? })
     }
 
-    /// The nearest ancestor named `go` (a wrapper script may sit in between), else the parent.
-    pub fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
-        let parent = std::os::unix::process::parent_id();
-        let mut pid = parent;
-        let mut found = None;
-        for _ in 0..8 {
-            let st = stat(pid)?;
-            if st.comm == "go" {
-                found = Some((pid, st));
-                break;
-            }
-            if st.ppid <= 1 {
-                break;
-            }
-            pid = st.ppid;
-        }
-        let (pid, st) = match found {
-            Some(found) => found,
-            None => (parent, stat(parent)?),
-        };
-        let stamp =
-            BuildStamp { id: format!("go-{pid}-{}", st.start_ticks), start_unix_ns: start_unix_ns(st.start_ticks)? };
-        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
-        Some((stamp, GoProcess { pid, cwd }))
+    pub(super) fn cwd(pid: u32) -> Option<PathBuf> {
+        std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
     }
 
     /// `/proc` gives the start in clock ticks since boot; move it onto the Unix time axis through CLOCK_BOOTTIME.
-    fn start_unix_ns(start_ticks: u64) -> Option<u64> {
+    pub(super) fn start_unix_ns(start_ticks: u64) -> Option<u64> {
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
         if hz <= 0 {
             return None;
@@ -159,9 +166,66 @@ mod proc_fs {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-mod proc_fs {
-    pub fn go_ancestor() -> Option<(super::BuildStamp, super::GoProcess)> {
+/// macOS has no `/proc`: libproc's `proc_pidinfo` gives the same facts, the start time already on the Unix axis
+/// (microsecond resolution).
+#[cfg(target_os = "macos")]
+mod os {
+    use std::ffi::{CStr, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::PathBuf;
+
+    use super::ProcessInfo;
+
+    /// One `proc_pidinfo` answer of type `T` (plain C data), if the call filled it whole.
+    fn pidinfo<T>(pid: u32, flavor: libc::c_int) -> Option<T> {
+        let mut info = std::mem::MaybeUninit::<T>::zeroed();
+        let size = std::mem::size_of::<T>() as libc::c_int;
+        // SAFETY: the buffer is `size` bytes; proc_pidinfo writes at most that many and says how many it wrote.
+        let got = unsafe { libc::proc_pidinfo(pid as libc::c_int, flavor, 0, info.as_mut_ptr().cast(), size) };
+        // SAFETY: all-zero is a valid value of these C structs, and the call filled all of it.
+        (got == size).then(|| unsafe { info.assume_init() })
+    }
+
+    pub(super) fn process(pid: u32) -> Option<ProcessInfo> {
+        let bsd: libc::proc_bsdinfo = pidinfo(pid, libc::PROC_PIDTBSDINFO)?;
+        let comm: Vec<u8> = bsd.pbi_comm.iter().map(|&c| c as u8).take_while(|&b| b != 0).collect();
+        Some(ProcessInfo {
+            comm: String::from_utf8_lossy(&comm).into_owned(),
+            ppid: bsd.pbi_ppid,
+            start: bsd.pbi_start_tvsec * 1_000_000 + bsd.pbi_start_tvusec,
+        })
+    }
+
+    pub(super) fn cwd(pid: u32) -> Option<PathBuf> {
+        let vnode: libc::proc_vnodepathinfo = pidinfo(pid, libc::PROC_PIDVNODEPATHINFO)?;
+        // vip_path is MAXPATHLEN bytes (declared as 32 x 32) holding a NUL-terminated path.
+        let bytes: Vec<u8> = vnode.pvi_cdir.vip_path.as_flattened().iter().map(|&c| c as u8).collect();
+        let path = CStr::from_bytes_until_nul(&bytes).ok()?;
+        Some(PathBuf::from(OsStr::from_bytes(path.to_bytes())))
+    }
+
+    /// The start is in Unix microseconds already.
+    pub(super) fn start_unix_ns(start_us: u64) -> Option<u64> {
+        Some(start_us * 1_000)
+    }
+}
+
+/// Elsewhere nothing is known about other processes: [`BuildStamp::from_go_process`] groups by parent.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+mod os {
+    use std::path::PathBuf;
+
+    use super::ProcessInfo;
+
+    pub(super) fn process(_pid: u32) -> Option<ProcessInfo> {
+        None
+    }
+
+    pub(super) fn cwd(_pid: u32) -> Option<PathBuf> {
+        None
+    }
+
+    pub(super) fn start_unix_ns(_start: u64) -> Option<u64> {
         None
     }
 }
@@ -177,7 +241,7 @@ mod tests {
         assert!(stamp.start_unix_ns > 1_700_000_000_000_000_000);
     }
 
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
     #[test]
     fn parent_derived_stamp_is_stable_and_in_the_past() {
         let (a, _) = BuildStamp::from_go_process();

@@ -32,6 +32,9 @@ pub fn gohook_bin() -> &'static Path {
 /// A private gohook world: its own record root, and a go environment that ignores the user's GOFLAGS.
 pub struct World {
     pub root: TempDir,
+    /// A go build cache of its own, for tests that need everything compiled (go's shared cache would serve std from
+    /// an earlier test run, since a release gohook answers `-V=full` the same way every time).
+    go_cache: Option<TempDir>,
 }
 
 impl Default for World {
@@ -42,7 +45,12 @@ impl Default for World {
 
 impl World {
     pub fn new() -> World {
-        World { root: tempfile::tempdir().unwrap() }
+        World { root: tempfile::tempdir().unwrap(), go_cache: None }
+    }
+
+    /// A world whose go commands start from an empty build cache.
+    pub fn with_cold_go_cache() -> World {
+        World { root: tempfile::tempdir().unwrap(), go_cache: Some(tempfile::tempdir().unwrap()) }
     }
 
     /// A command with gohook's and go's environment pinned for the test.
@@ -62,6 +70,9 @@ impl World {
             .env_remove("GOHOOK_BUILD_START_NS")
             .env_remove("GOOS")
             .env_remove("GOARCH");
+        if let Some(cache) = &self.go_cache {
+            command.env("GOCACHE", cache.path());
+        }
         command
     }
 
@@ -237,6 +248,31 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// A test plugin of `tests/plugins/` (`hostile`, `future`), built for the tests.
+pub fn test_plugin(name: &str) -> PathBuf {
+    Path::new(env!("GOHOOK_TEST_WASM_DIR")).join(format!("{name}.wasm"))
+}
+
+/// The sample module built by plain go (no gohook, CGO_ENABLED=0) into `dir/name`, with extra environment (GOOS,
+/// GOARCH, …) and go build flags.
+pub fn sample_binary(dir: &Path, name: &str, env: &[(&str, &str)], flags: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new("go")
+        .current_dir(repo_root().join("examples/sample"))
+        .env("GOFLAGS", "")
+        .env("CGO_ENABLED", "0")
+        .envs(env.iter().copied())
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success(), "go build {env:?} {flags:?}");
+    out
 }
 
 /// The documented example plugin (`no-debug`), built for the tests.

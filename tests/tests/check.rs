@@ -8,22 +8,7 @@ use serde_json::Value;
 
 /// Builds the sample for a target with extra go build flags (CGO_ENABLED=0).
 fn go_build(out_dir: &Path, goos: &str, goarch: &str, name: &str, flags: &[&str]) -> PathBuf {
-    let out = out_dir.join(format!("{goos}-{goarch}-{name}"));
-    let status = Command::new("go")
-        .current_dir(repo_root().join("examples/sample"))
-        .env("GOFLAGS", "")
-        .env("CGO_ENABLED", "0")
-        .env("GOOS", goos)
-        .env("GOARCH", goarch)
-        .arg("build")
-        .args(flags)
-        .arg("-o")
-        .arg(&out)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success(), "go build {goos}/{goarch} {flags:?}");
-    out
+    sample_binary(out_dir, &format!("{goos}-{goarch}-{name}"), &[("GOOS", goos), ("GOARCH", goarch)], flags)
 }
 
 fn check_json(world: &World, args: &[&str], files: &[PathBuf]) -> (Option<i32>, Value) {
@@ -269,6 +254,20 @@ fn sarif_output_validates_against_the_2_1_0_schema() {
             .ends_with("not an executable (ELF, Mach-O or PE expected)")
     );
     assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+
+    // --exit-zero, for the CI step that uploads the SARIF: findings exit 0, errors still exit 2.
+    let exit_zero = |files: &[&PathBuf]| {
+        let out = world
+            .gohook()
+            .args(["check", "--rules", "strip,dwarf", "--format", "sarif", "--exit-zero"])
+            .args(files)
+            .output()
+            .unwrap();
+        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), sarif["runs"][0]["results"].as_array().unwrap().len())
+    };
+    assert_eq!(exit_zero(&[&failing, &passing]), (Some(0), 2), "findings reported, exit 0");
+    assert_eq!(exit_zero(&[&failing, &garbage]), (Some(2), 2), "an unreadable file still exits 2");
 }
 
 /// An LLVM tool from Debian's llvm package (versioned directory, or on PATH).

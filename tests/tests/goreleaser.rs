@@ -117,7 +117,8 @@ fn readme_shows_the_example_verbatim() {
 
 #[test]
 fn compliant_release_builds_and_checks_six_targets() {
-    let world = World::new();
+    // Cold: the test shows std compiled under gohook for every target.
+    let world = World::with_cold_go_cache();
     let dir = project(&example(".goreleaser.yaml"), &example("gohook.toml"));
     let out = goreleaser(&world, dir.path());
     let output = text(&out.stdout) + &text(&out.stderr);
@@ -266,8 +267,12 @@ fn lint_agrees_with_what_goreleaser_builds() {
         // targets, which override the matrix.
         "version: 2\nproject_name: hello\nbuilds:\n  - env: [CGO_ENABLED=0]\n    goos: [freebsd]\n    \
          targets: [linux_amd64_v3, darwin_arm64, windows_arm64, linux_riscv64]\nrelease:\n  disable: true\n",
+        // YAML anchors and merge keys (as fluxcd/flux2 writes its builds): explicit keys override merged ones.
+        "version: 2\nproject_name: hello\nbuilds:\n  - <<: &defaults\n      env: [CGO_ENABLED=0]\n      goos: [windows]\n      \
+         goarch: [arm64]\n    id: linux\n    goos: [linux]\n  - <<: *defaults\n    id: darwin\n    goos: [darwin]\n\
+         release:\n  disable: true\n",
     ];
-    let expected_counts = [8, 6, 4];
+    let expected_counts = [8, 6, 4, 2];
     for (config, count) in configs.iter().zip(expected_counts) {
         let dir = project(config, "");
         let (code, lint) = lint_json(&world, dir.path());

@@ -7,12 +7,8 @@ use std::process::{Command, Output};
 use gohook_tests::*;
 use serde_json::Value;
 
-fn wasm(name: &str) -> PathBuf {
-    Path::new(env!("GOHOOK_TEST_WASM_DIR")).join(format!("{name}.wasm"))
-}
-
 fn example_plugin() -> String {
-    wasm("gohook_plugin_example").display().to_string()
+    test_plugin("gohook_plugin_example").display().to_string()
 }
 
 fn build(world: &World, dir: &Path, args: &[&str]) -> Output {
@@ -125,7 +121,7 @@ fn probe_plugin_denies_goarch_before_anything_compiles_even_when_cached() {
 fn hostile_plugins_are_contained_and_named() {
     let world = World::new();
     let sample = fresh_sample();
-    let hostile = wasm("hostile").display().to_string();
+    let hostile = test_plugin("hostile").display().to_string();
     let mut policy = String::new();
     for mode in ["loop", "memory", "panic", "recursion", "flood", "escape", "huge"] {
         policy +=
@@ -170,7 +166,7 @@ fn contract_from_the_future_is_refused_with_which_side_to_upgrade() {
     let sample = fresh_sample();
     std::fs::write(
         sample.path().join("gohook.toml"),
-        format!("[plugins.future]\npath = {:?}\n", wasm("future").display().to_string()),
+        format!("[plugins.future]\npath = {:?}\n", test_plugin("future").display().to_string()),
     )
     .unwrap();
     let out = build(&world, sample.path(), &["-o", "bin", "."]);
@@ -190,25 +186,11 @@ fn fake_link(dir: &Path, binary: &Path) -> PathBuf {
     link
 }
 
-fn go_binary(dir: &Path) -> PathBuf {
-    let out = dir.join("real-binary");
-    let status = Command::new("go")
-        .current_dir(repo_root().join("examples/sample"))
-        .env("GOFLAGS", "")
-        .args(["build", "-ldflags=-w", "-o"])
-        .arg(&out)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    out
-}
-
 #[test]
 fn native_code_is_cached_rebuilt_when_damaged_and_shared_by_parallel_first_uses() {
     let world = World::new();
     let dir = tempfile::tempdir().unwrap();
-    let link = fake_link(dir.path(), &go_binary(dir.path()));
+    let link = fake_link(dir.path(), &sample_binary(dir.path(), "real-binary", &[], &["-ldflags=-w"]));
     std::fs::write(dir.path().join("gohook.toml"), format!("[plugins.no-debug]\npath = {:?}\n", example_plugin()))
         .unwrap();
     let shim = |id: &str| {
@@ -303,7 +285,7 @@ fn runtime_starts_only_for_subscribed_invocations() {
 fn installed_gohook_carries_its_built_in_plugins() {
     let root = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO"))
-        .args(["install", "--debug", "--locked", "--offline", "--path"])
+        .args(["install", "--locked", "--offline", "--path"])
         .arg(repo_root().join("host"))
         .arg("--root")
         .arg(root.path())

@@ -1,11 +1,16 @@
 //! The plugin runtime: one wasmtime engine with the component model, a linker holding only gohook's host interface
-//! and the WASI needed for Rust's std, native code from the [`cache`], and calls that run with a time limit (epoch
-//! interruption), a memory limit and captured output. Whatever a plugin does, a call ends in findings or in a
-//! [`PluginFailure`] that says what happened; it never takes gohook down.
+//! and the WASI needed for Rust's std, native code from the [`cache`], and calls that run with a time limit, a
+//! memory limit and captured output. Whatever a plugin does, a call ends in findings or in a [`PluginFailure`] that
+//! says what happened; it never takes gohook down.
+//!
+//! The time limit has two halves, because neither covers every way a plugin can hold on: epoch interruption traps
+//! wasm code that keeps running (a loop), and each call is an async future under a timer, so a plugin waiting in a
+//! host call — a WASI poll on a clock, a stream, any pollable — is dropped at the limit as well.
 
 pub mod bindings;
 pub mod cache;
 mod sandbox;
+pub mod untrusted;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,8 +33,9 @@ const TICK: Duration = Duration::from_millis(10);
 /// Plugins get this much wasm stack; deeper recursion traps as a stack overflow.
 const WASM_STACK: usize = 1 << 20;
 /// Findings kept from one call; a plugin cannot flood the report.
-const MAX_FINDINGS: usize = 1000;
-const MAX_MESSAGE: usize = 4096;
+pub const MAX_FINDINGS: usize = 1000;
+/// Errors about a plugin quote names from inside it: cleaned and capped like its messages.
+const MAX_ERROR: usize = untrusted::MAX_MESSAGE;
 
 /// Per-plugin resource limits from the policy.
 #[derive(Debug, Clone, Copy)]
@@ -104,7 +110,11 @@ pub enum Call<'a> {
 
 pub enum Answer {
     Metadata(Metadata),
-    Findings(Vec<Finding>),
+    /// At most [`MAX_FINDINGS`], cleaned; `dropped` says how many more the plugin returned.
+    Findings {
+        findings: Vec<Finding>,
+        dropped: usize,
+    },
 }
 
 pub struct Runtime {
@@ -112,6 +122,8 @@ pub struct Runtime {
     linker: Linker<Sandbox>,
     cache: CompileCache,
     ticker_stop: Arc<AtomicBool>,
+    /// Drives the async calls; WASI's clocks and streams need its timer.
+    executor: tokio::runtime::Runtime,
 }
 
 impl Runtime {
@@ -121,7 +133,7 @@ impl Runtime {
         config.wasm_component_model(true).epoch_interruption(true).max_wasm_stack(WASM_STACK);
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         bindings::Plugin::add_to_linker::<Sandbox, wasmtime::component::HasSelf<Sandbox>>(&mut linker, |s| s)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (ticking, stop) = (engine.clone(), ticker_stop.clone());
@@ -131,7 +143,8 @@ impl Runtime {
                 ticking.increment_epoch();
             }
         });
-        Ok(Runtime { engine, linker, cache: CompileCache::open(cache_dir), ticker_stop })
+        let executor = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+        Ok(Runtime { engine, linker, cache: CompileCache::open(cache_dir), ticker_stop, executor })
     }
 
     pub fn cache(&self) -> &CompileCache {
@@ -149,12 +162,15 @@ impl Runtime {
         content_id: &str,
         wasm: impl FnOnce() -> std::io::Result<std::borrow::Cow<'w, [u8]>>,
     ) -> Result<Loaded, PluginFailure> {
-        let (component, cache) =
-            self.cache.load(&self.engine, content_id, wasm).map_err(|e| PluginFailure::Load(format!("{e:#}")))?;
+        let load_failure =
+            |e: &dyn std::fmt::Display| PluginFailure::Load(untrusted::clean(&format!("{e:#}"), MAX_ERROR));
+        let (component, cache) = self.cache.load(&self.engine, content_id, wasm).map_err(|e| load_failure(&e))?;
         check_contract(&self.engine, &component)?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| PluginFailure::Load(format!("{e:#}")))?;
-        let pre = bindings::PluginPre::new(pre)
-            .map_err(|e| PluginFailure::Load(format!("{e:#} (is this a gohook plugin built with gohook-sdk?)")))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| load_failure(&e))?;
+        let pre = bindings::PluginPre::new(pre).map_err(|e| {
+            let why = untrusted::clean(&format!("{e:#}"), MAX_ERROR);
+            PluginFailure::Load(format!("{why} (is this a gohook plugin built with gohook-sdk?)"))
+        })?;
         Ok(Loaded { pre, cache })
     }
 
@@ -171,9 +187,16 @@ impl Runtime {
         store.limiter(|sandbox| &mut sandbox.limits);
         store.set_epoch_deadline((limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64);
         store.epoch_deadline_trap();
-        let result = run(&mut store, loaded, call);
+        // The timer is made inside the executor, whose clock it needs.
+        let outcome =
+            self.executor.block_on(async { tokio::time::timeout(limits.timeout, run(&mut store, loaded, call)).await });
+        store.data_mut().flush_log();
         relay_output(&store);
-        result.map_err(|e| classify(e, &store, limits))
+        match outcome {
+            Ok(result) => result.map_err(|e| classify(e, &store, limits)),
+            // Dropping the future abandons the call wherever the plugin was waiting.
+            Err(_elapsed) => Err(PluginFailure::Timeout(limits.timeout)),
+        }
     }
 }
 
@@ -183,59 +206,96 @@ impl Drop for Runtime {
     }
 }
 
-fn run(store: &mut Store<Sandbox>, loaded: &Loaded, call: Call<'_>) -> wasmtime::Result<Answer> {
-    let plugin = loaded.pre.instantiate(&mut *store)?;
+async fn run(store: &mut Store<Sandbox>, loaded: &Loaded, call: Call<'_>) -> wasmtime::Result<Answer> {
+    let plugin = loaded.pre.instantiate_async(&mut *store).await?;
     let findings = match call {
-        Call::Metadata => return Ok(Answer::Metadata(plugin.call_metadata(&mut *store)?)),
-        Call::Probe(probe) => plugin.call_on_probe(&mut *store, probe)?,
-        Call::BeforeTool(invocation) => plugin.call_before_tool(&mut *store, invocation)?,
+        Call::Metadata => return Ok(Answer::Metadata(clean_metadata(plugin.call_metadata(&mut *store).await?))),
+        Call::Probe(probe) => plugin.call_on_probe(&mut *store, probe).await?,
+        Call::BeforeTool(invocation) => plugin.call_before_tool(&mut *store, invocation).await?,
         Call::AfterTool { invocation, exit_code, output } => {
             let artifact = match output.map(ArtifactFile::open) {
                 Some(Ok(file)) => Some(store.data_mut().hand_over(file)?),
                 // A tool that failed may have left no output: the plugin sees none.
                 Some(Err(_)) | None => None,
             };
-            plugin.call_after_tool(&mut *store, invocation, exit_code, artifact)?
+            plugin.call_after_tool(&mut *store, invocation, exit_code, artifact).await?
         }
         Call::Check(path) => {
             let file = ArtifactFile::open(path.clone())
                 .map_err(|e| wasmtime::format_err!("cannot open {}: {e}", path.display()))?;
             let artifact = store.data_mut().hand_over(file)?;
-            plugin.call_check(&mut *store, artifact)?
+            plugin.call_check(&mut *store, artifact).await?
         }
     };
-    Ok(Answer::Findings(bounded(findings)))
+    let dropped = findings.len().saturating_sub(MAX_FINDINGS);
+    Ok(Answer::Findings { findings: bounded(findings), dropped })
 }
 
-fn bounded(mut findings: Vec<Finding>) -> Vec<Finding> {
-    let extra = findings.len().saturating_sub(MAX_FINDINGS);
-    findings.truncate(MAX_FINDINGS);
-    for finding in &mut findings {
-        if finding.message.len() > MAX_MESSAGE {
-            let cut = (0..=MAX_MESSAGE).rev().find(|&i| finding.message.is_char_boundary(i)).unwrap_or(0);
-            finding.message.truncate(cut);
-            finding.message.push('…');
-        }
-    }
-    if extra > 0 {
-        findings.push(Finding {
-            rule: "gohook/too-many-findings".into(),
-            severity: Severity::Warning,
-            message: format!("{extra} more findings were dropped (at most {MAX_FINDINGS} per call)"),
-            help: None,
-            location: None,
-        });
-    }
-    findings
+/// At most [`MAX_FINDINGS`] findings, every text in them [`untrusted::clean`]ed.
+fn bounded(findings: Vec<Finding>) -> Vec<Finding> {
+    findings.into_iter().take(MAX_FINDINGS).map(clean_finding).collect()
 }
+
+fn clean_finding(finding: Finding) -> Finding {
+    use untrusted::{MAX_HELP, MAX_LINE, MAX_MESSAGE, MAX_NAME, MAX_RULE, clean, clean_opt};
+    Finding {
+        rule: clean(&finding.rule, MAX_RULE),
+        severity: finding.severity,
+        message: clean(&finding.message, MAX_MESSAGE),
+        help: clean_opt(finding.help, MAX_HELP),
+        location: finding.location.map(|l| bindings::gohook::plugin::types::Location {
+            file: clean_opt(l.file, MAX_LINE),
+            offset: l.offset,
+            section: clean_opt(l.section, MAX_NAME),
+        }),
+    }
+}
+
+/// What a plugin says about itself is shown by `gohook plugins` and in messages: cleaned like findings.
+fn clean_metadata(m: Metadata) -> Metadata {
+    use bindings::gohook::plugin::types::{RuleInfo, SettingInfo};
+    use untrusted::{MAX_HELP, MAX_LINE, MAX_NAME, MAX_RULE, clean};
+    let names = |list: Vec<String>| list.iter().take(MAX_FINDINGS).map(|t| clean(t, MAX_NAME)).collect();
+    Metadata {
+        name: clean(&m.name, MAX_NAME),
+        version: clean(&m.version, MAX_NAME),
+        moments: m.moments,
+        tools: names(m.tools),
+        settings: m
+            .settings
+            .into_iter()
+            .take(MAX_FINDINGS)
+            .map(|s| SettingInfo { name: clean(&s.name, MAX_NAME), description: clean(&s.description, MAX_LINE) })
+            .collect(),
+        rules: m
+            .rules
+            .into_iter()
+            .take(MAX_FINDINGS)
+            .map(|r| RuleInfo {
+                id: clean(&r.id, MAX_RULE),
+                summary: clean(&r.summary, MAX_LINE),
+                help: clean(&r.help, MAX_HELP),
+            })
+            .collect(),
+    }
+}
+
+/// Lines of a plugin's stdout or stderr relayed to gohook's log per call; the rest is counted.
+const RELAYED_LINES: usize = 50;
 
 /// Sends what the plugin printed to gohook's log, prefixed with its name.
 fn relay_output(store: &Store<Sandbox>) {
     let sandbox = store.data();
     for (stream, pipe) in [("stdout", &sandbox.stdout), ("stderr", &sandbox.stderr)] {
         let bytes = pipe.contents();
-        for line in String::from_utf8_lossy(&bytes).lines().take(50) {
-            tracing::info!("[{}] {stream}: {line}", sandbox.plugin);
+        let text = String::from_utf8_lossy(&bytes);
+        let mut lines = text.lines();
+        for line in lines.by_ref().take(RELAYED_LINES) {
+            tracing::info!("[{}] {stream}: {}", sandbox.plugin, untrusted::clean(line, untrusted::MAX_LINE));
+        }
+        let rest = lines.count();
+        if rest > 0 {
+            tracing::info!("[{}] {stream}: {rest} more lines not shown", sandbox.plugin);
         }
     }
 }
@@ -254,7 +314,8 @@ fn classify(error: wasmtime::Error, store: &Store<Sandbox>, limits: Limits) -> P
         Some(Trap::StackOverflow) => PluginFailure::StackOverflow,
         Some(Trap::UnreachableCodeReached) => PluginFailure::Panic(panic_message(store)),
         Some(trap) => PluginFailure::Trap(trap.to_string()),
-        None => PluginFailure::Trap(format!("{error:#}")),
+        // wasmtime's text can carry names from the plugin (function names of a backtrace, import names).
+        None => PluginFailure::Trap(untrusted::clean(&format!("{error:#}"), MAX_ERROR)),
     }
 }
 
@@ -271,7 +332,7 @@ fn panic_message(store: &Store<Sandbox>) -> String {
         }
         None => format!(": {}", lines[lines.len().saturating_sub(3)..].join(" / ")),
     };
-    message.trim_end().chars().take(MAX_MESSAGE).collect()
+    untrusted::clean(message.trim_end(), untrusted::MAX_MESSAGE)
 }
 
 /// A plugin must import gohook's interfaces at a version this host can serve. wasmtime would refuse a mismatch too,
@@ -351,8 +412,8 @@ mod tests {
             location: None,
         };
         let findings = bounded((0..MAX_FINDINGS + 5).map(finding).collect());
-        assert_eq!(findings.len(), MAX_FINDINGS + 1);
-        assert!(findings[0].message.len() <= MAX_MESSAGE + '…'.len_utf8());
-        assert_eq!(findings[MAX_FINDINGS].message, "5 more findings were dropped (at most 1000 per call)");
+        assert_eq!(findings.len(), MAX_FINDINGS);
+        assert!(findings[0].message.len() <= untrusted::MAX_MESSAGE + "…[9999 more bytes]".len());
+        assert!(findings[0].message.ends_with("…[1904 more bytes]"), "{}", &findings[0].message[4090..]);
     }
 }

@@ -13,13 +13,15 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::gohook::plugin::host::{self, LogLevel};
+use super::untrusted;
 
 /// The most a plugin may read in one `artifact.read` call.
 const MAX_READ: u32 = 16 << 20;
 /// What a plugin may print before its output is cut off (a flood then fails the plugin, it cannot fill a disk).
 pub const OUTPUT_CAPACITY: usize = 256 << 10;
-/// How many log lines one call may send through gohook's log.
-const MAX_LOG_LINES: usize = 200;
+/// What one call may send through gohook's log: this many lines and bytes, then one line saying what was dropped.
+const LOG_LINES: usize = 100;
+const LOG_BYTES: usize = 16 << 10;
 
 /// A file handed to a plugin, read on demand.
 pub struct ArtifactFile {
@@ -81,7 +83,16 @@ pub struct Sandbox {
     settings_json: String,
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
-    log_lines: usize,
+    log: LogBudget,
+}
+
+/// What a plugin has logged in this call, and what it was refused.
+#[derive(Default)]
+struct LogBudget {
+    lines: usize,
+    bytes: usize,
+    dropped_lines: usize,
+    dropped_bytes: usize,
 }
 
 impl Sandbox {
@@ -104,7 +115,21 @@ impl Sandbox {
             settings_json,
             stdout,
             stderr,
-            log_lines: 0,
+            log: LogBudget::default(),
+        }
+    }
+
+    /// Says how much of the plugin's log was dropped, once, at the end of a call.
+    pub fn flush_log(&mut self) {
+        let log = std::mem::take(&mut self.log);
+        if log.dropped_lines > 0 {
+            tracing::warn!(
+                "[{}] {} more log lines ({} bytes) dropped: a plugin may log {LOG_LINES} lines or {} KiB per call",
+                self.plugin,
+                log.dropped_lines,
+                log.dropped_bytes,
+                LOG_BYTES >> 10
+            );
         }
     }
 
@@ -123,12 +148,17 @@ impl super::bindings::gohook::plugin::types::Host for Sandbox {}
 
 impl host::Host for Sandbox {
     fn log(&mut self, level: LogLevel, message: String) -> Result<()> {
-        self.log_lines += 1;
-        if self.log_lines > MAX_LOG_LINES {
+        // Counted as shown: a line longer than MAX_LINE is shown cut.
+        let shown = message.len().min(untrusted::MAX_LINE);
+        if self.log.lines >= LOG_LINES || self.log.bytes + shown > LOG_BYTES {
+            self.log.dropped_lines += 1;
+            self.log.dropped_bytes += message.len();
             return Ok(());
         }
+        self.log.lines += 1;
+        self.log.bytes += shown;
+        let message = untrusted::clean(&message, untrusted::MAX_LINE);
         let plugin = &self.plugin;
-        let message: String = message.chars().take(4096).collect();
         match level {
             LogLevel::Trace => tracing::trace!("[{plugin}] {message}"),
             LogLevel::Debug => tracing::debug!("[{plugin}] {message}"),

@@ -1,6 +1,6 @@
 //! Misbehaves at link time as `settings.mode` says, so tests can show gohook contains it.
 
-use gohook_sdk::{Artifact, Finding, Metadata, Moment, Plugin, export_plugin};
+use gohook_sdk::{Artifact, Finding, LogLevel, Location, Metadata, Moment, Plugin, export_plugin, log};
 
 #[derive(serde::Deserialize)]
 struct Settings {
@@ -53,6 +53,43 @@ impl Plugin for Hostile {
                 )]
             }
             "huge" => (0..200_000).map(|i| Finding::warning("hostile/huge", format!("finding {i}"))).collect(),
+            // Blocking waits inside host calls, which epoch interruption alone cannot end.
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                vec![Finding::error("hostile/awake", "slept an hour")]
+            }
+            "stdin" => {
+                let mut input = Vec::new();
+                loop {
+                    // Waits for input that never comes; gohook hands plugins a closed stdin, so this spins.
+                    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut input);
+                }
+            }
+            "poll" => {
+                let never = wasip2::clocks::monotonic_clock::subscribe_duration(u64::MAX);
+                let later = wasip2::clocks::monotonic_clock::subscribe_duration(u64::MAX / 2);
+                loop {
+                    wasip2::io::poll::poll(&[&never, &later]);
+                }
+            }
+            // Text meant to rewrite the terminal, in every field and in the log.
+            "text" => {
+                let evil = "\x1b[2J\x1b[H\x1b[32mok\x1b[0m\r\nerror[strip/symbols] fake line\u{202e}";
+                log(LogLevel::Error, format!("log {evil}"));
+                println!("stdout {evil}");
+                vec![
+                    Finding::error("hostile/text", format!("message {evil}"))
+                        .help(format!("help {evil}"))
+                        .at(Location { file: Some(format!("file {evil}")), offset: Some(1), section: Some(format!("section {evil}")) }),
+                    Finding::error(format!("hostile/rule{evil}"), "a rule id with control characters"),
+                    Finding::warning("hostile/long", "x".repeat(100_000)),
+                ]
+            }
+            // Speaking for another plugin: a rule id outside this plugin's namespace.
+            "foreign" => vec![Finding::warning("strip/symbols", "the binary is not stripped (says hostile)")],
+            "log-flood" => loop {
+                log(LogLevel::Error, "log flood ".repeat(6000));
+            },
             other => vec![Finding::error("hostile/mode", format!("unknown mode {other:?}"))],
         }
     }
