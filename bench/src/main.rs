@@ -1,7 +1,9 @@
 //! gohook's overhead, measured against baselines run in the same process, interleaved, as medians.
 //!
-//! 1. Per invocation: `/bin/true` run directly, through a `#!/bin/sh exec "$@"` wrapper, and through gohook (with a
-//!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc).
+//! 1. Per invocation: `/bin/true` run directly, through a `#!/bin/sh exec "$@"` wrapper, through the floors (a static
+//!    C posix_spawn+wait4 wrapper built here with `cc -static`, a minimal Rust spawn+wait) and through gohook (with a
+//!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc); and go's `-V=full`
+//!    probe of compile, direct and through gohook with no policy and with the arch plugin (plugin host started).
 //! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` with and without
 //!    `-toolexec=gohook`.
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
@@ -102,10 +104,12 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
     std::process::Command::new("chmod").arg("+x").arg(&wrapper).status()?;
     let tool = "/bin/true";
     let floor = std::env::current_exe()?.with_file_name("spawn-floor");
+    let c_floor = c_floor(records)?;
     let build_env = [("GOHOOK_CONFIG", ""), ("GOHOOK_BUILD_ID", "bench"), ("GOHOOK_BUILD_START_NS", "1")];
     let variants = [
         Variant { name: "direct", program: Path::new(tool), args: vec![], env: &[] },
         Variant { name: "sh exec wrapper", program: &wrapper, args: vec![tool.as_ref()], env: &[] },
+        Variant { name: "C floor (static posix_spawn+wait4)", program: &c_floor, args: vec![tool.as_ref()], env: &[] },
         Variant { name: "spawn-floor (Rust spawn+wait)", program: &floor, args: vec![tool.as_ref()], env: &[] },
         Variant {
             name: "gohook (gohook build env)",
@@ -137,11 +141,71 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
     println!("per invocation of {tool}, median of {} interleaved rounds:", options.rounds);
     for (Variant { name, .. }, m) in variants.iter().zip(&medians) {
         println!(
-            "  {name:<30} {m:>7.3} ms   {:+.3} ms vs direct   {:+.3} ms vs sh wrapper   {:+.3} ms vs spawn-floor",
+            "  {name:<36} {m:>7.3} ms   {:+.3} ms vs direct   {:+.3} ms vs sh wrapper   {:+.3} ms vs C floor",
             m - medians[0],
             m - medians[1],
             m - medians[2]
         );
+    }
+    per_probe(options, records)
+}
+
+/// The floor for any wrapper that must see its child's rusage: a static C program that posix_spawns and wait4s.
+/// Built here with the system's C compiler.
+fn c_floor(dir: &Path) -> Result<PathBuf> {
+    let source = dir.join("floor.c");
+    std::fs::write(
+        &source,
+        "#include <spawn.h>\n#include <sys/resource.h>\n#include <sys/wait.h>\nextern char **environ;\n\
+         int main(int argc, char **argv) {\n  pid_t pid; int status; struct rusage usage;\n\
+         if (argc < 2 || posix_spawn(&pid, argv[1], 0, 0, argv + 1, environ) != 0) return 127;\n\
+         if (wait4(pid, &status, 0, &usage) < 0) return 127;\n\
+         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);\n}\n",
+    )?;
+    let floor = dir.join("floor");
+    let status = Command::new("cc").args(["-O2", "-static", "-o"]).arg(&floor).arg(&source).status()?;
+    if !status.success() {
+        bail!("cc -static could not build the C floor (Debian: apt-get install libc6-dev)");
+    }
+    Ok(floor)
+}
+
+/// go's `-V=full` probe of the compiler, which gohook answers on every go command: direct, through gohook with no
+/// policy, and through gohook with the arch plugin (the plugin host starts for it).
+fn per_probe(options: &Options, records: &Path) -> Result<()> {
+    let tooldir = Command::new("go").args(["env", "GOTOOLDIR"]).output()?;
+    let compile = PathBuf::from(String::from_utf8(tooldir.stdout)?.trim()).join("compile");
+    let policy = records.join("gohook.toml");
+    std::fs::write(&policy, "[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n")?;
+    let no_policy = [("GOHOOK_CONFIG", ""), ("GOHOOK_BUILD_ID", "bench"), ("GOHOOK_BUILD_START_NS", "1")];
+    let policy_env = policy.to_string_lossy();
+    let arch = [("GOHOOK_CONFIG", &*policy_env), ("GOHOOK_BUILD_ID", "bench"), ("GOHOOK_BUILD_START_NS", "1")];
+    let variants = [
+        Variant { name: "direct", program: &compile, args: vec![], env: &[] },
+        Variant {
+            name: "gohook, no policy",
+            program: &options.gohook,
+            args: vec![compile.as_os_str()],
+            env: &no_policy,
+        },
+        Variant { name: "gohook, arch plugin", program: &options.gohook, args: vec![compile.as_os_str()], env: &arch },
+    ];
+    let rounds = (options.rounds / 4).max(20);
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    for round in 0..rounds + 5 {
+        for (i, variant) in variants.iter().enumerate() {
+            let mut command = Command::new(variant.program);
+            command.args(&variant.args).arg("-V=full").envs(variant.env.iter().copied()).env("GOHOOK_DIR", records);
+            let wall = wall_of(command.stdout(Stdio::null()))?;
+            if round >= 5 {
+                samples[i].push(wall.as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
+    println!("per -V=full probe of compile, median of {rounds} interleaved rounds:");
+    for (Variant { name, .. }, m) in variants.iter().zip(&medians) {
+        println!("  {name:<36} {m:>7.3} ms   {:+.3} ms vs direct", m - medians[0]);
     }
     Ok(())
 }

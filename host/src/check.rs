@@ -5,57 +5,38 @@
 //! [`Catalog`] without starting anything.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
+pub use crate::moment::MomentInput;
 use crate::plugins::{Catalog, PluginMeta, PluginSpec, Source, builtin};
 use crate::policy::{OnFailure, RuleLevel, valid_plugin_name, valid_rule_id};
 use crate::records::{FindingLevel, PluginTime, RecordedFinding};
-use crate::runtime::{
-    Answer, CacheState, Call, Finding, Invocation, Loaded, MAX_FINDINGS, Moment, PluginFailure, Probe, Runtime,
-    Severity,
-};
+use crate::runtime::{Answer, CacheState, Call, Finding, Loaded, MAX_FINDINGS, PluginFailure, Runtime, Severity};
 
-/// What the plugins are asked about.
-pub enum MomentInput {
-    Probe(Probe),
-    BeforeTool(Invocation),
-    AfterTool { invocation: Invocation, exit_code: i32, output: Option<PathBuf> },
-    Check(PathBuf),
+fn call_of(input: &MomentInput) -> Call<'_> {
+    match input {
+        MomentInput::Probe(probe) => Call::Probe(probe),
+        MomentInput::BeforeTool(invocation) => Call::BeforeTool(invocation),
+        MomentInput::AfterTool { invocation, exit_code, output } => {
+            Call::AfterTool { invocation, exit_code: *exit_code, output: output.clone() }
+        }
+        MomentInput::Check(path) => Call::Check(path.clone()),
+    }
 }
 
-impl MomentInput {
-    fn moment(&self) -> Moment {
-        match self {
-            MomentInput::Probe(_) => Moment::Probe,
-            MomentInput::BeforeTool(_) => Moment::BeforeTool,
-            MomentInput::AfterTool { .. } => Moment::AfterTool,
-            MomentInput::Check(_) => Moment::Check,
-        }
-    }
-
-    fn tool(&self) -> &str {
-        match self {
-            MomentInput::Probe(probe) => &probe.tool,
-            MomentInput::BeforeTool(invocation) | MomentInput::AfterTool { invocation, .. } => &invocation.tool,
-            MomentInput::Check(_) => "",
-        }
-    }
-
-    fn as_call(&self) -> Call<'_> {
-        match self {
-            MomentInput::Probe(probe) => Call::Probe(probe),
-            MomentInput::BeforeTool(invocation) => Call::BeforeTool(invocation),
-            MomentInput::AfterTool { invocation, exit_code, output } => {
-                Call::AfterTool { invocation, exit_code: *exit_code, output: output.clone() }
-            }
-            MomentInput::Check(path) => Call::Check(path.clone()),
-        }
-    }
+/// The go environment a probe shows plugins: GO* and CGO_* variables, gohook's own (GOHOOK_*) left out, sorted.
+pub fn go_environment(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
+        .collect();
+    env.sort();
+    env
 }
 
 /// The findings of one moment, after the policy, and what each plugin cost.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub findings: Vec<RecordedFinding>,
     pub plugins: Vec<PluginTime>,
@@ -242,7 +223,7 @@ impl<'a> Checker<'a> {
             CacheState::Compiled => "compiled",
             CacheState::Uncached => "uncached",
         };
-        match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, input.as_call())? {
+        match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, call_of(input))? {
             Answer::Findings { findings, dropped } => Ok(Some(Answered { findings, dropped, meta, cache })),
             Answer::Metadata(_) => unreachable!("moment calls answer with findings"),
         }

@@ -191,16 +191,39 @@ enum ListFormat {
     Json,
 }
 
+/// Every command, run in this process: what `gohook-plugin-host` runs.
 pub fn main(argv: Vec<OsString>) -> ExitCode {
+    entry(argv, run_plugin_command)
+}
+
+/// The commands that run no plugins, in this process; the others are handed to the plugin host, so that the
+/// `gohook` executable never links the wasm runtime.
+pub fn main_without_plugins(argv: Vec<OsString>) -> ExitCode {
+    entry(argv, |_, _, argv| Ok(crate::plugin_host::exec_command(argv)))
+}
+
+/// How a command that runs plugins is run: in this process, or handed to the plugin host.
+type PluginCommand = fn(Cli, Store, &[OsString]) -> Result<ExitCode>;
+
+fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> ExitCode {
     logging::init(logging::Target::Stderr);
-    let cli = match Cli::try_parse_from(argv) {
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { crate::EXIT_USAGE } else { 0 });
         }
     };
-    match run(cli) {
+    let store = match &cli.dir {
+        Some(dir) => std::path::absolute(dir).map(Store::new),
+        None => Ok(Store::locate()),
+    };
+    let result = match store {
+        Ok(store) if cli.command.runs_plugins() => plugin_command(cli, store, &argv),
+        Ok(store) => run_timing_command(cli, store),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot resolve --dir")),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("gohook: {e:#}");
@@ -209,11 +232,18 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
-    let store = match &cli.dir {
-        Some(dir) => Store::new(std::path::absolute(dir)?),
-        None => Store::locate(),
-    };
+impl Command {
+    /// Whether the command runs plugins (and so needs the wasm runtime).
+    fn runs_plugins(&self) -> bool {
+        matches!(
+            self,
+            Command::Check { .. } | Command::Doctor { .. } | Command::Goreleaser(_) | Command::Plugins { .. }
+        )
+    }
+}
+
+/// build, exec, report, builds.
+fn run_timing_command(cli: Cli, store: Store) -> Result<ExitCode> {
     match cli.command {
         Command::Build { args } => {
             let command = GoCommand::build(args, &self_path()?)?;
@@ -254,17 +284,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             list_builds(&store, format)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Plugins { .. } | Command::Check { .. } | Command::Doctor { .. } | Command::Goreleaser(_) => {
+            unreachable!("commands that run plugins go to run_plugin_command")
+        }
+    }
+}
+
+/// check, goreleaser lint, plugins, doctor: in the plugin host's process.
+fn run_plugin_command(cli: Cli, store: Store, _argv: &[OsString]) -> Result<ExitCode> {
+    match cli.command {
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
         Command::Check { mut files, artifacts, rules, format, explain, target, exit_zero } => {
             if let Some(list) = artifacts {
                 files.extend(crate::binaries::artifacts(&list)?);
             }
-            let policy = Policy::load(Policy::locate(cli.config.as_deref(), &std::env::current_dir()?).as_deref())?;
+            let policy = Policy::find(cli.config.as_deref(), &std::env::current_dir()?)?;
             let mut selected = select_checks(policy, &rules)?;
             if explain {
                 selected.plugins.entry("buildinfo".to_owned()).or_default();
             }
-            let specs = PluginSpec::from_policy(&selected).map_err(anyhow::Error::msg)?;
+            let specs = PluginSpec::from_policy(&selected)?;
             let report = crate::binaries::check_files(&specs, store.root(), &files);
             record_checks(&store, &report, target);
             let text = match format {
@@ -290,16 +329,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Goreleaser(GoreleaserCommand::Lint { file, format }) => {
             let config = std::path::absolute(&file)?;
             let dir = config.parent().unwrap_or(std::path::Path::new("."));
-            let policy_path = Policy::locate(cli.config.as_deref(), dir);
-            let policy = Policy::load(policy_path.as_deref())?;
-            let specs = PluginSpec::from_policy(&policy).map_err(anyhow::Error::msg)?;
-            let report = crate::goreleaser::lint(&config, policy_path, &specs, store.root())?;
+            let policy = Policy::find(cli.config.as_deref(), dir)?;
+            let specs = PluginSpec::from_policy(&policy)?;
+            let report = crate::goreleaser::lint(&config, policy.source, &specs, store.root())?;
             let text = match format {
                 ListFormat::Table => report.to_human(),
                 ListFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
             };
             write_output(None, &text)?;
             Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Build { .. } | Command::Exec { .. } | Command::Report { .. } | Command::Builds { .. } => {
+            unreachable!("commands without plugins go to run_timing_command")
         }
     }
 }
@@ -371,9 +412,8 @@ struct PluginRow {
 }
 
 fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> Result<ExitCode> {
-    let policy_path = Policy::locate(config.as_deref(), &std::env::current_dir()?);
-    let policy = Policy::load(policy_path.as_deref())?;
-    let specs = PluginSpec::from_policy(&policy).map_err(anyhow::Error::msg)?;
+    let policy = Policy::find(config.as_deref(), &std::env::current_dir()?)?;
+    let specs = PluginSpec::from_policy(&policy)?;
     let mut checker = Checker::new(&specs, store.root());
     let mut rows = Vec::new();
     for spec in &specs {

@@ -1,7 +1,7 @@
 //! `gohook doctor`: is this installation able to run builds, and if not, what to fix.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde::Serialize;
@@ -146,8 +146,7 @@ fn not_private(dir: &Path) -> Option<String> {
 
 /// The policy parses, and every plugin it names loads and answers for its metadata.
 fn policy(store: &Store, config: Option<&Path>, cwd: &Path) -> Vec<Finding> {
-    let path: Option<PathBuf> = Policy::locate(config, cwd);
-    let policy = match Policy::load(path.as_deref()) {
+    let policy = match Policy::find(config, cwd) {
         Ok(policy) => policy,
         Err(e) => {
             return vec![Finding::problem(
@@ -163,7 +162,9 @@ fn policy(store: &Store, config: Option<&Path>, cwd: &Path) -> Vec<Finding> {
     };
     let specs = match PluginSpec::from_policy(&policy) {
         Ok(specs) => specs,
-        Err(e) => return vec![Finding::problem("policy", Level::Fail, e, format!("fix {}", source.display()))],
+        Err(e) => {
+            return vec![Finding::problem("policy", Level::Fail, e.to_string(), format!("fix {}", source.display()))];
+        }
     };
     let mut checker = Checker::new(&specs, store.root());
     let mut findings = vec![Finding::ok("policy", format!("{} ({} plugins)", source.display(), specs.len()))];

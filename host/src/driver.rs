@@ -78,8 +78,7 @@ pub struct RunOptions {
 
 pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
     let RunOptions { store, config } = options;
-    let policy_path = Policy::locate(config.as_deref(), &command.dir);
-    let policy = Policy::load(policy_path.as_deref())?;
+    let policy = Policy::find(config.as_deref(), &command.dir)?;
     let stamp = BuildStamp::new_now();
     let log_path = store.log_path(&stamp.id);
     let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -100,7 +99,7 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
         .envs(command.env.iter().map(|(k, v)| (k, v)))
         .envs(stamp.env())
         .env(ENV_DIR, store.root())
-        .env(ENV_CONFIG, policy_path.as_deref().map(Path::as_os_str).unwrap_or_default())
+        .env(ENV_CONFIG, policy.source.as_deref().map(Path::as_os_str).unwrap_or_default())
         .env(ENV_LOG_FILE, &log_path);
     signals::install();
     let mut child = go.spawn().with_context(|| {

@@ -19,10 +19,10 @@ use serde::de::IgnoredAny;
 use serde_saphyr::{Location, Spanned};
 
 use crate::binaries::Status;
-use crate::check::{Checker, MomentInput};
+use crate::check::{Checker, MomentInput, go_environment};
+use crate::moment::Probe;
 use crate::plugins::PluginSpec;
 use crate::records::{FindingLevel, RecordedFinding};
-use crate::runtime::Probe;
 
 /// A YAML scalar as goreleaser reads it into a string (`goarm: [7]` and `goarm: ["7"]` are the same).
 #[derive(Deserialize, Debug, Clone)]
@@ -539,17 +539,13 @@ pub fn lint(config: &Path, policy: Option<PathBuf>, specs: &[PluginSpec], root: 
 
 /// The probe go's compile `-V=full` would see for this target under goreleaser.
 fn probe(target: &Target, build_env: &[(String, String)]) -> Probe {
-    let mut env: Vec<(String, String)> = build_env
-        .iter()
-        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
-        .cloned()
-        .collect();
-    env.push(("GOOS".into(), target.goos.clone()));
-    env.push(("GOARCH".into(), target.goarch.clone()));
+    let mut vars = build_env.to_vec();
+    vars.push(("GOOS".into(), target.goos.clone()));
+    vars.push(("GOARCH".into(), target.goarch.clone()));
     if let Some(name) = target.variant_env() {
-        env.push((name.into(), target.variant.clone()));
+        vars.push((name.into(), target.variant.clone()));
     }
-    env.sort();
+    let env = go_environment(vars);
     Probe { tool: "compile".into(), goos: target.goos.clone(), goarch: target.goarch.clone(), env }
 }
 

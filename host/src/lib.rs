@@ -12,6 +12,8 @@ pub mod doctor;
 pub mod driver;
 pub mod goreleaser;
 pub mod logging;
+pub mod moment;
+pub mod plugin_host;
 pub mod plugins;
 pub mod policy;
 pub mod records;
@@ -32,10 +34,11 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Exit code for usage and I/O errors of gohook's own commands (1 is kept for "the thing checked failed").
 pub const EXIT_USAGE: u8 = 2;
 
-/// Entry point shared by the binary and tests: toolexec mode when go hands us a tool, the CLI otherwise.
+/// The `gohook` executable: toolexec mode when go hands it a tool, otherwise one of gohook's commands. It never
+/// links the wasm runtime: commands that run plugins are handed to the plugin host ([`plugin_host`]).
 pub fn main(argv: Vec<OsString>) -> ExitCode {
     match toolexec::tool_argv(&argv) {
         Some(tool_argv) => toolexec::main(tool_argv),
-        None => cli::main(argv),
+        None => cli::main_without_plugins(argv),
     }
 }

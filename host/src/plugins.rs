@@ -15,9 +15,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::policy::{OnFailure, Policy, RuleLevel, hex};
+use crate::moment::Moment;
+use crate::policy::{OnFailure, Policy, PolicyError, RuleLevel, hex};
 use crate::runtime::cache::write_atomically;
-use crate::runtime::{Limits, Metadata, Moment};
+use crate::runtime::{Limits, Metadata};
 use crate::store::create_private_dir;
 
 /// A plugin compiled into gohook.
@@ -63,17 +64,21 @@ pub struct PluginSpec {
 
 impl PluginSpec {
     /// The plugins of a policy, in name order. A name without `path` must be a built-in.
-    pub fn from_policy(policy: &Policy) -> Result<Vec<PluginSpec>, String> {
+    pub fn from_policy(policy: &Policy) -> Result<Vec<PluginSpec>, PolicyError> {
         let mut specs = Vec::new();
         for (name, config) in &policy.plugins {
             let source = match &config.path {
                 Some(path) => Source::File(path.clone()),
                 None => Source::Builtin(builtin(name).ok_or_else(|| {
                     let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-                    format!(
-                        "[plugins.{name}] has no path and there is no built-in plugin {name:?} (built-ins: {}); set path = \"….wasm\"",
-                        names.join(", ")
-                    )
+                    PolicyError::Invalid {
+                        path: policy.source.clone().unwrap_or_default(),
+                        message: format!(
+                            "[plugins.{name}] has no path and there is no built-in plugin {name:?} (built-ins: {}); \
+                             set path = \"….wasm\"",
+                            names.join(", ")
+                        ),
+                    }
                 })?),
             };
             let defaults = Limits::default();
@@ -132,21 +137,12 @@ pub struct RuleMeta {
     pub help: String,
 }
 
-pub fn moment_name(moment: Moment) -> &'static str {
-    match moment {
-        Moment::Probe => "probe",
-        Moment::BeforeTool => "before-tool",
-        Moment::AfterTool => "after-tool",
-        Moment::Check => "check",
-    }
-}
-
 impl From<Metadata> for PluginMeta {
     fn from(m: Metadata) -> PluginMeta {
         PluginMeta {
             name: m.name,
             version: m.version,
-            moments: m.moments.into_iter().map(|x| moment_name(x).to_owned()).collect(),
+            moments: m.moments.into_iter().map(|x| Moment::from(x).name().to_owned()).collect(),
             tools: m.tools,
             settings: m
                 .settings
@@ -167,7 +163,7 @@ impl PluginMeta {
 
     /// Whether the plugin wants this moment (and, for tool moments, this tool).
     pub fn subscribes(&self, moment: Moment, tool: &str) -> bool {
-        let wants_moment = self.moments.iter().any(|m| m == moment_name(moment));
+        let wants_moment = self.moments.iter().any(|m| m == moment.name());
         let tool_moment = matches!(moment, Moment::BeforeTool | Moment::AfterTool);
         wants_moment && (!tool_moment || self.tools.is_empty() || self.tools.iter().any(|t| t == tool))
     }

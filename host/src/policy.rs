@@ -128,6 +128,12 @@ impl Policy {
         search_from.ancestors().map(|dir| dir.join(FILE_NAME)).find(|candidate| candidate.is_file())
     }
 
+    /// The policy in force for a command run in `search_from`: [`Policy::locate`]d, then loaded. The one way the shim
+    /// and every command get their policy.
+    pub fn find(explicit: Option<&Path>, search_from: &Path) -> Result<Policy, PolicyError> {
+        Policy::load(Policy::locate(explicit, search_from).as_deref())
+    }
+
     pub fn load(path: Option<&Path>) -> Result<Policy, PolicyError> {
         let Some(path) = path else {
             return Ok(Policy::default());

@@ -168,21 +168,270 @@ impl<'a> Binary<'a> {
     /// parses symbol tables too, this stays cheap on a 100 MB binary.
     pub fn section_names(&self) -> Result<Vec<String>, String> {
         let mut names = Vec::new();
+        self.each_image(|reader, data| (reader.section_names)(data, &mut names))?;
+        Ok(names)
+    }
+
+    /// Puts one question to every image, through the reader of the image's format.
+    fn each_image<T>(
+        &self,
+        mut ask: impl FnMut(&Reader, ImageData<'_, 'a>) -> object::Result<T>,
+    ) -> Result<Vec<(u64, T)>, String> {
+        let mut answers = Vec::new();
         for (offset, size, _) in self.image_ranges()? {
             let data = self.data.range(offset, size);
             let text = |e: object::Error| format!("image at offset {offset}: {e}");
-            match FileKind::parse(data).map_err(text)? {
-                FileKind::Elf32 => elf_section_names::<elf::FileHeader32<Endianness>>(data, &mut names),
-                FileKind::Elf64 => elf_section_names::<elf::FileHeader64<Endianness>>(data, &mut names),
-                FileKind::MachO32 => macho_section_names::<macho::MachHeader32<Endianness>>(data, &mut names),
-                FileKind::MachO64 => macho_section_names::<macho::MachHeader64<Endianness>>(data, &mut names),
-                FileKind::Pe32 => pe_section_names::<pe::ImageNtHeaders32>(data, &mut names),
-                FileKind::Pe64 => pe_section_names::<pe::ImageNtHeaders64>(data, &mut names),
-                other => return Err(format!("image at offset {offset}: unsupported format {other:?}")),
-            }
-            .map_err(text)?;
+            let kind = FileKind::parse(data).map_err(text)?;
+            let reader =
+                Reader::of(kind).ok_or_else(|| format!("image at offset {offset}: unsupported format {kind:?}"))?;
+            answers.push((offset, ask(&reader, data).map_err(text)?));
         }
-        Ok(names)
+        Ok(answers)
+    }
+}
+
+/// The readers of one format family. [`Reader::of`] is the one place that lists the formats gohook reads: a new
+/// binary format is one implementation of [`Format`] and one arm there.
+struct Reader {
+    section_names: fn(ImageData<'_, '_>, &mut Vec<String>) -> object::Result<()>,
+    symbol_table: fn(ImageData<'_, '_>) -> object::Result<(bool, String)>,
+    facts: fn(ImageData<'_, '_>) -> object::Result<ImageFacts>,
+}
+
+impl Reader {
+    fn of(kind: FileKind) -> Option<Reader> {
+        Some(match kind {
+            FileKind::Elf32 => Reader::new::<Elf<elf::FileHeader32<Endianness>>>(),
+            FileKind::Elf64 => Reader::new::<Elf<elf::FileHeader64<Endianness>>>(),
+            FileKind::MachO32 => Reader::new::<MachO<macho::MachHeader32<Endianness>>>(),
+            FileKind::MachO64 => Reader::new::<MachO<macho::MachHeader64<Endianness>>>(),
+            FileKind::Pe32 => Reader::new::<Pe<pe::ImageNtHeaders32>>(),
+            FileKind::Pe64 => Reader::new::<Pe<pe::ImageNtHeaders64>>(),
+            _ => return None,
+        })
+    }
+
+    fn new<F: Format>() -> Reader {
+        Reader { section_names: F::section_names, symbol_table: F::symbol_table, facts: F::facts }
+    }
+}
+
+/// What the checks read from one image of a format family (generic over its header layout: 32/64-bit, endianness).
+trait Format {
+    fn section_names(data: ImageData<'_, '_>, names: &mut Vec<String>) -> object::Result<()>;
+    /// Whether a symbol table is present, and what was found, for messages.
+    fn symbol_table(data: ImageData<'_, '_>) -> object::Result<(bool, String)>;
+    fn facts(data: ImageData<'_, '_>) -> object::Result<ImageFacts>;
+}
+
+struct Elf<Header>(std::marker::PhantomData<Header>);
+struct MachO<Header>(std::marker::PhantomData<Header>);
+struct Pe<Headers>(std::marker::PhantomData<Headers>);
+
+impl<H: object::read::elf::FileHeader<Endian = Endianness>> Format for Elf<H> {
+    fn section_names(data: ImageData<'_, '_>, names: &mut Vec<String>) -> object::Result<()> {
+        let header = H::parse(data)?;
+        let endian = header.endian()?;
+        let sections = header.sections(endian, data)?;
+        for section in sections.iter() {
+            names.push(String::from_utf8_lossy(sections.section_name(endian, section)?).into_owned());
+        }
+        Ok(())
+    }
+
+    /// `SHT_SYMTAB`; `.dynsym` is normal in PIE and cgo binaries, and no section headers at all counts as stripped.
+    fn symbol_table(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
+        use object::read::elf::SectionHeader as _;
+        let header = H::parse(data)?;
+        let endian = header.endian()?;
+        let sections = header.sections(endian, data)?;
+        if sections.is_empty() {
+            return Ok((false, "no section headers".to_owned()));
+        }
+        for section in sections.iter() {
+            if section.sh_type(endian) == elf::SHT_SYMTAB {
+                let entries = section.sh_size(endian).into() / section.sh_entsize(endian).into().max(1);
+                let name = String::from_utf8_lossy(sections.section_name(endian, section)?).into_owned();
+                return Ok((true, format!("symbol table {name} with {entries} entries")));
+            }
+        }
+        Ok((false, "no SHT_SYMTAB section".to_owned()))
+    }
+
+    fn facts(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
+        use object::read::elf::{Dyn as _, ProgramHeader as _, SectionHeader as _};
+        let header = H::parse(data)?;
+        let endian = header.endian()?;
+        let segments = header.program_headers(endian, data)?;
+        let interp = segments.iter().any(|p| p.p_type(endian) == elf::PT_INTERP);
+        let mut flags_1 = 0u64;
+        for segment in segments {
+            if let Some(entries) = segment.dynamic(endian, data)? {
+                for entry in entries {
+                    if entry.d_tag(endian).into() == elf::DT_FLAGS_1 as u64 {
+                        flags_1 = entry.d_val(endian).into();
+                    }
+                }
+            }
+        }
+        let pie = match header.e_type(endian) {
+            elf::ET_EXEC => Pie::NotPie("ELF type is ET_EXEC (fixed load address)".to_owned()),
+            elf::ET_DYN if flags_1 & elf::DF_1_PIE as u64 != 0 => {
+                if interp {
+                    Pie::Pie
+                } else {
+                    Pie::StaticPie
+                }
+            }
+            elf::ET_DYN if interp => Pie::Pie,
+            elf::ET_DYN => Pie::SharedObject,
+            other => Pie::NotPie(format!("ELF type {other} is not an executable")),
+        };
+        let sections = header.sections(endian, data)?;
+        let mut go_build_id = None;
+        if let Some((_, section)) = sections.section_by_name(endian, b".note.go.buildid")
+            && let Some(mut notes) = section.notes(endian, data)?
+        {
+            while let Some(note) = notes.next()? {
+                if note.name() == b"Go" && note.n_type(endian) == 4 {
+                    go_build_id = Some(String::from_utf8_lossy(note.desc()).into_owned());
+                }
+            }
+        }
+        Ok(ImageFacts {
+            offset: 0,
+            goarch: elf_goarch(header.e_machine(endian), header.is_class_64()),
+            pie,
+            go_build_id,
+            uuid: None,
+            code_signature: None,
+        })
+    }
+}
+
+impl<H: MachHeader<Endian = Endianness>> Format for MachO<H> {
+    fn section_names(data: ImageData<'_, '_>, names: &mut Vec<String>) -> object::Result<()> {
+        let header = H::parse(data, 0)?;
+        let endian = header.endian()?;
+        let mut commands = header.load_commands(endian, data, 0)?;
+        while let Some(command) = commands.next()? {
+            if let Some((segment, section_data)) = H::Segment::from_command(command)? {
+                for section in segment.sections(endian, section_data)? {
+                    names.push(String::from_utf8_lossy(section.name()).into_owned());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Local symbols (`LC_DYSYMTAB.nlocalsym`) or stab entries; `nsyms` alone is wrong, Go keeps undefined imports.
+    fn symbol_table(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
+        use object::read::macho::Nlist as _;
+        let header = H::parse(data, 0)?;
+        let endian = header.endian()?;
+        let mut commands = header.load_commands(endian, data, 0)?;
+        let (mut local, mut stabs) = (0u32, 0usize);
+        while let Some(command) = commands.next()? {
+            if let Some(dysymtab) = command.dysymtab()? {
+                local = dysymtab.nlocalsym.get(endian);
+            }
+            if let Some(symtab) = command.symtab()? {
+                let symbols = symtab.symbols::<H, _>(endian, data)?;
+                stabs = symbols.iter().filter(|nlist| nlist.n_type() & macho::N_STAB != 0).count();
+            }
+        }
+        Ok((local > 0 || stabs > 0, format!("{local} local symbols and {stabs} debug (stab) entries")))
+    }
+
+    fn facts(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
+        let header = H::parse(data, 0)?;
+        let endian = header.endian()?;
+        let pie = if header.filetype(endian) != macho::MH_EXECUTE {
+            Pie::NotPie("H-O file type is not MH_EXECUTE".to_owned())
+        } else if header.flags(endian) & macho::MH_PIE == 0 {
+            Pie::NotPie("MH_PIE flag not set".to_owned())
+        } else {
+            Pie::Pie
+        };
+        let (mut uuid, mut code_signature, mut go_build_id) = (false, false, None);
+        let mut commands = header.load_commands(endian, data, 0)?;
+        while let Some(command) = commands.next()? {
+            match command.cmd() {
+                macho::LC_UUID => uuid = true,
+                macho::LC_CODE_SIGNATURE => code_signature = true,
+                _ => {}
+            }
+            if let Some((segment, section_data)) = H::Segment::from_command(command)? {
+                for section in segment.sections(endian, section_data)? {
+                    if section.name() == b"__text" && section.segment_name() == b"__TEXT" {
+                        go_build_id = text_build_id(data, section.offset(endian).into(), section.size(endian).into());
+                    }
+                }
+            }
+        }
+        let goarch = match header.cputype(endian) {
+            macho::CPU_TYPE_ARM64 => Some("arm64"),
+            macho::CPU_TYPE_X86_64 => Some("amd64"),
+            macho::CPU_TYPE_X86 => Some("386"),
+            _ => None,
+        };
+        Ok(ImageFacts { offset: 0, goarch, pie, go_build_id, uuid: Some(uuid), code_signature: Some(code_signature) })
+    }
+}
+
+impl<H: ImageNtHeaders> Format for Pe<H> {
+    fn section_names(data: ImageData<'_, '_>, names: &mut Vec<String>) -> object::Result<()> {
+        let dos = pe::ImageDosHeader::parse(data)?;
+        let mut offset = dos.nt_headers_offset().into();
+        let (nt, _) = H::parse(data, &mut offset)?;
+        let sections = nt.sections(data, offset)?;
+        // Long names ("/N") point into the COFF string table, which follows the symbol table (18 bytes a symbol).
+        let file = nt.file_header();
+        let strings_start = file.pointer_to_symbol_table.get(LE) as u64 + file.number_of_symbols.get(LE) as u64 * 18;
+        let strings = StringTable::new(data, strings_start, data.len().unwrap_or(0));
+        for section in sections.iter() {
+            names.push(String::from_utf8_lossy(section.name(strings)?).into_owned());
+        }
+        Ok(())
+    }
+
+    /// `NumberOfSymbols`; `PointerToSymbolTable` stays set in stripped Go binaries.
+    fn symbol_table(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
+        let dos = pe::ImageDosHeader::parse(data)?;
+        let mut offset = dos.nt_headers_offset().into();
+        let (nt, _) = H::parse(data, &mut offset)?;
+        let count = nt.file_header().number_of_symbols.get(LE);
+        Ok((count > 0, format!("{count} COFF symbols")))
+    }
+
+    fn facts(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
+        use object::read::pe::ImageOptionalHeader as _;
+        let dos = pe::ImageDosHeader::parse(data)?;
+        let mut offset = dos.nt_headers_offset().into();
+        let (nt, directories) = H::parse(data, &mut offset)?;
+        let characteristics = nt.file_header().characteristics.get(LE);
+        let dll = nt.optional_header().dll_characteristics();
+        let relocations = directories.get(pe::IMAGE_DIRECTORY_ENTRY_BASERELOC).map_or(0, |d| d.size.get(LE));
+        let pie = if dll & pe::IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE == 0 {
+            Pie::NotPie("DYNAMIC_BASE not set".to_owned())
+        } else if characteristics & pe::IMAGE_FILE_RELOCS_STRIPPED != 0 || relocations == 0 {
+            Pie::NotPie("base relocations stripped: the image cannot move".to_owned())
+        } else if nt.is_type_64() && dll & pe::IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA == 0 {
+            Pie::NotPie("HIGH_ENTROPY_VA not set on a 64-bit image".to_owned())
+        } else {
+            Pie::Pie
+        };
+        let sections = nt.sections(data, offset)?;
+        let go_build_id = sections.iter().find(|s| s.raw_name() == b".text").and_then(|text| {
+            text_build_id(data, text.pointer_to_raw_data.get(LE).into(), text.size_of_raw_data.get(LE).into())
+        });
+        let goarch = match nt.file_header().machine.get(LE) {
+            pe::IMAGE_FILE_MACHINE_AMD64 => Some("amd64"),
+            pe::IMAGE_FILE_MACHINE_ARM64 => Some("arm64"),
+            pe::IMAGE_FILE_MACHINE_I386 => Some("386"),
+            _ => None,
+        };
+        Ok(ImageFacts { offset: 0, goarch, pie, go_build_id, uuid: None, code_signature: None })
     }
 }
 
@@ -203,23 +452,8 @@ impl Binary<'_> {
     /// stripped). Mach-O: local symbols (`LC_DYSYMTAB.nlocalsym`) or debug (stab) entries; `nsyms` alone is wrong, Go
     /// keeps undefined imports. PE: `NumberOfSymbols`; `PointerToSymbolTable` stays set in stripped Go binaries.
     pub fn symbol_tables(&self) -> Result<Vec<SymbolTable>, String> {
-        let mut tables = Vec::new();
-        for (offset, size, _) in self.image_ranges()? {
-            let data = self.data.range(offset, size);
-            let text = |e: object::Error| format!("image at offset {offset}: {e}");
-            let (present, detail) = match FileKind::parse(data).map_err(text)? {
-                FileKind::Elf32 => elf_symtab::<elf::FileHeader32<Endianness>>(data),
-                FileKind::Elf64 => elf_symtab::<elf::FileHeader64<Endianness>>(data),
-                FileKind::MachO32 => macho_symtab::<macho::MachHeader32<Endianness>>(data),
-                FileKind::MachO64 => macho_symtab::<macho::MachHeader64<Endianness>>(data),
-                FileKind::Pe32 => pe_symtab::<pe::ImageNtHeaders32>(data),
-                FileKind::Pe64 => pe_symtab::<pe::ImageNtHeaders64>(data),
-                other => return Err(format!("image at offset {offset}: unsupported format {other:?}")),
-            }
-            .map_err(text)?;
-            tables.push(SymbolTable { offset, present, detail });
-        }
-        Ok(tables)
+        let tables = self.each_image(|reader, data| (reader.symbol_table)(data))?;
+        Ok(tables.into_iter().map(|(offset, (present, detail))| SymbolTable { offset, present, detail }).collect())
     }
 
     /// The DWARF sections of every image: `.debug_*`/`.zdebug_*` (ELF, PE long names resolved) and
@@ -259,24 +493,8 @@ pub struct ImageFacts {
 impl Binary<'_> {
     /// The header facts of every image.
     pub fn facts(&self) -> Result<Vec<ImageFacts>, String> {
-        let mut facts = Vec::new();
-        for (offset, size, _) in self.image_ranges()? {
-            let data = self.data.range(offset, size);
-            let text = |e: object::Error| format!("image at offset {offset}: {e}");
-            let mut image = match FileKind::parse(data).map_err(text)? {
-                FileKind::Elf32 => elf_facts::<elf::FileHeader32<Endianness>>(data),
-                FileKind::Elf64 => elf_facts::<elf::FileHeader64<Endianness>>(data),
-                FileKind::MachO32 => macho_facts::<macho::MachHeader32<Endianness>>(data),
-                FileKind::MachO64 => macho_facts::<macho::MachHeader64<Endianness>>(data),
-                FileKind::Pe32 => pe_facts::<pe::ImageNtHeaders32>(data),
-                FileKind::Pe64 => pe_facts::<pe::ImageNtHeaders64>(data),
-                other => return Err(format!("image at offset {offset}: unsupported format {other:?}")),
-            }
-            .map_err(text)?;
-            image.offset = offset;
-            facts.push(image);
-        }
-        Ok(facts)
+        let facts = self.each_image(|reader, data| (reader.facts)(data))?;
+        Ok(facts.into_iter().map(|(offset, image)| ImageFacts { offset, ..image }).collect())
     }
 }
 
@@ -287,123 +505,6 @@ fn text_build_id(data: ImageData<'_, '_>, text_offset: u64, text_size: u64) -> O
     let start = head.windows(MARKER.len()).position(|w| w == MARKER)? + MARKER.len();
     let end = head[start..].iter().position(|&b| b == b'"')? + start;
     Some(String::from_utf8_lossy(&head[start..end]).into_owned())
-}
-
-fn elf_facts<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
-    data: ImageData<'_, '_>,
-) -> object::Result<ImageFacts> {
-    use object::read::elf::{Dyn as _, ProgramHeader as _, SectionHeader as _};
-    let header = Elf::parse(data)?;
-    let endian = header.endian()?;
-    let segments = header.program_headers(endian, data)?;
-    let interp = segments.iter().any(|p| p.p_type(endian) == elf::PT_INTERP);
-    let mut flags_1 = 0u64;
-    for segment in segments {
-        if let Some(entries) = segment.dynamic(endian, data)? {
-            for entry in entries {
-                if entry.d_tag(endian).into() == elf::DT_FLAGS_1 as u64 {
-                    flags_1 = entry.d_val(endian).into();
-                }
-            }
-        }
-    }
-    let pie = match header.e_type(endian) {
-        elf::ET_EXEC => Pie::NotPie("ELF type is ET_EXEC (fixed load address)".to_owned()),
-        elf::ET_DYN if flags_1 & elf::DF_1_PIE as u64 != 0 => {
-            if interp {
-                Pie::Pie
-            } else {
-                Pie::StaticPie
-            }
-        }
-        elf::ET_DYN if interp => Pie::Pie,
-        elf::ET_DYN => Pie::SharedObject,
-        other => Pie::NotPie(format!("ELF type {other} is not an executable")),
-    };
-    let sections = header.sections(endian, data)?;
-    let mut go_build_id = None;
-    if let Some((_, section)) = sections.section_by_name(endian, b".note.go.buildid")
-        && let Some(mut notes) = section.notes(endian, data)?
-    {
-        while let Some(note) = notes.next()? {
-            if note.name() == b"Go" && note.n_type(endian) == 4 {
-                go_build_id = Some(String::from_utf8_lossy(note.desc()).into_owned());
-            }
-        }
-    }
-    Ok(ImageFacts {
-        offset: 0,
-        goarch: elf_goarch(header.e_machine(endian), header.is_class_64()),
-        pie,
-        go_build_id,
-        uuid: None,
-        code_signature: None,
-    })
-}
-
-fn macho_facts<Mach: MachHeader<Endian = Endianness>>(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
-    let header = Mach::parse(data, 0)?;
-    let endian = header.endian()?;
-    let pie = if header.filetype(endian) != macho::MH_EXECUTE {
-        Pie::NotPie("Mach-O file type is not MH_EXECUTE".to_owned())
-    } else if header.flags(endian) & macho::MH_PIE == 0 {
-        Pie::NotPie("MH_PIE flag not set".to_owned())
-    } else {
-        Pie::Pie
-    };
-    let (mut uuid, mut code_signature, mut go_build_id) = (false, false, None);
-    let mut commands = header.load_commands(endian, data, 0)?;
-    while let Some(command) = commands.next()? {
-        match command.cmd() {
-            macho::LC_UUID => uuid = true,
-            macho::LC_CODE_SIGNATURE => code_signature = true,
-            _ => {}
-        }
-        if let Some((segment, section_data)) = Mach::Segment::from_command(command)? {
-            for section in segment.sections(endian, section_data)? {
-                if section.name() == b"__text" && section.segment_name() == b"__TEXT" {
-                    go_build_id = text_build_id(data, section.offset(endian).into(), section.size(endian).into());
-                }
-            }
-        }
-    }
-    let goarch = match header.cputype(endian) {
-        macho::CPU_TYPE_ARM64 => Some("arm64"),
-        macho::CPU_TYPE_X86_64 => Some("amd64"),
-        macho::CPU_TYPE_X86 => Some("386"),
-        _ => None,
-    };
-    Ok(ImageFacts { offset: 0, goarch, pie, go_build_id, uuid: Some(uuid), code_signature: Some(code_signature) })
-}
-
-fn pe_facts<Pe: ImageNtHeaders>(data: ImageData<'_, '_>) -> object::Result<ImageFacts> {
-    use object::read::pe::ImageOptionalHeader as _;
-    let dos = pe::ImageDosHeader::parse(data)?;
-    let mut offset = dos.nt_headers_offset().into();
-    let (nt, directories) = Pe::parse(data, &mut offset)?;
-    let characteristics = nt.file_header().characteristics.get(LE);
-    let dll = nt.optional_header().dll_characteristics();
-    let relocations = directories.get(pe::IMAGE_DIRECTORY_ENTRY_BASERELOC).map_or(0, |d| d.size.get(LE));
-    let pie = if dll & pe::IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE == 0 {
-        Pie::NotPie("DYNAMIC_BASE not set".to_owned())
-    } else if characteristics & pe::IMAGE_FILE_RELOCS_STRIPPED != 0 || relocations == 0 {
-        Pie::NotPie("base relocations stripped: the image cannot move".to_owned())
-    } else if nt.is_type_64() && dll & pe::IMAGE_DLLCHARACTERISTICS_HIGH_ENTROPY_VA == 0 {
-        Pie::NotPie("HIGH_ENTROPY_VA not set on a 64-bit image".to_owned())
-    } else {
-        Pie::Pie
-    };
-    let sections = nt.sections(data, offset)?;
-    let go_build_id = sections.iter().find(|s| s.raw_name() == b".text").and_then(|text| {
-        text_build_id(data, text.pointer_to_raw_data.get(LE).into(), text.size_of_raw_data.get(LE).into())
-    });
-    let goarch = match nt.file_header().machine.get(LE) {
-        pe::IMAGE_FILE_MACHINE_AMD64 => Some("amd64"),
-        pe::IMAGE_FILE_MACHINE_ARM64 => Some("arm64"),
-        pe::IMAGE_FILE_MACHINE_I386 => Some("386"),
-        _ => None,
-    };
-    Ok(ImageFacts { offset: 0, goarch, pie, go_build_id, uuid: None, code_signature: None })
 }
 
 fn elf_goarch(machine: u16, class_64: bool) -> Option<&'static str> {
@@ -530,97 +631,6 @@ fn uvarint(bytes: &[u8]) -> Option<(u64, usize)> {
 
 pub fn is_dwarf_section(name: &str) -> bool {
     [".debug_", ".zdebug_", "__debug_", "__zdebug_"].iter().any(|prefix| name.starts_with(prefix))
-}
-
-fn elf_symtab<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
-    data: ImageData<'_, '_>,
-) -> object::Result<(bool, String)> {
-    use object::read::elf::SectionHeader as _;
-    let header = Elf::parse(data)?;
-    let endian = header.endian()?;
-    let sections = header.sections(endian, data)?;
-    if sections.is_empty() {
-        return Ok((false, "no section headers".to_owned()));
-    }
-    for section in sections.iter() {
-        if section.sh_type(endian) == elf::SHT_SYMTAB {
-            let entries = section.sh_size(endian).into() / section.sh_entsize(endian).into().max(1);
-            let name = String::from_utf8_lossy(sections.section_name(endian, section)?).into_owned();
-            return Ok((true, format!("symbol table {name} with {entries} entries")));
-        }
-    }
-    Ok((false, "no SHT_SYMTAB section".to_owned()))
-}
-
-fn macho_symtab<Mach: MachHeader<Endian = Endianness>>(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
-    use object::read::macho::Nlist as _;
-    let header = Mach::parse(data, 0)?;
-    let endian = header.endian()?;
-    let mut commands = header.load_commands(endian, data, 0)?;
-    let (mut local, mut stabs) = (0u32, 0usize);
-    while let Some(command) = commands.next()? {
-        if let Some(dysymtab) = command.dysymtab()? {
-            local = dysymtab.nlocalsym.get(endian);
-        }
-        if let Some(symtab) = command.symtab()? {
-            let symbols = symtab.symbols::<Mach, _>(endian, data)?;
-            stabs = symbols.iter().filter(|nlist| nlist.n_type() & macho::N_STAB != 0).count();
-        }
-    }
-    Ok((local > 0 || stabs > 0, format!("{local} local symbols and {stabs} debug (stab) entries")))
-}
-
-fn pe_symtab<Pe: ImageNtHeaders>(data: ImageData<'_, '_>) -> object::Result<(bool, String)> {
-    let dos = pe::ImageDosHeader::parse(data)?;
-    let mut offset = dos.nt_headers_offset().into();
-    let (nt, _) = Pe::parse(data, &mut offset)?;
-    let count = nt.file_header().number_of_symbols.get(LE);
-    Ok((count > 0, format!("{count} COFF symbols")))
-}
-
-fn elf_section_names<Elf: object::read::elf::FileHeader<Endian = Endianness>>(
-    data: ImageData<'_, '_>,
-    names: &mut Vec<String>,
-) -> object::Result<()> {
-    let header = Elf::parse(data)?;
-    let endian = header.endian()?;
-    let sections = header.sections(endian, data)?;
-    for section in sections.iter() {
-        names.push(String::from_utf8_lossy(sections.section_name(endian, section)?).into_owned());
-    }
-    Ok(())
-}
-
-fn macho_section_names<Mach: MachHeader<Endian = Endianness>>(
-    data: ImageData<'_, '_>,
-    names: &mut Vec<String>,
-) -> object::Result<()> {
-    let header = Mach::parse(data, 0)?;
-    let endian = header.endian()?;
-    let mut commands = header.load_commands(endian, data, 0)?;
-    while let Some(command) = commands.next()? {
-        if let Some((segment, section_data)) = Mach::Segment::from_command(command)? {
-            for section in segment.sections(endian, section_data)? {
-                names.push(String::from_utf8_lossy(section.name()).into_owned());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn pe_section_names<Pe: ImageNtHeaders>(data: ImageData<'_, '_>, names: &mut Vec<String>) -> object::Result<()> {
-    let dos = pe::ImageDosHeader::parse(data)?;
-    let mut offset = dos.nt_headers_offset().into();
-    let (nt, _) = Pe::parse(data, &mut offset)?;
-    let sections = nt.sections(data, offset)?;
-    // Long names ("/N") point into the COFF string table, which follows the symbol table (18 bytes a symbol).
-    let file = nt.file_header();
-    let strings_start = file.pointer_to_symbol_table.get(LE) as u64 + file.number_of_symbols.get(LE) as u64 * 18;
-    let strings = StringTable::new(data, strings_start, data.len().unwrap_or(0));
-    for section in sections.iter() {
-        names.push(String::from_utf8_lossy(section.name(strings)?).into_owned());
-    }
-    Ok(())
 }
 
 fn fat_slices<Fat: object::read::macho::FatArch>(

@@ -14,18 +14,25 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
-/// The gohook binary, built once per test process with the same profile as the tests.
+/// The gohook binary, built once per test process with the same profile as the tests, with the plugin host
+/// (`gohook-plugin-host`) next to it, as `cargo install` puts them.
 pub fn gohook_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let run = escargot::CargoBuild::new()
-            .package("gohook")
-            .bin("gohook")
-            .current_release()
-            .manifest_path(repo_root().join("Cargo.toml"))
-            .run()
-            .expect("cargo builds gohook");
-        run.path().to_owned()
+        let build = |bin: &str| {
+            let run = escargot::CargoBuild::new()
+                .package("gohook")
+                .bin(bin)
+                .current_release()
+                .manifest_path(repo_root().join("Cargo.toml"))
+                .run()
+                .unwrap_or_else(|e| panic!("cargo builds {bin}: {e}"));
+            run.path().to_owned()
+        };
+        let host = build("gohook-plugin-host");
+        let gohook = build("gohook");
+        assert_eq!(host.parent(), gohook.parent(), "the plugin host lives next to gohook");
+        gohook
     })
 }
 

@@ -317,3 +317,42 @@ fn installed_gohook_carries_its_built_in_plugins() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("GOARCH=amd64 is not allowed (allowed: arm64)"));
 }
+
+#[test]
+fn without_its_plugin_host_gohook_fails_closed_and_says_how_to_fix_it() {
+    // gohook copied somewhere on its own: no gohook-plugin-host next to it.
+    let alone = tempfile::tempdir().unwrap();
+    let gohook = alone.path().join("gohook");
+    std::fs::copy(gohook_bin(), &gohook).unwrap();
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("gohook.toml"), format!("[plugins.no-debug]\npath = {:?}\n", example_plugin()))
+        .unwrap();
+    let link = fake_link(dir.path(), &sample_binary(dir.path(), "real-binary", &[], &["-ldflags=-w"]));
+    let out = world
+        .command(&gohook)
+        .current_dir(dir.path())
+        .env("GOHOOK_BUILD_ID", "alone")
+        .env("GOHOOK_BUILD_START_NS", "1")
+        .arg(&link)
+        .args(["-o", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the link fails closed");
+    let stderr = text(&out.stderr);
+    let host = alone.path().join("gohook-plugin-host");
+    assert!(
+        stderr.contains(&format!(
+            "error[gohook/plugin-host-failed] the policy's plugins could not run: cannot start {}: No such file",
+            host.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reinstall both with `cargo install --path host`"), "{stderr}");
+    assert!(!dir.path().join("out").exists(), "the rejected output is removed");
+
+    // The commands that run plugins say the same and exit 2.
+    let out = world.command(&gohook).current_dir(dir.path()).args(["check", "out"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with(&format!("gohook: cannot start {}: No such file", host.display())));
+}

@@ -161,3 +161,23 @@ fn records_are_pruned_to_the_configured_number_of_builds() {
     assert!(out.status.success());
     assert_eq!(world.builds(), ["b3", "b4"]);
 }
+
+#[test]
+fn the_shim_executable_does_not_link_the_wasm_runtime() {
+    // go starts `gohook` for every tool invocation: the wasm runtime (the component model, WASI, the compiler) and its
+    // relocations must not be in it. The plugin host next to it has them. (A few hundred small wasmtime symbols stay:
+    // libcall stubs that wasmtime marks `#[used]`, and error vtables.)
+    let symbols = |path: &std::path::Path| {
+        let out = Command::new("nm").args(["--defined-only", "--demangle"]).arg(path).output().expect("nm runs");
+        assert!(out.status.success(), "nm {}: {}", path.display(), text(&out.stderr));
+        text(&out.stdout)
+    };
+    let count = |symbols: &str, marker: &str| symbols.lines().filter(|l| l.contains(marker)).count();
+    let shim = symbols(gohook_bin());
+    let host = symbols(&gohook_bin().with_file_name("gohook-plugin-host"));
+    assert!(shim.lines().count() > 1000, "nm read gohook's symbol table");
+    for marker in ["wasmtime::runtime::component", "wasmtime_wasi", "cranelift_codegen"] {
+        assert_eq!(count(&shim, marker), 0, "{marker} in gohook");
+        assert!(count(&host, marker) > 100, "{marker} in gohook-plugin-host");
+    }
+}

@@ -20,9 +20,11 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, Trap};
 
-pub use bindings::gohook::plugin::types::{Finding, Invocation, Metadata, Moment, Probe, Severity};
+pub use bindings::gohook::plugin::types::{Finding, Metadata, Severity};
 pub use cache::CacheState;
 use cache::CompileCache;
+
+use crate::moment;
 use sandbox::{ArtifactFile, Sandbox};
 
 /// The contract this host implements (`package gohook:plugin@…` in `wit/plugin.wit`).
@@ -102,9 +104,9 @@ pub struct Loaded {
 /// What a call asks of a plugin.
 pub enum Call<'a> {
     Metadata,
-    Probe(&'a Probe),
-    BeforeTool(&'a Invocation),
-    AfterTool { invocation: &'a Invocation, exit_code: i32, output: Option<PathBuf> },
+    Probe(&'a moment::Probe),
+    BeforeTool(&'a moment::Invocation),
+    AfterTool { invocation: &'a moment::Invocation, exit_code: i32, output: Option<PathBuf> },
     Check(PathBuf),
 }
 
@@ -210,15 +212,15 @@ async fn run(store: &mut Store<Sandbox>, loaded: &Loaded, call: Call<'_>) -> was
     let plugin = loaded.pre.instantiate_async(&mut *store).await?;
     let findings = match call {
         Call::Metadata => return Ok(Answer::Metadata(clean_metadata(plugin.call_metadata(&mut *store).await?))),
-        Call::Probe(probe) => plugin.call_on_probe(&mut *store, probe).await?,
-        Call::BeforeTool(invocation) => plugin.call_before_tool(&mut *store, invocation).await?,
+        Call::Probe(probe) => plugin.call_on_probe(&mut *store, &wit_probe(probe)).await?,
+        Call::BeforeTool(invocation) => plugin.call_before_tool(&mut *store, &wit_invocation(invocation)).await?,
         Call::AfterTool { invocation, exit_code, output } => {
             let artifact = match output.map(ArtifactFile::open) {
                 Some(Ok(file)) => Some(store.data_mut().hand_over(file)?),
                 // A tool that failed may have left no output: the plugin sees none.
                 Some(Err(_)) | None => None,
             };
-            plugin.call_after_tool(&mut *store, invocation, exit_code, artifact).await?
+            plugin.call_after_tool(&mut *store, &wit_invocation(invocation), exit_code, artifact).await?
         }
         Call::Check(path) => {
             let file = ArtifactFile::open(path.clone())
@@ -229,6 +231,41 @@ async fn run(store: &mut Store<Sandbox>, loaded: &Loaded, call: Call<'_>) -> was
     };
     let dropped = findings.len().saturating_sub(MAX_FINDINGS);
     Ok(Answer::Findings { findings: bounded(findings), dropped })
+}
+
+// gohook's own types to the contract's, and back: the bindings stay inside the runtime.
+
+fn wit_probe(probe: &moment::Probe) -> bindings::gohook::plugin::types::Probe {
+    bindings::gohook::plugin::types::Probe {
+        tool: probe.tool.clone(),
+        goos: probe.goos.clone(),
+        goarch: probe.goarch.clone(),
+        env: probe.env.clone(),
+    }
+}
+
+fn wit_invocation(invocation: &moment::Invocation) -> bindings::gohook::plugin::types::Invocation {
+    bindings::gohook::plugin::types::Invocation {
+        tool: invocation.tool.clone(),
+        stage: invocation.stage.clone(),
+        import_path: invocation.import_path.clone(),
+        goos: invocation.goos.clone(),
+        goarch: invocation.goarch.clone(),
+        args: invocation.args.clone(),
+        output: invocation.output.clone(),
+    }
+}
+
+impl From<bindings::gohook::plugin::types::Moment> for moment::Moment {
+    fn from(moment: bindings::gohook::plugin::types::Moment) -> moment::Moment {
+        use bindings::gohook::plugin::types::Moment as Wit;
+        match moment {
+            Wit::Probe => moment::Moment::Probe,
+            Wit::BeforeTool => moment::Moment::BeforeTool,
+            Wit::AfterTool => moment::Moment::AfterTool,
+            Wit::Check => moment::Moment::Check,
+        }
+    }
 }
 
 /// At most [`MAX_FINDINGS`] findings, every text in them [`untrusted::clean`]ed.

@@ -3,8 +3,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
+use crate::moment;
 use crate::records::Stage;
-use crate::runtime;
 
 /// What gohook needs to know about one invocation. `args` are passed to the tool exactly as received; the other
 /// fields are read from them (after expanding `@file` response files) and from go's environment.
@@ -69,8 +69,8 @@ impl Invocation {
     }
 
     /// The invocation as plugins see it.
-    pub fn to_plugin(&self) -> runtime::Invocation {
-        runtime::Invocation {
+    pub fn to_plugin(&self) -> moment::Invocation {
+        moment::Invocation {
             tool: self.tool.clone(),
             stage: self.stage.name().to_owned(),
             import_path: self.package.clone(),
@@ -82,12 +82,9 @@ impl Invocation {
     }
 
     /// The probe as plugins see it, with the go environment (GO* and CGO_* variables, gohook's own left out).
-    pub fn to_probe(&self) -> runtime::Probe {
-        let mut env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
-            .collect();
-        env.sort();
-        runtime::Probe { tool: self.tool.clone(), goos: self.goos.clone(), goarch: self.goarch.clone(), env }
+    pub fn to_probe(&self) -> moment::Probe {
+        let env = crate::check::go_environment(std::env::vars());
+        moment::Probe { tool: self.tool.clone(), goos: self.goos.clone(), goarch: self.goarch.clone(), env }
     }
 }
 

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 
 pub use invocation::{ArgsError, Env, Invocation, ProcessEnv, expand_args, flag_value};
 
-use std::io::Write;
+use std::io::{Read, Write};
 
-use crate::check::{Checker, MomentInput, Verdict};
+use crate::check::{MomentInput, Verdict};
 use crate::logging::{self, ENV_LOG_FILE};
+use crate::plugin_host::PluginClient;
 use crate::plugins::PluginSpec;
 use crate::policy::Policy;
 use crate::records::{BuildLabel, Exit, Record, ToolRun, signal_name};
@@ -79,8 +80,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
     let invocation = Invocation::parse(tool_argv, &ProcessEnv);
 
     // A broken policy must stop the build, at the -V=full probe before anything compiles.
-    let loaded = Policy::load(Policy::locate(None, &context.policy_dir).as_deref())
-        .map_err(|e| e.to_string())
+    let loaded = Policy::find(None, &context.policy_dir)
         .and_then(|policy| PluginSpec::from_policy(&policy).map(|specs| (policy, specs)));
     let (policy, specs) = match loaded {
         Ok(loaded) => loaded,
@@ -89,13 +89,13 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let mut checker = Checker::new(&specs, context.store.root());
+    let plugins = PluginClient::new(&specs, policy.source.as_deref(), context.store.root());
     let subject = describe(&invocation);
     signals::install();
 
     let mut verdict = Verdict::default();
     if !invocation.is_version_probe() && !specs.is_empty() {
-        verdict.extend(checker.run(&MomentInput::BeforeTool(invocation.to_plugin())));
+        verdict.extend(plugins.run(&MomentInput::BeforeTool(invocation.to_plugin())));
     }
     let outcome = if verdict.has_errors() {
         eprint!("{}", verdict.render_errors(&format!("{subject} (not run)"), policy.source.as_deref()));
@@ -107,7 +107,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
 
     if invocation.is_version_probe() {
         if exit.success() {
-            exit = answer_probe(&invocation, &outcome, &policy, &specs, &mut checker, &mut verdict);
+            exit = answer_probe(&invocation, &outcome, &policy, &specs, &plugins, &mut verdict);
         } else {
             let _ = std::io::stdout().write_all(&outcome.stdout);
         }
@@ -117,7 +117,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
             Exit::Code(code) => code,
             _ => -1,
         };
-        let after = checker.run(&MomentInput::AfterTool {
+        let after = plugins.run(&MomentInput::AfterTool {
             invocation: invocation.to_plugin(),
             exit_code,
             output: output.clone(),
@@ -193,12 +193,12 @@ fn answer_probe(
     outcome: &Outcome,
     policy: &Policy,
     specs: &[PluginSpec],
-    checker: &mut Checker<'_>,
+    plugins: &PluginClient<'_>,
     verdict: &mut Verdict,
 ) -> Exit {
     let mut plugin_ids = Vec::new();
     for spec in specs {
-        match checker.catalog().content_id(spec) {
+        match plugins.catalog().content_id(spec) {
             Ok(id) => plugin_ids.push(id),
             Err(e) => {
                 eprintln!("gohook: {e}\ngohook: fix [plugins.{}] in the policy file", spec.name);
@@ -207,7 +207,7 @@ fn answer_probe(
         }
     }
     if !specs.is_empty() {
-        verdict.extend(checker.run(&MomentInput::Probe(invocation.to_probe())));
+        verdict.extend(plugins.run(&MomentInput::Probe(invocation.to_probe())));
     }
     if verdict.has_errors() {
         let subject = format!("building for {}/{}", invocation.goos, invocation.goarch);
@@ -247,33 +247,49 @@ fn run_tool(invocation: &Invocation) -> Outcome {
     }
     let start_unix_ns = now_unix_ns();
     let spawned = Instant::now();
-    let result = command.spawn().and_then(|child| {
+    let result = command.spawn().and_then(|mut child| {
         signals::set_child(child.id());
-        child.wait_with_output()
+        let mut stdout = Vec::new();
+        if let Some(mut pipe) = child.stdout.take() {
+            pipe.read_to_end(&mut stdout)?;
+        }
+        // wait4, not getrusage(RUSAGE_CHILDREN): the usage of exactly this tool, whatever else gohook started.
+        let (status, usage) = wait4(child.id())?;
+        Ok((status, stdout, usage))
     });
     let exited = Instant::now();
-    let (exit, stdout) = match result {
-        Ok(output) => (Exit::from_status(output.status), output.stdout),
+    let (exit, stdout, usage) = match result {
+        Ok((status, stdout, usage)) => (Exit::from_status(status), stdout, usage),
         Err(e) => {
             eprintln!(
                 "gohook: cannot run {}: {e}\ngohook: gohook runs the tool named in its first argument; for gohook's own commands see `gohook --help`",
                 invocation.tool_path.to_string_lossy()
             );
-            (Exit::NotStarted, Vec::new())
+            (Exit::NotStarted, Vec::new(), Usage::default())
         }
     };
-    Outcome {
-        exit,
-        start_unix_ns,
-        wall: exited - spawned,
-        usage: Usage::of(libc::RUSAGE_CHILDREN),
-        stdout,
-        ran: exit != Exit::NotStarted,
+    Outcome { exit, start_unix_ns, wall: exited - spawned, usage, stdout, ran: exit != Exit::NotStarted }
+}
+
+/// Waits for the child `pid` and returns how it ended and what it used.
+fn wait4(pid: u32) -> std::io::Result<(std::process::ExitStatus, Usage)> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut status = 0;
+    // SAFETY: rusage is plain data, written by wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: wait4 writes only into `status` and `usage`, which we own.
+        if unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) } >= 0 {
+            return Ok((std::process::ExitStatus::from_raw(status), Usage::from(&usage)));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
     }
 }
 
-/// CPU time and peak RSS from getrusage: of gohook itself (`RUSAGE_SELF`), or of the children it waited for
-/// (`RUSAGE_CHILDREN`; here exactly the one tool).
+/// CPU time and peak RSS: of gohook itself (`getrusage(RUSAGE_SELF)`), or of the tool (`wait4`).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Usage {
     user_ns: u64,
@@ -288,6 +304,16 @@ impl Usage {
         if unsafe { libc::getrusage(who, &mut usage) } != 0 {
             return Usage::default();
         }
+        Usage::from(&usage)
+    }
+
+    fn cpu_ns(self) -> u64 {
+        self.user_ns + self.sys_ns
+    }
+}
+
+impl From<&libc::rusage> for Usage {
+    fn from(usage: &libc::rusage) -> Usage {
         let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
         // Linux reports ru_maxrss in KiB, macOS in bytes.
         let rss_unit = if cfg!(target_os = "macos") { 1 } else { 1024 };
@@ -296,9 +322,5 @@ impl Usage {
             sys_ns: ns(usage.ru_stime),
             max_rss_bytes: usage.ru_maxrss as u64 * rss_unit,
         }
-    }
-
-    fn cpu_ns(self) -> u64 {
-        self.user_ns + self.sys_ns
     }
 }
