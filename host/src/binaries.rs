@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::check::{Checker, MomentInput};
+use crate::check::Checker;
+use crate::moment::MomentInput;
 use crate::plugins::{PluginSpec, RuleMeta};
 use crate::records::{FindingLevel, RecordedFinding};
 use serde_json::json;

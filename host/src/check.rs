@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
-pub use crate::moment::MomentInput;
+use crate::moment::MomentInput;
 use crate::plugins::{Catalog, PluginMeta, PluginSpec, Source, builtin};
 use crate::policy::{OnFailure, RuleLevel, valid_plugin_name, valid_rule_id};
 use crate::records::{FindingLevel, PluginTime, RecordedFinding};
@@ -23,16 +23,6 @@ fn call_of(input: &MomentInput) -> Call<'_> {
         }
         MomentInput::Check(path) => Call::Check(path.clone()),
     }
-}
-
-/// The go environment a probe shows plugins: GO* and CGO_* variables, gohook's own (GOHOOK_*) left out, sorted.
-pub fn go_environment(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = vars
-        .into_iter()
-        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
-        .collect();
-    env.sort();
-    env
 }
 
 /// The findings of one moment, after the policy, and what each plugin cost.

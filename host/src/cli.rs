@@ -199,11 +199,11 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
 /// The commands that run no plugins, in this process; the others are handed to the plugin host, so that the
 /// `gohook` executable never links the wasm runtime.
 pub fn main_without_plugins(argv: Vec<OsString>) -> ExitCode {
-    entry(argv, |_, _, argv| Ok(crate::plugin_host::exec_command(argv)))
+    entry(argv, |_, argv| Ok(crate::plugin_host::exec_command(argv)))
 }
 
 /// How a command that runs plugins is run: in this process, or handed to the plugin host.
-type PluginCommand = fn(Cli, Store, &[OsString]) -> Result<ExitCode>;
+type PluginCommand = fn(Cli, &[OsString]) -> Result<ExitCode>;
 
 fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> ExitCode {
     logging::init(logging::Target::Stderr);
@@ -214,15 +214,7 @@ fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { crate::EXIT_USAGE } else { 0 });
         }
     };
-    let store = match &cli.dir {
-        Some(dir) => std::path::absolute(dir).map(Store::new),
-        None => Ok(Store::locate()),
-    };
-    let result = match store {
-        Ok(store) if cli.command.runs_plugins() => plugin_command(cli, store, &argv),
-        Ok(store) => run_timing_command(cli, store),
-        Err(e) => Err(anyhow::Error::new(e).context("cannot resolve --dir")),
-    };
+    let result = if cli.command.runs_plugins() { plugin_command(cli, &argv) } else { run_timing_command(cli) };
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -242,8 +234,17 @@ impl Command {
     }
 }
 
+/// The record root: `--dir`, else GOHOOK_DIR or the user cache directory.
+fn store_of(cli: &Cli) -> Result<Store> {
+    Ok(match &cli.dir {
+        Some(dir) => Store::new(std::path::absolute(dir)?),
+        None => Store::locate(),
+    })
+}
+
 /// build, exec, report, builds.
-fn run_timing_command(cli: Cli, store: Store) -> Result<ExitCode> {
+fn run_timing_command(cli: Cli) -> Result<ExitCode> {
+    let store = store_of(&cli)?;
     match cli.command {
         Command::Build { args } => {
             let command = GoCommand::build(args, &self_path()?)?;
@@ -291,7 +292,8 @@ fn run_timing_command(cli: Cli, store: Store) -> Result<ExitCode> {
 }
 
 /// check, goreleaser lint, plugins, doctor: in the plugin host's process.
-fn run_plugin_command(cli: Cli, store: Store, _argv: &[OsString]) -> Result<ExitCode> {
+fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<ExitCode> {
+    let store = store_of(&cli)?;
     match cli.command {
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
         Command::Check { mut files, artifacts, rules, format, explain, target, exit_zero } => {

@@ -19,8 +19,8 @@ use serde::de::IgnoredAny;
 use serde_saphyr::{Location, Spanned};
 
 use crate::binaries::Status;
-use crate::check::{Checker, MomentInput, go_environment};
-use crate::moment::Probe;
+use crate::check::Checker;
+use crate::moment::{MomentInput, Probe, go_environment};
 use crate::plugins::PluginSpec;
 use crate::records::{FindingLevel, RecordedFinding};
 

@@ -33,8 +33,18 @@ pub struct Probe {
     pub tool: String,
     pub goos: String,
     pub goarch: String,
-    /// The go environment: GO* and CGO_* variables ([`crate::check::go_environment`]).
+    /// The go environment: GO* and CGO_* variables ([`go_environment`]).
     pub env: Vec<(String, String)>,
+}
+
+/// The go environment a probe shows plugins: GO* and CGO_* variables, gohook's own (GOHOOK_*) left out, sorted.
+pub fn go_environment(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
+        .collect();
+    env.sort();
+    env
 }
 
 /// One tool invocation as plugins see it.

@@ -4,9 +4,9 @@
 //! configured plugin subscribes to the moment at hand — typically go's `-V=full` probes and the link.
 //!
 //! The shim side is [`PluginClient`]: it decides from the plugin catalog whether anyone subscribes, and if so starts
-//! the host (once per invocation: a plugin compiled or asked for its metadata at one moment is loaded for the next),
-//! sends it the moment (a JSON line on its stdin) and reads back the [`Verdict`] (a JSON line on its stdout). The
-//! host side is [`serve`], which answers until its stdin closes. gohook's commands that run plugins (`check`, `goreleaser lint`, `plugins`, `doctor`) are executed by the
+//! the host for the policy's file (once per invocation: a plugin compiled or asked for its metadata at one moment is
+//! loaded for the next), sends it each moment (a JSON line on its stdin) and reads back the [`Verdict`] (a JSON line on
+//! its stdout). The host side is [`serve`], which loads the policy once and answers until its stdin closes. gohook's commands that run plugins (`check`, `goreleaser lint`, `plugins`, `doctor`) are executed by the
 //! plugin host too: `gohook` hands them over with `exec`.
 
 use std::cell::RefCell;
@@ -14,8 +14,6 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
-
-use serde::{Deserialize, Serialize};
 
 use crate::check::{Checker, Verdict};
 use crate::moment::MomentInput;
@@ -25,27 +23,21 @@ use crate::records::{FindingLevel, RecordedFinding};
 
 /// The plugin host's file name, next to gohook's own executable.
 pub const EXECUTABLE: &str = "gohook-plugin-host";
-/// The hidden argument that makes the plugin host answer one moment instead of running a command.
+/// The hidden argument that makes the plugin host answer moments for a policy (`__moment POLICY_FILE`) instead of
+/// running a command.
 const SERVE: &str = "__moment";
-
-/// One moment for the host: the policy whose plugins to run, and the input.
-#[derive(Serialize, Deserialize)]
-struct Request {
-    policy: PathBuf,
-    input: MomentInput,
-}
 
 /// The plugin host executable: next to this one (`cargo install` puts both in one directory).
 pub fn executable() -> std::io::Result<PathBuf> {
     Ok(std::env::current_exe()?.with_file_name(EXECUTABLE))
 }
 
-/// `gohook-plugin-host`'s entry point: one moment when the shim asks, otherwise a gohook command.
+/// `gohook-plugin-host`'s entry point: moments when the shim asks, otherwise a gohook command.
 pub fn main(argv: Vec<OsString>) -> ExitCode {
-    if argv.get(1).is_some_and(|arg| arg == SERVE) {
-        return serve();
+    match argv.get(1..) {
+        Some([serve_flag, policy]) if serve_flag == SERVE => serve(Path::new(policy)),
+        _ => crate::cli::main(argv),
     }
-    crate::cli::main(argv)
 }
 
 /// Hands a gohook command over to the plugin host, which runs it in this same process (`exec`).
@@ -66,40 +58,34 @@ pub fn exec_command(argv: &[OsString]) -> ExitCode {
 const REINSTALL: &str = "gohook: gohook runs its plugins in gohook-plugin-host, installed next to it; reinstall both \
                          with `cargo install --path host` (or build them with `cargo build --release`)";
 
-/// Answers moments until stdin closes: a request per line on stdin, a verdict per line on stdout. Logs go where the
-/// shim's go (never stderr, which go would cache with a compile's output).
-fn serve() -> ExitCode {
+/// Answers the moments of `policy`'s plugins until stdin closes: a moment per line on stdin, a verdict per line on
+/// stdout. Logs go where the shim's go (never stderr, which go would cache with a compile's output).
+fn serve(policy: &Path) -> ExitCode {
     let store = crate::store::Store::locate();
     let log = std::env::var_os(crate::logging::ENV_LOG_FILE)
         .map(PathBuf::from)
         .unwrap_or_else(|| store.root().join("gohook.log"));
     crate::logging::init(crate::logging::Target::File(Some(log)));
-    let mut requests = std::io::stdin().lock().lines();
+    let specs = match Policy::load(Some(policy)).and_then(|policy| PluginSpec::from_policy(&policy)) {
+        Ok(specs) => specs,
+        Err(e) => {
+            eprintln!("gohook-plugin-host: {e}");
+            return ExitCode::from(crate::EXIT_USAGE);
+        }
+    };
+    // One checker for all moments: each plugin is loaded once.
+    let mut checker = Checker::new(&specs, store.root());
     let mut stdout = std::io::stdout().lock();
-    // The shim sends one policy's moments: its plugins are loaded once, for all of them.
-    let mut plugins: Option<(PathBuf, Vec<PluginSpec>)> = None;
-    let mut checker = None;
-    while let Some(line) = requests.next().transpose().ok().flatten() {
-        let request: Request = match serde_json::from_str(&line) {
-            Ok(request) => request,
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let input: MomentInput = match serde_json::from_str(&line) {
+            Ok(input) => input,
             Err(e) => {
-                eprintln!("gohook-plugin-host: not a request from this gohook version ({e})");
+                eprintln!("gohook-plugin-host: not a moment from this gohook version ({e})");
                 return ExitCode::from(crate::EXIT_USAGE);
             }
         };
-        if plugins.as_ref().is_none_or(|(policy, _)| *policy != request.policy) {
-            match Policy::load(Some(&request.policy)).and_then(|policy| PluginSpec::from_policy(&policy)) {
-                Ok(specs) => plugins = Some((request.policy.clone(), specs)),
-                Err(e) => {
-                    eprintln!("gohook-plugin-host: {e}");
-                    return ExitCode::from(crate::EXIT_USAGE);
-                }
-            }
-            checker = None;
-        }
-        let (_, specs) = plugins.as_ref().expect("loaded above");
-        let checker = checker.get_or_insert_with(|| Checker::new(specs, store.root()));
-        let mut answer = serde_json::to_vec(&checker.run(&request.input)).expect("verdicts serialize");
+        let mut answer = serde_json::to_vec(&checker.run(&input)).expect("verdicts serialize");
         answer.push(b'\n');
         if stdout.write_all(&answer).and_then(|()| stdout.flush()).is_err() {
             return ExitCode::from(crate::EXIT_USAGE);
@@ -132,15 +118,14 @@ impl<'a> PluginClient<'a> {
         if !self.specs.iter().any(|spec| self.might_subscribe(spec, input)) {
             return Verdict::default();
         }
-        let request = Request { policy: policy.to_owned(), input: input.clone() };
         let mut host = self.host.borrow_mut();
         if host.is_none() {
-            match HostProcess::start() {
+            match HostProcess::start(policy) {
                 Ok(process) => *host = Some(process),
                 Err(why) => return Verdict { findings: vec![host_failed(why)], plugins: Vec::new() },
             }
         }
-        let answer = host.as_mut().expect("started above").ask(&request);
+        let answer = host.as_mut().expect("started above").ask(input);
         answer.unwrap_or_else(|why| {
             // A host that failed is not asked again in this invocation.
             if let Some(process) = host.take() {
@@ -175,10 +160,11 @@ struct HostProcess {
 }
 
 impl HostProcess {
-    fn start() -> Result<HostProcess, String> {
+    fn start(policy: &Path) -> Result<HostProcess, String> {
         let path = executable().map_err(|e| format!("cannot find gohook's own executable: {e}"))?;
         let mut child = Command::new(&path)
             .arg(SERVE)
+            .arg(policy)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -189,8 +175,8 @@ impl HostProcess {
         Ok(HostProcess { path, child, requests, answers })
     }
 
-    fn ask(&mut self, request: &Request) -> Result<Verdict, String> {
-        let mut line = serde_json::to_vec(request).expect("requests serialize");
+    fn ask(&mut self, input: &MomentInput) -> Result<Verdict, String> {
+        let mut line = serde_json::to_vec(input).expect("moments serialize");
         line.push(b'\n');
         let mut answer = String::new();
         let asked = self.requests.write_all(&line).and_then(|()| self.requests.flush());

@@ -150,7 +150,11 @@ impl Policy {
         let path_spans = path_spans(text);
         for (name, plugin) in &mut file.plugins {
             if !valid_plugin_name(name) || name == "gohook" {
-                let line = text.find(name.as_str()).map_or(0, |at| line_of(text, at));
+                // The table's header, else wherever the name first stands.
+                let header =
+                    text.lines().position(|l| l.trim_start().starts_with("[plugins.") && l.contains(name.as_str()));
+                let line = header.map(|at| at + 1).or_else(|| text.find(name.as_str()).map(|at| line_of(text, at)));
+                let line = line.unwrap_or(0);
                 return Err(invalid(format!(
                     "line {line}: [plugins.{name}]: a plugin name is 1 to {MAX_PLUGIN_NAME} letters, digits, '-' or '_', \
                      and not `gohook`; e.g. [plugins.my-check]"
@@ -344,6 +348,9 @@ mod tests {
     fn plugin_names_are_namespaces() {
         let err = Policy::parse("[records]\n[plugins.\"my check\"]\n", Path::new("g.toml")).unwrap_err().to_string();
         assert!(err.starts_with("g.toml: line 2: [plugins.my check]: a plugin name is 1 to 64"), "{err}");
+        // The table's header, not an earlier mention of the name.
+        let err = Policy::parse("# my check runs last\n[plugins.\"my check\"]\n", Path::new("g.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("g.toml: line 2: [plugins.my check]"), "{err}");
         assert!(Policy::parse("[plugins.gohook]\n", Path::new("g.toml")).is_err());
     }
 

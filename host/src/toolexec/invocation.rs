@@ -83,7 +83,7 @@ impl Invocation {
 
     /// The probe as plugins see it, with the go environment (GO* and CGO_* variables, gohook's own left out).
     pub fn to_probe(&self) -> moment::Probe {
-        let env = crate::check::go_environment(std::env::vars());
+        let env = moment::go_environment(std::env::vars());
         moment::Probe { tool: self.tool.clone(), goos: self.goos.clone(), goarch: self.goarch.clone(), env }
     }
 }

@@ -16,8 +16,9 @@ pub use invocation::{ArgsError, Env, Invocation, ProcessEnv, expand_args, flag_v
 
 use std::io::{Read, Write};
 
-use crate::check::{MomentInput, Verdict};
+use crate::check::Verdict;
 use crate::logging::{self, ENV_LOG_FILE};
+use crate::moment::MomentInput;
 use crate::plugin_host::PluginClient;
 use crate::plugins::PluginSpec;
 use crate::policy::Policy;
