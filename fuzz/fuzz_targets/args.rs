@@ -2,7 +2,7 @@
 //! one response file; expansion gives arguments or an error, never a panic.
 #![no_main]
 
-use gohook::toolexec::expand_args;
+use gohook_shim::expand_args;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! The goreleaser config reader and matrix expansion on arbitrary text: targets or an error, never a panic.
 #![no_main]
 
-use gohook::goreleaser::matrix_from_str;
+use gohook_goreleaser::matrix_from_str;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

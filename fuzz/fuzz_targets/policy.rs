@@ -1,7 +1,7 @@
 //! `gohook.toml` parsing on arbitrary text: a policy or an error, never a panic.
 #![no_main]
 
-use gohook::policy::Policy;
+use gohook_policy::Policy;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! decode must encode back to a frame that decodes to the same record.
 #![no_main]
 
-use gohook::records::{decode, encode};
+use gohook_records::{decode, encode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

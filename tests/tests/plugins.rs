@@ -348,7 +348,7 @@ fn without_its_plugin_host_gohook_fails_closed_and_says_how_to_fix_it() {
         )),
         "{stderr}"
     );
-    assert!(stderr.contains("reinstall both with `cargo install --path host`"), "{stderr}");
+    assert!(stderr.contains("reinstall both with `cargo install --path host/gohook`"), "{stderr}");
     assert!(!dir.path().join("out").exists(), "the rejected output is removed");
 
     // The commands that run plugins say the same and exit 2.

@@ -1,4 +1,4 @@
-//! Used by build scripts (host/build.rs embeds the built-in plugins; tests/build.rs builds the test plugins) to run
+//! Used by build scripts (host/policy/build.rs embeds the built-in plugins; tests/build.rs builds the test plugins) to run
 //! `cargo build --release --target wasm32-wasip2` on crates of another workspace.
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,585 @@
+//! gohook's commands. The shim itself is not one of them: see [`gohook_shim`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::build::{self as driver, GoCommand, RunOptions};
+use crate::commands::report::{BuildRecords, RunSummary, Summary, format_duration, format_unix_ns};
+use crate::commands::trace;
+use gohook_policy::PluginSpec;
+use gohook_policy::Policy;
+use gohook_records::Labels;
+use gohook_records::Store;
+use gohook_records::{BuildLabel, CheckRun, Record};
+use gohook_runtime::Checker;
+use gohook_shim::logging;
+
+/// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
+pub const COMMANDS: &[&str] =
+    &["build", "exec", "report", "builds", "plugins", "check", "goreleaser", "doctor", "help"];
+
+const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
+
+const AFTER_HELP: &str = "\
+How go runs gohook:
+  go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
+  gohook build ./...                             the same, plus one build id and a summary
+  gohook exec -- go test ./...                   any go command, -toolexec through GOFLAGS
+  goreleaser: builds[].flags: [-toolexec=gohook] (README: \"Use with goreleaser\")
+
+As a shim (first argument a tool path) gohook passes the tool's output and exit code
+through untouched, prints nothing of its own on success, and appends one timing record
+per invocation.
+
+Environment:
+  GOHOOK_DIR     record root (default: the user cache directory, e.g. ~/.cache/gohook)
+  GOHOOK_CONFIG  policy file (default: the nearest gohook.toml above the go command's
+                 directory; empty: none)
+  GOHOOK_LOG     log filter, e.g. debug (default: warn); the shim logs to
+                 GOHOOK_LOG_FILE or <root>/gohook.log
+  GOHOOK_GO      the go binary gohook build/exec run (default: go from PATH)
+  GOHOOK_RUN     labels every build (and `gohook check`) with a run, e.g. one goreleaser
+                 release; `gohook report --run NAME` shows them together
+  GOHOOK_TARGET  labels the build with its target within the run (goreleaser's .Target)
+
+Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); gohook check exits
+1 on a policy failure; every command exits 2 on usage or I/O errors.";
+
+#[derive(Parser, Debug)]
+#[command(name = "gohook", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Policy file to use instead of the nearest gohook.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Record root (default: GOHOOK_DIR, else the user cache directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run `go build` with gohook as -toolexec; every argument goes to go build.
+    ///
+    /// Example: gohook build -o bin/app ./cmd/app
+    #[command(after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code.")]
+    Build {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
+        args: Vec<OsString>,
+    },
+    /// Run any command with gohook as -toolexec of the go commands it starts (through GOFLAGS).
+    ///
+    /// Example: gohook exec -- go test ./...
+    Exec {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "COMMAND")]
+        command: Vec<OsString>,
+    },
+    /// Show where a recorded build spent its time.
+    Report {
+        /// Build id or a unique prefix of it (default: the latest build).
+        #[arg(conflicts_with = "run")]
+        build: Option<String>,
+        /// Every build and check labelled with this GOHOOK_RUN (e.g. all targets of one goreleaser run).
+        #[arg(long, value_name = "NAME")]
+        run: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// With chrome-trace: a `go build -debug-trace=FILE` file to merge into the output.
+        #[arg(long, value_name = "GO_TRACE")]
+        merge: Option<PathBuf>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List recorded builds, oldest first.
+    Builds {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Check finished binaries with the configured plugins (or --rules); exit 0 pass, 1 policy failure, 2 error.
+    ///
+    /// Example: gohook check --rules strip,dwarf dist/app_linux_amd64/app
+    #[command(after_help = "Without --rules: the plugins of gohook.toml, or every built-in plugin with its defaults \
+                            when there is no gohook.toml.")]
+    Check {
+        /// Binaries to check (ELF, Mach-O thin or universal, PE).
+        #[arg(required_unless_present = "artifacts", value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Also check every binary listed in goreleaser's dist/artifacts.json.
+        #[arg(long, value_name = "ARTIFACTS_JSON")]
+        artifacts: Option<PathBuf>,
+        /// Plugins to run, by name (comma separated); settings from gohook.toml where it has them.
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        rules: Vec<String>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// Also show the Go build info of each binary (go version, GOOS/GOARCH, -buildmode, -ldflags, …).
+        #[arg(long)]
+        explain: bool,
+        /// The target the binaries were built for (goreleaser's {{ .Target }}), recorded with the results when
+        /// GOHOOK_RUN is set (default: GOHOOK_TARGET).
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
+        /// Exit 0 even when a binary fails the policy (errors such as an unreadable file still exit 2): for CI steps
+        /// that upload the SARIF to code scanning and must not fail on findings.
+        #[arg(long)]
+        exit_zero: bool,
+    },
+    /// Check the installation: go, the -toolexec path, the record and plugin cache directory, the policy and its
+    /// plugins, the wasm target for plugin authors; exit 1 when something must be fixed.
+    Doctor {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// goreleaser integration: `gohook goreleaser lint` checks the build matrix against the policy.
+    #[command(subcommand)]
+    Goreleaser(GoreleaserCommand),
+    /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
+    Plugins {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum GoreleaserCommand {
+    /// Expand the build matrix as goreleaser does and put every target to the policy's probe checks (the arch
+    /// allow-list), before anything builds; exit 0 pass, 1 a forbidden target, 2 error.
+    ///
+    /// Example: gohook goreleaser lint .goreleaser.yaml
+    #[command(after_help = "The policy is the nearest gohook.toml above the config file (or --config). Targets \
+                            follow goreleaser v2: goos × goarch × goamd64/goarm64/goarm/…, `ignore`, `targets`, \
+                            and goreleaser's defaults for absent fields.")]
+    Lint {
+        /// The goreleaser config (version 2).
+        #[arg(default_value = ".goreleaser.yaml", value_name = "GORELEASER_YAML")]
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ReportFormat {
+    /// A human summary.
+    Table,
+    /// The summary as one JSON object.
+    Json,
+    /// Trace Event JSON in epoch microseconds; opens in Perfetto next to go's -debug-trace.
+    ChromeTrace,
+    /// Every record, one JSON object per line.
+    Records,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum CheckFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+/// Every command, run in this process: what `gohook-plugin-host` runs.
+pub fn main(argv: Vec<OsString>) -> ExitCode {
+    entry(argv, run_plugin_command)
+}
+
+/// The commands that run no plugins, in this process; the others are handed to the plugin host, so that the
+/// `gohook` executable never links the wasm runtime.
+pub fn main_without_plugins(argv: Vec<OsString>) -> ExitCode {
+    entry(argv, |_, argv| Ok(crate::plugin_host::exec_command(argv)))
+}
+
+/// How a command that runs plugins is run: in this process, or handed to the plugin host.
+type PluginCommand = fn(Cli, &[OsString]) -> Result<ExitCode>;
+
+fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> ExitCode {
+    logging::init(logging::Target::Stderr);
+    let cli = match Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { crate::EXIT_USAGE } else { 0 });
+        }
+    };
+    let result = if cli.command.runs_plugins() { plugin_command(cli, &argv) } else { run_timing_command(cli) };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gohook: {e:#}");
+            ExitCode::from(crate::EXIT_USAGE)
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command runs plugins (and so needs the wasm runtime).
+    fn runs_plugins(&self) -> bool {
+        matches!(
+            self,
+            Command::Check { .. } | Command::Doctor { .. } | Command::Goreleaser(_) | Command::Plugins { .. }
+        )
+    }
+}
+
+/// The record root: `--dir`, else GOHOOK_DIR or the user cache directory.
+fn store_of(cli: &Cli) -> Result<Store> {
+    Ok(match &cli.dir {
+        Some(dir) => Store::new(std::path::absolute(dir)?),
+        None => Store::locate(),
+    })
+}
+
+/// build, exec, report, builds.
+fn run_timing_command(cli: Cli) -> Result<ExitCode> {
+    let store = store_of(&cli)?;
+    match cli.command {
+        Command::Build { args } => {
+            let command = GoCommand::build(args, &self_path()?)?;
+            driver::run(command, RunOptions { store, config: cli.config })
+        }
+        Command::Exec { command } => {
+            let command = GoCommand::exec(command, &self_path()?)?;
+            driver::run(command, RunOptions { store, config: cli.config })
+        }
+        Command::Report { run: Some(run), format, output, .. } => {
+            let summary = RunSummary::load(&store, &run)
+                .with_context(|| format!("cannot read the records in {}", store.root().display()))?;
+            if summary.builds.is_empty() && summary.checks.is_empty() {
+                anyhow::bail!("no builds or checks labelled GOHOOK_RUN={run} in {}", store.root().display());
+            }
+            let text = match format {
+                ReportFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
+                ReportFormat::Table => summary.to_table(),
+                other => anyhow::bail!("--run shows a table or json, not {other:?}: pick one build for that"),
+            };
+            write_output(output, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { build, format, merge, output, run: None } => {
+            let file = match build {
+                Some(id) => store.find(&id)?,
+                None => store.latest()?.with_context(|| {
+                    format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
+                })?,
+            };
+            let records =
+                BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
+            let text = render_report(&records, format, merge)?;
+            write_output(output, &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Builds { format } => {
+            list_builds(&store, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugins { .. } | Command::Check { .. } | Command::Doctor { .. } | Command::Goreleaser(_) => {
+            unreachable!("commands that run plugins go to run_plugin_command")
+        }
+    }
+}
+
+/// check, goreleaser lint, plugins, doctor: in the plugin host's process.
+fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<ExitCode> {
+    let store = store_of(&cli)?;
+    match cli.command {
+        Command::Plugins { format } => list_plugins(&store, cli.config, format),
+        Command::Check { mut files, artifacts, rules, format, explain, target, exit_zero } => {
+            if let Some(list) = artifacts {
+                files.extend(crate::commands::check::artifacts(&list)?);
+            }
+            let policy = Policy::find(cli.config.as_deref(), &std::env::current_dir()?)?;
+            let mut selected = select_checks(policy, &rules)?;
+            if explain {
+                selected.plugins.entry("buildinfo".to_owned()).or_default();
+            }
+            let specs = PluginSpec::from_policy(&selected)?;
+            let report = crate::commands::check::check_files(&specs, store.root(), &files);
+            record_checks(&store, &report, target);
+            let text = match format {
+                CheckFormat::Human => report.to_human(),
+                CheckFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+                CheckFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::from(match report.exit_code() {
+                1 if exit_zero => 0,
+                code => code,
+            }))
+        }
+        Command::Doctor { format } => {
+            let findings = crate::commands::doctor::diagnose(&store, cli.config.as_deref(), &std::env::current_dir()?);
+            let text = match format {
+                ListFormat::Table => crate::commands::doctor::to_human(&findings),
+                ListFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::from(crate::commands::doctor::exit_code(&findings)))
+        }
+        Command::Goreleaser(GoreleaserCommand::Lint { file, format }) => {
+            let config = std::path::absolute(&file)?;
+            let dir = config.parent().unwrap_or(std::path::Path::new("."));
+            let policy = Policy::find(cli.config.as_deref(), dir)?;
+            let specs = PluginSpec::from_policy(&policy)?;
+            let report = crate::commands::goreleaser::lint(&config, policy.source, &specs, store.root())?;
+            let text = match format {
+                ListFormat::Table => report.to_human(),
+                ListFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+            };
+            write_output(None, &text)?;
+            Ok(ExitCode::from(report.exit_code()))
+        }
+        Command::Build { .. } | Command::Exec { .. } | Command::Report { .. } | Command::Builds { .. } => {
+            unreachable!("commands without plugins go to run_timing_command")
+        }
+    }
+}
+
+/// Under a run label (goreleaser's post hooks), what `gohook check` found goes into the run's records, so
+/// `gohook report --run` shows each target's build next to its check. Recording is best effort: the verdict
+/// already went to stdout.
+fn record_checks(store: &Store, report: &crate::commands::check::CheckReport, target: Option<String>) {
+    let labels = match Labels::from_env() {
+        Ok(Some(labels)) if !labels.run.is_empty() => labels,
+        Ok(_) => return,
+        Err(e) => return eprintln!("gohook: {e}; the check results are not recorded"),
+    };
+    let target = target.unwrap_or(labels.target);
+    for file in &report.files {
+        let record = Record::Check(CheckRun {
+            run: labels.run.clone(),
+            target: target.clone(),
+            path: file.path.clone(),
+            unix_ns: gohook_records::now_unix_ns(),
+            status: file.status.name().to_owned(),
+            findings: file.findings.clone(),
+        });
+        if let Err(e) = store.append_check(&labels.run, &record) {
+            eprintln!("gohook: cannot record the check in {}: {e}", store.run_checks_path(&labels.run).display());
+            return;
+        }
+    }
+}
+
+/// The plugins `gohook check` runs: those named by --rules (with the policy's settings where it has some), else the
+/// policy's, else every built-in with its defaults.
+fn select_checks(policy: Policy, rules: &[String]) -> Result<Policy> {
+    let names: Vec<String> = if !rules.is_empty() {
+        rules.to_vec()
+    } else if policy.plugins.is_empty() {
+        gohook_policy::BUILTINS.iter().map(|b| b.name.to_owned()).collect()
+    } else {
+        return Ok(policy);
+    };
+    let mut plugins = std::collections::BTreeMap::new();
+    for name in names {
+        let config = match policy.plugins.get(&name) {
+            Some(config) => config.clone(),
+            None if gohook_policy::builtin(&name).is_some() => Default::default(),
+            None => {
+                let builtins: Vec<&str> = gohook_policy::BUILTINS.iter().map(|b| b.name).collect();
+                anyhow::bail!(
+                    "--rules {name}: no such plugin in gohook.toml or built in (built-ins: {})",
+                    builtins.join(", ")
+                );
+            }
+        };
+        plugins.insert(name, config);
+    }
+    Ok(Policy { plugins, ..policy })
+}
+
+/// One row of `gohook plugins`.
+#[derive(serde::Serialize)]
+struct PluginRow {
+    name: String,
+    source: String,
+    version: String,
+    moments: Vec<String>,
+    tools: Vec<String>,
+    native_code: String,
+    problem: Option<String>,
+}
+
+fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> Result<ExitCode> {
+    let policy = Policy::find(config.as_deref(), &std::env::current_dir()?)?;
+    let specs = PluginSpec::from_policy(&policy)?;
+    let mut checker = Checker::new(&specs, store.root());
+    let mut rows = Vec::new();
+    for spec in &specs {
+        let meta = checker.metadata(spec);
+        let native_code = checker.native_code_state(spec);
+        let (version, moments, tools, problem) = match meta {
+            Ok(m) => (m.version, m.moments, m.tools, None),
+            Err(failure) => (String::new(), vec![], vec![], Some(format!("plugin {} {failure}", spec.name))),
+        };
+        rows.push(PluginRow {
+            name: spec.name.clone(),
+            source: spec.source.describe(),
+            version,
+            moments,
+            tools,
+            native_code,
+            problem,
+        });
+    }
+    let text = match format {
+        ListFormat::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        ListFormat::Table => {
+            let mut out = match &policy.source {
+                Some(path) => format!("policy: {}\n", path.display()),
+                None => "no gohook.toml found (here or above); no plugins configured\n".to_owned(),
+            };
+            if !rows.is_empty() {
+                out += &format!(
+                    "{:<16} {:<9} {:<28} {:<10} {:<14} {}\n",
+                    "PLUGIN", "VERSION", "MOMENTS", "TOOLS", "NATIVE CODE", "SOURCE"
+                );
+            }
+            for row in &rows {
+                out += &format!(
+                    "{:<16} {:<9} {:<28} {:<10} {:<14} {}\n",
+                    row.name,
+                    row.version,
+                    row.moments.join(","),
+                    if row.tools.is_empty() { "all".to_owned() } else { row.tools.join(",") },
+                    row.native_code,
+                    row.source
+                );
+                if let Some(problem) = &row.problem {
+                    out += &format!("  problem: {problem}\n");
+                }
+            }
+            let builtins: Vec<&str> = gohook_policy::BUILTINS.iter().map(|b| b.name).collect();
+            out += &format!("built-in plugins: {}\n", builtins.join(", "));
+            out
+        }
+    };
+    write_output(None, &text)?;
+    let broken = rows.iter().any(|r| r.problem.is_some());
+    Ok(if broken { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// gohook's own absolute path, for `-toolexec` (go looks the first word up in PATH, and tools run in other dirs).
+fn self_path() -> Result<PathBuf> {
+    std::env::current_exe().context("cannot find gohook's own executable to pass as -toolexec")
+}
+
+fn render_report(records: &BuildRecords, format: ReportFormat, merge: Option<PathBuf>) -> Result<String> {
+    Ok(match format {
+        ReportFormat::Table => Summary::of(records).to_table(),
+        ReportFormat::Json => serde_json::to_string_pretty(&Summary::of(records))? + "\n",
+        ReportFormat::ChromeTrace => {
+            let mut events = match merge {
+                Some(path) => {
+                    let text =
+                        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    trace::parse_go_trace(&text)
+                        .with_context(|| format!("{} is not a go -debug-trace file (a JSON array)", path.display()))?
+                }
+                None => Vec::new(),
+            };
+            events.extend(trace::events(records));
+            serde_json::to_string(&events)? + "\n"
+        }
+        ReportFormat::Records => {
+            let start = records.start.iter().cloned().map(Record::BuildStart);
+            let runs = records.runs.iter().cloned().map(Record::Tool);
+            let end = records.end.iter().cloned().map(Record::BuildEnd);
+            let label = records.label.iter().map(|l| {
+                Record::Label(BuildLabel { build_id: records.id.clone(), run: l.run.clone(), target: l.target.clone() })
+            });
+            let mut out = String::new();
+            for record in start.chain(label).chain(runs).chain(end) {
+                out.push_str(&serde_json::to_string(&record)?);
+                out.push('\n');
+            }
+            out
+        }
+    })
+}
+
+fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(text.as_bytes()) {
+                // `gohook report | head` is fine.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to stdout"),
+            }
+        }
+    }
+}
+
+fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
+    let mut summaries = Vec::new();
+    for file in store.list().with_context(|| format!("cannot list {}", store.builds_dir().display()))? {
+        match BuildRecords::load(store, &file) {
+            Ok(records) => summaries.push(Summary::of(&records)),
+            Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
+        }
+    }
+    let text = match format {
+        ListFormat::Json => serde_json::to_string_pretty(&summaries)? + "\n",
+        ListFormat::Table => {
+            let mut out =
+                format!("{:<34} {:<20} {:>9} {:>5} {:<12} {}\n", "BUILD", "STARTED", "WALL", "RUNS", "EXIT", "COMMAND");
+            for s in &summaries {
+                let mut command =
+                    if s.command.is_empty() { "(bare -toolexec)".to_owned() } else { s.command.join(" ") };
+                if let Some(run) = &s.run {
+                    command += &format!(" run={run}");
+                }
+                if let Some(target) = &s.target {
+                    command += &format!(" target={target}");
+                }
+                out += &format!(
+                    "{:<34} {:<20} {:>9} {:>5} {:<12} {}\n",
+                    s.build_id,
+                    format_unix_ns(s.start_unix_ns),
+                    format_duration(s.wall_ns),
+                    s.invocations,
+                    s.exit.map_or("-".to_owned(), |e| e.to_string()),
+                    command,
+                );
+            }
+            out
+        }
+    };
+    write_output(None, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_list_matches_clap() {
+        let mut names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
+        names.push("help".to_owned());
+        names.sort();
+        let mut listed: Vec<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(names, listed);
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,221 @@
+//! `gohook build` and `gohook exec`: run a go command with gohook as `-toolexec`, on one build id and time axis.
+//!
+//! The driver picks the build id and start stamp, resolves the policy file once, and passes all of it down in the
+//! environment, so every shim invocation agrees without looking anything up. Afterwards it prints a short summary on
+//! stderr and exits with go's exit code.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+use crate::commands::report::{BuildRecords, Summary, format_duration};
+use gohook_policy::{ENV_CONFIG, Policy};
+use gohook_records::{BuildEnd, BuildStart, Exit, Record};
+use gohook_records::{BuildStamp, now_unix_ns};
+use gohook_records::{ENV_DIR, Store};
+use gohook_shim::logging::ENV_LOG_FILE;
+use gohook_shim::signals;
+
+/// A go command line to run under gohook.
+pub struct GoCommand {
+    /// argv, `argv[0]` being the program.
+    pub argv: Vec<OsString>,
+    /// Where the go command will run from: the policy file is looked for here and above.
+    pub dir: PathBuf,
+    /// Extra environment, e.g. `GOFLAGS` carrying `-toolexec`.
+    pub env: Vec<(String, String)>,
+}
+
+impl GoCommand {
+    /// `go build <args>` with `-toolexec` as its first flag (after `-C dir`, which go requires to come first).
+    pub fn build(args: Vec<OsString>, gohook: &Path) -> Result<GoCommand> {
+        let cwd = std::env::current_dir()?;
+        let toolexec = OsString::from(format!("-toolexec={}", quote_for_go(gohook)?));
+        let mut argv = vec![go_program(), OsString::from("build")];
+        let mut dir = cwd.clone();
+        let mut rest = args.into_iter().peekable();
+        match rest.peek().and_then(|a| a.to_str()) {
+            Some("-C" | "--C") => {
+                argv.push(rest.next().unwrap());
+                if let Some(chdir) = rest.next() {
+                    dir = cwd.join(&chdir);
+                    argv.push(chdir);
+                }
+            }
+            Some(flag) if flag.starts_with("-C=") || flag.starts_with("--C=") => {
+                dir = cwd.join(flag.split_once('=').unwrap().1);
+                argv.push(rest.next().unwrap());
+            }
+            _ => {}
+        }
+        argv.push(toolexec);
+        argv.extend(rest);
+        Ok(GoCommand { argv, dir, env: Vec::new() })
+    }
+
+    /// Any command line; go commands inside it get `-toolexec` through `GOFLAGS`.
+    pub fn exec(argv: Vec<OsString>, gohook: &Path) -> Result<GoCommand> {
+        if argv.is_empty() {
+            bail!("nothing to run: give a command, e.g. `gohook exec -- go test ./...`");
+        }
+        let mut goflags = std::env::var("GOFLAGS").unwrap_or_default();
+        if !goflags.is_empty() {
+            goflags.push(' ');
+        }
+        // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
+        goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
+        Ok(GoCommand { argv, dir: std::env::current_dir()?, env: vec![("GOFLAGS".into(), goflags)] })
+    }
+}
+
+/// Options shared by the commands that run go.
+pub struct RunOptions {
+    pub store: Store,
+    pub config: Option<PathBuf>,
+}
+
+pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
+    let RunOptions { store, config } = options;
+    let policy = Policy::find(config.as_deref(), &command.dir)?;
+    let stamp = BuildStamp::new_now();
+    let log_path = store.log_path(&stamp.id);
+    let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+
+    let start = Record::BuildStart(BuildStart {
+        build_id: stamp.id.clone(),
+        start_unix_ns: stamp.start_unix_ns,
+        command: printable.clone(),
+        dir: command.dir.display().to_string(),
+        gohook_version: gohook_records::VERSION.to_owned(),
+    });
+    if let Err(e) = store.append(&stamp.id, &start, policy.records.keep_builds) {
+        tracing::warn!("cannot write records under {}: {e}; the build runs without them", store.root().display());
+    }
+
+    let mut go = Command::new(&command.argv[0]);
+    go.args(&command.argv[1..])
+        .envs(command.env.iter().map(|(k, v)| (k, v)))
+        .envs(stamp.env())
+        .env(ENV_DIR, store.root())
+        .env(ENV_CONFIG, policy.source.as_deref().map(Path::as_os_str).unwrap_or_default())
+        .env(ENV_LOG_FILE, &log_path);
+    signals::install();
+    let mut child = go.spawn().with_context(|| {
+        format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
+    })?;
+    signals::set_child(child.id());
+    let status = child.wait().context("waiting for go")?;
+    let exit = Exit::from_status(status);
+
+    signals::survive_file_size_limit();
+    let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: now_unix_ns(), exit });
+    if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
+        tracing::warn!("cannot write the end-of-build record: {e}");
+    }
+    print_summary(&store, &stamp.id, &log_path);
+
+    let code = match signals::received() {
+        Some(libc::SIGINT) => 130,
+        _ => exit.shell_code(),
+    };
+    Ok(ExitCode::from(code))
+}
+
+fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
+    let summary = store
+        .find(build_id)
+        .ok()
+        .and_then(|file| BuildRecords::load(store, &file).ok())
+        .map(|records| Summary::of(&records));
+    match summary {
+        Some(ref summary) => {
+            let stages: Vec<String> = summary
+                .stages
+                .iter()
+                .map(|s| format!("{} {} {}", s.count, s.stage, format_duration(s.total_ns)))
+                .collect();
+            eprintln!(
+                "gohook: build {build_id}: {} tool runs in {} ({}); gohook overhead {}; details: gohook report {build_id}",
+                summary.invocations,
+                format_duration(summary.wall_ns),
+                if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
+                format_duration(summary.gohook.total_ns),
+            );
+        }
+        None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),
+    }
+    if let Some(summary) = &summary {
+        let warnings: Vec<_> =
+            summary.findings.iter().filter(|f| f.finding.severity != gohook_records::FindingLevel::Error).collect();
+        for f in warnings.iter().take(5) {
+            eprintln!(
+                "gohook: {}[{}] {} ({} {})",
+                f.finding.severity.name(),
+                f.finding.rule,
+                f.finding.message,
+                f.tool,
+                f.package
+            );
+        }
+        if warnings.len() > 5 {
+            eprintln!("gohook: … and {} more findings: gohook report {build_id}", warnings.len() - 5);
+        }
+    }
+    let warnings = std::fs::read_to_string(log_path).unwrap_or_default();
+    let lines: Vec<&str> = warnings.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
+    if !lines.is_empty() {
+        eprintln!("gohook: {} warning(s) during the build, full log in {}:", lines.len(), log_path.display());
+        for line in lines.iter().take(3) {
+            eprintln!("  {line}");
+        }
+    }
+}
+
+/// The go binary to run: `GOHOOK_GO`, else `go` from PATH.
+fn go_program() -> OsString {
+    std::env::var_os("GOHOOK_GO").filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into())
+}
+
+/// go splits `-toolexec` and `GOFLAGS` values into words (cmd/internal/quoted): quote a path that has spaces.
+pub fn quote_for_go(path: &Path) -> Result<String> {
+    let Some(text) = path.to_str() else {
+        bail!("{} is not valid UTF-8, which go cannot pass through -toolexec", path.display())
+    };
+    if !text.contains([' ', '\t', '\n', '\r', '\'', '"']) {
+        return Ok(text.to_owned());
+    }
+    for quote in ['\'', '"'] {
+        if !text.contains(quote) {
+            return Ok(format!("{quote}{text}{quote}"));
+        }
+    }
+    bail!("{text} contains both kinds of quote, which go cannot pass through -toolexec: install gohook elsewhere")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(argv: &[OsString]) -> Vec<&str> {
+        argv.iter().map(|a| a.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn toolexec_goes_after_dash_c() {
+        let gohook = Path::new("/opt/gohook");
+        let plain = GoCommand::build(vec!["-o".into(), "x".into(), "./...".into()], gohook).unwrap();
+        assert_eq!(strings(&plain.argv)[1..], ["build", "-toolexec=/opt/gohook", "-o", "x", "./..."]);
+        let chdir = GoCommand::build(vec!["-C".into(), "sub".into(), ".".into()], gohook).unwrap();
+        assert_eq!(strings(&chdir.argv)[1..], ["build", "-C", "sub", "-toolexec=/opt/gohook", "."]);
+        assert!(chdir.dir.ends_with("sub"));
+    }
+
+    #[test]
+    fn paths_with_spaces_are_quoted_as_go_splits_them() {
+        assert_eq!(quote_for_go(Path::new("/a b/gohook")).unwrap(), "'/a b/gohook'");
+        assert_eq!(quote_for_go(Path::new("/it's here/gohook")).unwrap(), "\"/it's here/gohook\"");
+        assert!(quote_for_go(Path::new("/'\" /gohook")).is_err());
+    }
+}

@@ -1,0 +1,569 @@
+//! Turning one build's records into a summary: per stage count/total/p50/p95/max, the slowest packages, gohook's
+//! own overhead, failures. Rendered as a table or JSON; [`crate::commands::trace`] renders the same records as a Chrome trace.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+
+use serde::Serialize;
+
+use gohook_records::Labels;
+use gohook_records::{BuildEnd, BuildStart, CheckRun, Exit, Record, RecordedFinding, Stage, ToolRun};
+use gohook_records::{BuildFile, Store};
+
+/// Everything recorded for one build.
+#[derive(Debug, Clone)]
+pub struct BuildRecords {
+    pub id: String,
+    pub start: Option<BuildStart>,
+    pub end: Option<BuildEnd>,
+    pub runs: Vec<ToolRun>,
+    /// The run and target the build was labelled with, if any.
+    pub label: Option<Labels>,
+    pub corrupt: usize,
+    pub unsupported: usize,
+}
+
+impl BuildRecords {
+    pub fn load(store: &Store, file: &BuildFile) -> io::Result<BuildRecords> {
+        let decoded = store.load(file)?;
+        let mut build = BuildRecords {
+            id: file.id.clone(),
+            start: None,
+            end: None,
+            runs: Vec::new(),
+            label: None,
+            corrupt: decoded.corrupt,
+            unsupported: decoded.unsupported,
+        };
+        for record in decoded.records {
+            match record {
+                Record::BuildStart(start) => build.start = Some(start),
+                Record::BuildEnd(end) => build.end = Some(end),
+                Record::Tool(run) => build.runs.push(run),
+                Record::Label(label) => {
+                    build.label.get_or_insert(Labels { run: label.run, target: label.target });
+                }
+                // Check records live in run files, not build files.
+                Record::Check(_) => build.unsupported += 1,
+            }
+        }
+        build.runs.sort_by_key(|r| r.start_unix_ns);
+        Ok(build)
+    }
+
+    /// The origin of the build's time axis: the driver's stamp, else the go process's start, else the first run.
+    pub fn start_unix_ns(&self) -> u64 {
+        self.start
+            .as_ref()
+            .map(|s| s.start_unix_ns)
+            .or_else(|| self.runs.iter().map(|r| r.build_start_unix_ns.min(r.start_unix_ns)).min())
+            .unwrap_or(0)
+    }
+
+    pub fn end_unix_ns(&self) -> u64 {
+        let last_run = self.runs.iter().map(ToolRun::end_unix_ns).max().unwrap_or(0);
+        self.end.as_ref().map_or(last_run, |e| e.end_unix_ns.max(last_run))
+    }
+
+    /// The runs that did the build's work: everything but go's `-V=full` probes.
+    pub fn work(&self) -> impl Iterator<Item = &ToolRun> {
+        self.runs.iter().filter(|r| r.stage != Stage::Probe)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub build_id: String,
+    /// `GOHOOK_RUN` of the build, if set.
+    pub run: Option<String>,
+    /// `GOHOOK_TARGET` of the build, if set.
+    pub target: Option<String>,
+    pub command: Vec<String>,
+    pub start_unix_ns: u64,
+    pub end_unix_ns: u64,
+    pub wall_ns: u64,
+    /// go's exit, when the build ran under `gohook build`/`gohook exec`.
+    pub exit: Option<Exit>,
+    /// Tool runs that did work (probes excluded).
+    pub invocations: usize,
+    /// `-V=full` probes: go asks them on every go command, even a fully cached one.
+    pub probes: usize,
+    /// GOOS/GOARCH pairs the tools ran for.
+    pub targets: Vec<String>,
+    pub stages: Vec<StageStats>,
+    pub slowest_packages: Vec<PackageTime>,
+    pub failures: Vec<Failure>,
+    /// What plugins found, in record order.
+    pub findings: Vec<FindingAt>,
+    /// Time per plugin over the build.
+    pub plugins: Vec<PluginTotal>,
+    pub gohook: Overhead,
+    /// Records that could not be read: damaged, or written by another record format.
+    pub skipped_records: Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageStats {
+    pub stage: &'static str,
+    pub count: usize,
+    pub total_ns: u64,
+    pub p50_ns: u64,
+    pub p95_ns: u64,
+    pub max_ns: u64,
+    /// User + system CPU of the tools.
+    pub cpu_ns: u64,
+    pub max_rss_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageTime {
+    pub package: String,
+    pub total_ns: u64,
+    /// Time per stage for this package, e.g. compile and asm.
+    pub stages: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub tool: String,
+    pub package: String,
+    pub exit: Exit,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingAt {
+    pub tool: String,
+    pub package: String,
+    #[serde(flatten)]
+    pub finding: RecordedFinding,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginTotal {
+    pub plugin: String,
+    pub runs: usize,
+    pub total_ns: u64,
+    pub max_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overhead {
+    /// Wall time gohook spent around all tool runs, probes included.
+    pub total_ns: u64,
+    pub p50_ns: u64,
+    pub max_ns: u64,
+    pub plugin_ns: u64,
+    /// `total_ns` as a share of the tools' own wall time.
+    pub share_of_tool_time: f64,
+    /// CPU of the gohook processes themselves (exec and start-up included).
+    pub cpu_ns: u64,
+    /// CPU of the tools gohook ran.
+    pub tool_cpu_ns: u64,
+    /// `cpu_ns` as a share of `tool_cpu_ns`: what gohook adds to a build's total CPU.
+    pub share_of_tool_cpu: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Skipped {
+    pub corrupt: usize,
+    pub unsupported_version: usize,
+}
+
+const SLOWEST_PACKAGES: usize = 10;
+
+impl Summary {
+    pub fn of(build: &BuildRecords) -> Summary {
+        let mut by_stage: BTreeMap<Stage, Vec<&ToolRun>> = BTreeMap::new();
+        for run in build.work() {
+            by_stage.entry(run.stage).or_default().push(run);
+        }
+        let stages = by_stage.into_iter().map(|(stage, runs)| stage_stats(stage, &runs)).collect();
+
+        let mut packages: BTreeMap<&str, PackageTime> = BTreeMap::new();
+        for run in build.work().filter(|r| !r.package.is_empty()) {
+            let entry = packages.entry(&run.package).or_insert_with(|| PackageTime {
+                package: run.package.clone(),
+                total_ns: 0,
+                stages: BTreeMap::new(),
+            });
+            entry.total_ns += run.duration_ns;
+            *entry.stages.entry(run.stage.name()).or_default() += run.duration_ns;
+        }
+        let mut slowest_packages: Vec<PackageTime> = packages.into_values().collect();
+        slowest_packages.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then_with(|| a.package.cmp(&b.package)));
+        slowest_packages.truncate(SLOWEST_PACKAGES);
+
+        let mut overheads: Vec<u64> = build.runs.iter().map(|r| r.gohook_ns).collect();
+        overheads.sort_unstable();
+        let overhead_total: u64 = overheads.iter().sum();
+        let tool_total: u64 = build.runs.iter().map(|r| r.duration_ns).sum();
+        let gohook_cpu: u64 = build.runs.iter().map(|r| r.gohook_cpu_ns).sum();
+        let tool_cpu: u64 = build.runs.iter().map(|r| r.user_ns + r.sys_ns).sum();
+
+        let mut plugins: BTreeMap<&str, PluginTotal> = BTreeMap::new();
+        for time in build.runs.iter().flat_map(|r| &r.plugins) {
+            let total = plugins.entry(&time.plugin).or_insert_with(|| PluginTotal {
+                plugin: time.plugin.clone(),
+                runs: 0,
+                total_ns: 0,
+                max_ns: 0,
+            });
+            total.runs += 1;
+            total.total_ns += time.ns;
+            total.max_ns = total.max_ns.max(time.ns);
+        }
+
+        let mut targets: Vec<String> = build.work().map(|r| format!("{}/{}", r.goos, r.goarch)).collect();
+        targets.sort();
+        targets.dedup();
+
+        Summary {
+            build_id: build.id.clone(),
+            run: build.label.as_ref().map(|l| l.run.clone()).filter(|r| !r.is_empty()),
+            target: build.label.as_ref().map(|l| l.target.clone()).filter(|t| !t.is_empty()),
+            command: build.start.as_ref().map(|s| s.command.clone()).unwrap_or_default(),
+            start_unix_ns: build.start_unix_ns(),
+            end_unix_ns: build.end_unix_ns(),
+            wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
+            exit: build.end.as_ref().map(|e| e.exit),
+            invocations: build.work().count(),
+            probes: build.runs.len() - build.work().count(),
+            targets,
+            stages,
+            slowest_packages,
+            failures: build
+                .runs
+                .iter()
+                .filter(|r| !r.exit.success())
+                .map(|r| Failure { tool: r.tool.clone(), package: r.package.clone(), exit: r.exit })
+                .collect(),
+            findings: build
+                .runs
+                .iter()
+                .flat_map(|r| {
+                    r.findings.iter().map(|f| FindingAt {
+                        tool: r.tool.clone(),
+                        package: r.package.clone(),
+                        finding: f.clone(),
+                    })
+                })
+                .collect(),
+            plugins: plugins.into_values().collect(),
+            gohook: Overhead {
+                total_ns: overhead_total,
+                p50_ns: percentile(&overheads, 50),
+                max_ns: overheads.last().copied().unwrap_or(0),
+                plugin_ns: build.runs.iter().map(|r| r.plugin_ns).sum(),
+                share_of_tool_time: ratio(overhead_total, tool_total),
+                cpu_ns: gohook_cpu,
+                tool_cpu_ns: tool_cpu,
+                share_of_tool_cpu: ratio(gohook_cpu, tool_cpu),
+            },
+            skipped_records: Skipped { corrupt: build.corrupt, unsupported_version: build.unsupported },
+        }
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let command = if self.command.is_empty() { "(bare -toolexec)".to_owned() } else { self.command.join(" ") };
+        let _ = writeln!(out, "build {}  {}", self.build_id, command);
+        if self.run.is_some() || self.target.is_some() {
+            let _ = writeln!(
+                out,
+                "run {}, target {}",
+                self.run.as_deref().unwrap_or("-"),
+                self.target.as_deref().unwrap_or("-")
+            );
+        }
+        let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
+        let _ = writeln!(
+            out,
+            "started {}, {} wall, {} tool runs + {} probes, {}, targets {}",
+            format_unix_ns(self.start_unix_ns),
+            format_duration(self.wall_ns),
+            self.invocations,
+            self.probes,
+            exit,
+            if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+            "stage", "count", "total", "p50", "p95", "max", "cpu", "max rss"
+        );
+        for s in &self.stages {
+            let _ = writeln!(
+                out,
+                "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+                s.stage,
+                s.count,
+                format_duration(s.total_ns),
+                format_duration(s.p50_ns),
+                format_duration(s.p95_ns),
+                format_duration(s.max_ns),
+                format_duration(s.cpu_ns),
+                format_bytes(s.max_rss_bytes),
+            );
+        }
+        if !self.slowest_packages.is_empty() {
+            let _ = writeln!(out, "\nslowest packages");
+            for p in &self.slowest_packages {
+                let parts: Vec<String> =
+                    p.stages.iter().map(|(stage, ns)| format!("{stage} {}", format_duration(*ns))).collect();
+                let _ = writeln!(out, "  {:>10}  {}  ({})", format_duration(p.total_ns), p.package, parts.join(", "));
+            }
+        }
+        if !self.failures.is_empty() {
+            let _ = writeln!(out, "\nfailed tool runs");
+            for f in &self.failures {
+                let _ = writeln!(out, "  {} {}: {}", f.tool, f.package, f.exit);
+            }
+        }
+        if !self.findings.is_empty() {
+            let _ = writeln!(out, "\nplugin findings");
+            for f in &self.findings {
+                let _ = writeln!(
+                    out,
+                    "  {}[{}] {} ({} {})",
+                    f.finding.severity.name(),
+                    f.finding.rule,
+                    f.finding.message,
+                    f.tool,
+                    f.package
+                );
+            }
+        }
+        if !self.plugins.is_empty() {
+            let _ = writeln!(out, "\nplugins");
+            for p in &self.plugins {
+                let _ = writeln!(
+                    out,
+                    "  {:<20} {:>4} runs  {:>10} total  {:>10} max",
+                    p.plugin,
+                    p.runs,
+                    format_duration(p.total_ns),
+                    format_duration(p.max_ns)
+                );
+            }
+        }
+        let g = &self.gohook;
+        let _ = writeln!(
+            out,
+            "\ngohook overhead: {} wall in all ({:.2}% of tool time), {} cpu ({:.2}% of tool cpu), median {} per run, max {}; plugins {}",
+            format_duration(g.total_ns),
+            g.share_of_tool_time * 100.0,
+            format_duration(g.cpu_ns),
+            g.share_of_tool_cpu * 100.0,
+            format_duration(g.p50_ns),
+            format_duration(g.max_ns),
+            format_duration(g.plugin_ns),
+        );
+        let skipped = self.skipped_records;
+        if skipped.corrupt + skipped.unsupported_version > 0 {
+            let _ = writeln!(
+                out,
+                "skipped records: {} damaged, {} from another gohook record format",
+                skipped.corrupt, skipped.unsupported_version
+            );
+        }
+        out
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+fn stage_stats(stage: Stage, runs: &[&ToolRun]) -> StageStats {
+    let mut durations: Vec<u64> = runs.iter().map(|r| r.duration_ns).collect();
+    durations.sort_unstable();
+    StageStats {
+        stage: stage.name(),
+        count: runs.len(),
+        total_ns: durations.iter().sum(),
+        p50_ns: percentile(&durations, 50),
+        p95_ns: percentile(&durations, 95),
+        max_ns: durations.last().copied().unwrap_or(0),
+        cpu_ns: runs.iter().map(|r| r.user_ns + r.sys_ns).sum(),
+        max_rss_bytes: runs.iter().map(|r| r.max_rss_bytes).max().unwrap_or(0),
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+/// Every build and check of one run (`GOHOOK_RUN`): what goreleaser built per target and what its post hooks found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run: String,
+    /// Ordered by target.
+    pub builds: Vec<Summary>,
+    /// In the order the checks ran.
+    pub checks: Vec<CheckRun>,
+    /// Damaged or foreign check records.
+    pub skipped_records: usize,
+}
+
+impl RunSummary {
+    pub fn load(store: &Store, run: &str) -> io::Result<RunSummary> {
+        let mut builds = Vec::new();
+        for file in store.list()? {
+            let records = BuildRecords::load(store, &file)?;
+            if records.label.as_ref().is_some_and(|l| l.run == run) {
+                builds.push(Summary::of(&records));
+            }
+        }
+        builds.sort_by(|a, b| a.target.cmp(&b.target).then(a.start_unix_ns.cmp(&b.start_unix_ns)));
+        let decoded = store.load_checks(run)?;
+        let mut skipped_records = decoded.corrupt + decoded.unsupported;
+        let mut checks = Vec::new();
+        for record in decoded.records {
+            match record {
+                Record::Check(check) => checks.push(check),
+                _ => skipped_records += 1,
+            }
+        }
+        Ok(RunSummary { run: run.to_owned(), builds, checks, skipped_records })
+    }
+
+    pub fn to_table(&self) -> String {
+        let passed = self.checks.iter().filter(|c| c.status == "pass").count();
+        let mut out = format!(
+            "run {}: {} builds, {} binaries checked ({passed} pass)\n",
+            self.run,
+            self.builds.len(),
+            self.checks.len()
+        );
+        let _ = writeln!(
+            out,
+            "{:<22} {:<26} {:>9} {:>5} {:>6}  {:<5} BINARY",
+            "TARGET", "BUILD", "WALL", "RUNS", "FAILED", "CHECK"
+        );
+        for build in &self.builds {
+            let target = build.target.as_deref().unwrap_or("-");
+            let check = self.checks.iter().rev().find(|c| c.target == target);
+            let _ = writeln!(
+                out,
+                "{:<22} {:<26} {:>9} {:>5} {:>6}  {:<5} {}",
+                target,
+                build.build_id,
+                format_duration(build.wall_ns),
+                build.invocations,
+                build.failures.len(),
+                check.map_or("-", |c| c.status.as_str()),
+                check.map_or("", |c| c.path.as_str()),
+            );
+        }
+        for check in self.checks.iter().filter(|c| !self.builds.iter().any(|b| b.target.as_deref() == Some(&c.target)))
+        {
+            let _ = writeln!(
+                out,
+                "{:<22} {:<26} {:>9} {:>5} {:>6}  {:<5} {}",
+                check.target, "-", "-", "-", "-", check.status, check.path
+            );
+        }
+        for check in &self.checks {
+            for finding in check.findings.iter().filter(|f| f.severity == gohook_records::FindingLevel::Error) {
+                let _ = writeln!(out, "  {} error[{}] {}", check.path, finding.rule, finding.message);
+            }
+        }
+        if self.skipped_records > 0 {
+            let _ = writeln!(out, "{} damaged check records skipped", self.skipped_records);
+        }
+        out
+    }
+}
+
+pub fn percentile(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+pub fn format_duration(ns: u64) -> String {
+    match ns {
+        0 => "0".to_owned(),
+        ns if ns < 1_000_000 => format!("{:.2}ms", ns as f64 / 1e6),
+        ns if ns < 1_000_000_000 => format!("{:.0}ms", ns as f64 / 1e6),
+        ns => format!("{:.2}s", ns as f64 / 1e9),
+    }
+}
+
+fn format_bytes(bytes: u64) -> String {
+    format!("{:.0}MB", bytes as f64 / 1e6)
+}
+
+pub fn format_unix_ns(ns: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gohook_records::Exit;
+
+    fn run(stage: Stage, package: &str, start: u64, duration: u64) -> ToolRun {
+        ToolRun {
+            build_id: "b".into(),
+            build_start_unix_ns: 1_000,
+            tool: stage.name().into(),
+            stage,
+            package: package.into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            start_unix_ns: start,
+            duration_ns: duration,
+            user_ns: duration / 2,
+            sys_ns: 0,
+            max_rss_bytes: 10,
+            exit: Exit::Code(0),
+            gohook_ns: 7,
+            gohook_cpu_ns: 5,
+            plugin_ns: 0,
+            pid: 1,
+            findings: Vec::new(),
+            plugins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let values: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&values, 50), 10);
+        assert_eq!(percentile(&values, 95), 19);
+        assert_eq!(percentile(&[5], 95), 5);
+        assert_eq!(percentile(&[], 50), 0);
+    }
+
+    #[test]
+    fn summary_groups_by_stage_and_package() {
+        let build = BuildRecords {
+            id: "b".into(),
+            start: None,
+            end: None,
+            label: None,
+            runs: vec![
+                run(Stage::Probe, "", 1_100, 5),
+                run(Stage::Compile, "a", 1_200, 100),
+                run(Stage::Asm, "a", 1_300, 30),
+                run(Stage::Compile, "b", 1_250, 300),
+                run(Stage::Link, "main", 1_600, 50),
+            ],
+            corrupt: 0,
+            unsupported: 0,
+        };
+        let s = Summary::of(&build);
+        assert_eq!((s.invocations, s.probes), (4, 1));
+        assert_eq!((s.start_unix_ns, s.end_unix_ns, s.wall_ns), (1_000, 1_650, 650));
+        let compile = s.stages.iter().find(|x| x.stage == "compile").unwrap();
+        assert_eq!((compile.count, compile.total_ns, compile.p50_ns, compile.max_ns), (2, 400, 100, 300));
+        assert_eq!(s.slowest_packages[0].package, "b");
+        assert_eq!(s.slowest_packages[1].stages, BTreeMap::from([("asm", 30), ("compile", 100)]));
+        assert_eq!(s.gohook.total_ns, 35);
+        assert_eq!((s.gohook.cpu_ns, s.gohook.tool_cpu_ns), (25, 2 + 50 + 15 + 150 + 25));
+        assert_eq!(s.targets, ["linux/amd64"]);
+    }
+}

@@ -1,0 +1,40 @@
+//! Builds the built-in plugins in `plugins/` for wasm32-wasip2 and embeds them, so that `cargo install --path host/gohook`
+//! gives a complete gohook with no other files.
+
+use std::path::PathBuf;
+
+use gohook_wasm_build::{build_components, wasm_file};
+use sha2::{Digest, Sha256};
+
+/// (plugin name, crate in plugins/).
+const BUILTINS: &[(&str, &str)] = &[
+    ("arch", "gohook-plugin-arch"),
+    ("buildid", "gohook-plugin-buildid"),
+    ("buildinfo", "gohook-plugin-buildinfo"),
+    ("dwarf", "gohook-plugin-dwarf"),
+    ("macho", "gohook-plugin-macho"),
+    ("pie", "gohook-plugin-pie"),
+    ("strip", "gohook-plugin-strip"),
+];
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let repo = manifest_dir.ancestors().nth(2).unwrap().to_owned();
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let crates: Vec<&str> = BUILTINS.iter().map(|(_, krate)| *krate).collect();
+    let watched = ["plugins", "sdk", "wit"].map(|dir| repo.join(dir));
+    let wasm_dir = build_components(&repo.join("plugins/Cargo.toml"), &crates, &out_dir.join("wasm"), &watched);
+
+    let mut code = String::from("pub static BUILTINS: &[Builtin] = &[\n");
+    for (name, krate) in BUILTINS {
+        let wasm = wasm_file(&wasm_dir, krate);
+        let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
+        let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        code += &format!(
+            "    Builtin {{ name: {name:?}, wasm: include_bytes!({:?}), sha256: {sha:?} }},\n",
+            wasm.display().to_string()
+        );
+    }
+    code += "];\n";
+    std::fs::write(out_dir.join("builtins.rs"), code).unwrap();
+}

@@ -1,0 +1,18 @@
+//! gohook's policy: what `gohook.toml` says, which plugins it configures (built-in or files) and what gohook
+//! remembers about them, the moments at which plugins run, and the verdict their findings come to.
+//!
+//! Plain data only: the shim decides from here whether any plugin wants an invocation without starting a wasm
+//! engine, and the runtime converts its generated bindings into these types at its edge.
+
+mod config;
+mod moment;
+mod plugins;
+mod verdict;
+
+pub use config::{
+    ENV_CONFIG, FILE_NAME, OnFailure, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel, hex,
+    valid_plugin_name, valid_rule_id,
+};
+pub use moment::{Invocation, Moment, MomentInput, Probe, go_environment};
+pub use plugins::{BUILTINS, Builtin, Catalog, Limits, PluginMeta, PluginSpec, RuleMeta, SettingMeta, Source, builtin};
+pub use verdict::{Finding, Verdict, judge};

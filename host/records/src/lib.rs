@@ -1,0 +1,24 @@
+//! What gohook records and where: the record format (one framed, versioned, checksummed frame per tool run, check
+//! or build boundary), the store that keeps one append-only file per build, and the time axis that every invocation
+//! of one go command shares (build id and start stamp).
+//!
+//! The shim writes here on every tool invocation and the commands read here; nothing in this crate knows about
+//! policies or plugins.
+
+mod format;
+mod stamp;
+mod store;
+
+pub use format::{
+    BuildEnd, BuildLabel, BuildStart, CheckRun, Decoded, Exit, FORMAT_VERSION, FindingLevel, PluginTime, Record,
+    RecordedFinding, Stage, ToolRun, decode, encode, signal_name,
+};
+pub use stamp::{
+    BuildStamp, ENV_BUILD_ID, ENV_BUILD_START, ENV_RUN, ENV_TARGET, GoProcess, LabelError, Labels, now_unix_ns, unix_ns,
+};
+pub use store::{
+    BuildFile, DEFAULT_KEEP_BUILDS, ENV_DIR, FindError, Store, create_private_dir, valid_build_id, write_atomically,
+};
+
+/// gohook's version, as records and the `-V=full` answer carry it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

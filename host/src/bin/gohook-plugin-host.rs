@@ -1,4 +1,0 @@
-//! The process that runs gohook's wasm plugins, installed next to `gohook` (see `gohook::plugin_host`).
-fn main() -> std::process::ExitCode {
-    gohook::plugin_host::main(std::env::args_os().collect())
-}
