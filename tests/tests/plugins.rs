@@ -286,7 +286,7 @@ fn installed_gohook_carries_its_built_in_plugins() {
     let root = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO"))
         .args(["install", "--locked", "--offline", "--path"])
-        .arg(repo_root().join("host"))
+        .arg(repo_root().join("host/gohook"))
         .arg("--root")
         .arg(root.path())
         .arg("--target-dir")
