@@ -2,8 +2,9 @@
 //!
 //! 1. Per invocation: `/bin/true` run directly, through a `#!/bin/sh exec "$@"` wrapper, through the floors (a static
 //!    C posix_spawn+wait4 wrapper built here with `cc -static`, a minimal Rust spawn+wait) and through gohook (with a
-//!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc); and go's `-V=full`
-//!    probe of compile, direct and through gohook with no policy and with the arch plugin (plugin host started).
+//!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc), with what gohook's
+//!    own report says those runs cost beside what was measured from outside; and go's `-V=full` probe of compile,
+//!    direct and through gohook with no policy and with the arch plugin (plugin host started).
 //! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` with and without
 //!    `-toolexec=gohook`.
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
@@ -147,7 +148,28 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
             m - medians[2]
         );
     }
+    let outside = medians[4] - medians[0];
+    let reported = reported_overhead_ms(options, records)?;
+    println!(
+        "  gohook's report on the same runs: {reported:.3} ms per run (own CPU + calibrated process cost); measured \
+         here from outside: {outside:.3} ms over direct; report/outside {:.2}",
+        reported / outside
+    );
     per_probe(options, records)
+}
+
+/// What `gohook report` says one run cost, for the runs of the build `bench` just made.
+fn reported_overhead_ms(options: &Options, records: &Path) -> Result<f64> {
+    let out = Command::new(&options.gohook)
+        .args(["report", "bench", "--format", "json"])
+        .env("GOHOOK_DIR", records)
+        .output()?;
+    if !out.status.success() {
+        bail!("gohook report failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let ns = summary["gohook"]["whole_p50_ns"].as_f64().context("whole_p50_ns missing in the report")?;
+    Ok(ns / 1e6)
 }
 
 /// The floor for any wrapper that must see its child's rusage: a static C program that posix_spawns and wait4s.

@@ -363,7 +363,7 @@ fn record_checks(store: &Store, report: &crate::commands::check::CheckReport, ta
             target: target.clone(),
             path: file.path.clone(),
             unix_ns: gohook_records::now_unix_ns(),
-            status: file.status.name().to_owned(),
+            status: file.status,
             findings: file.findings.clone(),
         });
         if let Err(e) = store.append_check(&labels.run, &record) {

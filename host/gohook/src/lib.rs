@@ -7,6 +7,7 @@
 //! records into reports. `gohook` itself never links the wasm runtime: commands that run plugins are handed to the
 //! plugin host.
 
+mod calibration;
 mod cli;
 mod commands;
 mod plugin_host;

@@ -7,8 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the [`Record`] encoding. Bump it when `Record` changes shape; readers skip other versions with a count.
-pub const FORMAT_VERSION: u8 = 1;
+/// Version of the [`Record`] encoding. Bump it when `Record` changes shape, and keep the old shape readable in a
+/// module of its own (format 1: [`v1`]); readers skip unknown versions with a count.
+pub const FORMAT_VERSION: u8 = 2;
 const MAGIC: [u8; 3] = *b"GHR";
 const HEADER_LEN: usize = MAGIC.len() + 1 + 4 + 4;
 /// No honest record comes near this; a larger length field means the frame is garbage.
@@ -45,8 +46,7 @@ pub struct CheckRun {
     pub target: String,
     pub path: String,
     pub unix_ns: u64,
-    /// `pass`, `fail` (a policy failure) or `error` (unreadable, not a binary).
-    pub status: String,
+    pub status: CheckStatus,
     pub findings: Vec<RecordedFinding>,
 }
 
@@ -130,8 +130,53 @@ pub struct PluginTime {
     pub plugin: String,
     pub version: String,
     pub ns: u64,
-    /// How its native code was obtained: hit, compiled, uncached, or failed.
-    pub cache: String,
+    pub cache: NativeCode,
+}
+
+/// How a plugin's native code was obtained for a run.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NativeCode {
+    /// From gohook's compile cache.
+    Hit,
+    /// Compiled from wasm and stored in the cache.
+    Compiled,
+    /// Compiled from wasm; there was no usable cache.
+    Uncached,
+    /// The plugin did not load or did not answer.
+    Failed,
+}
+
+impl NativeCode {
+    pub fn name(self) -> &'static str {
+        match self {
+            NativeCode::Hit => "hit",
+            NativeCode::Compiled => "compiled",
+            NativeCode::Uncached => "uncached",
+            NativeCode::Failed => "failed",
+        }
+    }
+}
+
+/// How one checked binary fared.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Pass,
+    /// The policy failed it.
+    Fail,
+    /// It could not be checked: unreadable, or not a binary.
+    Error,
+}
+
+impl CheckStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Error => "error",
+        }
+    }
 }
 
 impl ToolRun {
@@ -299,12 +344,128 @@ fn decode_frame(rest: &[u8]) -> Frame {
     if crc32fast::hash(payload) != crc {
         return Frame::Corrupt;
     }
-    if version != FORMAT_VERSION {
-        return Frame::Unsupported(HEADER_LEN + len);
+    let record = match version {
+        FORMAT_VERSION => postcard::from_bytes(payload).ok(),
+        1 => postcard::from_bytes::<v1::Record>(payload).ok().map(Record::from),
+        _ => return Frame::Unsupported(HEADER_LEN + len),
+    };
+    match record {
+        Some(record) => Frame::Record(Box::new(record), HEADER_LEN + len),
+        None => Frame::Corrupt,
     }
-    match postcard::from_bytes(payload) {
-        Ok(record) => Frame::Record(Box::new(record), HEADER_LEN + len),
-        Err(_) => Frame::Corrupt,
+}
+
+/// Format 1, frozen: as gohook 0.1 wrote it, with the plugin cache state and the check status as free text.
+pub mod v1 {
+    use serde::{Deserialize, Serialize};
+
+    use super::{BuildEnd, BuildLabel, BuildStart, CheckStatus, Exit, NativeCode, RecordedFinding, Stage};
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+    pub enum Record {
+        BuildStart(BuildStart),
+        Tool(ToolRun),
+        BuildEnd(BuildEnd),
+        Label(BuildLabel),
+        Check(CheckRun),
+    }
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+    pub struct CheckRun {
+        pub run: String,
+        pub target: String,
+        pub path: String,
+        pub unix_ns: u64,
+        pub status: String,
+        pub findings: Vec<RecordedFinding>,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+    pub struct ToolRun {
+        pub build_id: String,
+        pub build_start_unix_ns: u64,
+        pub tool: String,
+        pub stage: Stage,
+        pub package: String,
+        pub goos: String,
+        pub goarch: String,
+        pub start_unix_ns: u64,
+        pub duration_ns: u64,
+        pub user_ns: u64,
+        pub sys_ns: u64,
+        pub max_rss_bytes: u64,
+        pub exit: Exit,
+        pub gohook_ns: u64,
+        pub gohook_cpu_ns: u64,
+        pub plugin_ns: u64,
+        pub pid: u32,
+        pub findings: Vec<RecordedFinding>,
+        pub plugins: Vec<PluginTime>,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+    pub struct PluginTime {
+        pub plugin: String,
+        pub version: String,
+        pub ns: u64,
+        pub cache: String,
+    }
+
+    impl From<Record> for super::Record {
+        fn from(record: Record) -> super::Record {
+            match record {
+                Record::BuildStart(start) => super::Record::BuildStart(start),
+                Record::BuildEnd(end) => super::Record::BuildEnd(end),
+                Record::Label(label) => super::Record::Label(label),
+                Record::Check(c) => super::Record::Check(super::CheckRun {
+                    run: c.run,
+                    target: c.target,
+                    path: c.path,
+                    unix_ns: c.unix_ns,
+                    status: match c.status.as_str() {
+                        "pass" => CheckStatus::Pass,
+                        "fail" => CheckStatus::Fail,
+                        _ => CheckStatus::Error,
+                    },
+                    findings: c.findings,
+                }),
+                Record::Tool(t) => super::Record::Tool(super::ToolRun {
+                    build_id: t.build_id,
+                    build_start_unix_ns: t.build_start_unix_ns,
+                    tool: t.tool,
+                    stage: t.stage,
+                    package: t.package,
+                    goos: t.goos,
+                    goarch: t.goarch,
+                    start_unix_ns: t.start_unix_ns,
+                    duration_ns: t.duration_ns,
+                    user_ns: t.user_ns,
+                    sys_ns: t.sys_ns,
+                    max_rss_bytes: t.max_rss_bytes,
+                    exit: t.exit,
+                    gohook_ns: t.gohook_ns,
+                    gohook_cpu_ns: t.gohook_cpu_ns,
+                    plugin_ns: t.plugin_ns,
+                    pid: t.pid,
+                    findings: t.findings,
+                    plugins: t
+                        .plugins
+                        .into_iter()
+                        .map(|p| super::PluginTime {
+                            plugin: p.plugin,
+                            version: p.version,
+                            ns: p.ns,
+                            cache: match p.cache.as_str() {
+                                "hit" => NativeCode::Hit,
+                                "compiled" => NativeCode::Compiled,
+                                "uncached" => NativeCode::Uncached,
+                                _ => NativeCode::Failed,
+                            },
+                        })
+                        .collect(),
+                }),
+            }
+        }
     }
 }
 
@@ -380,6 +541,62 @@ mod tests {
         let decoded = decode(&bytes);
         assert_eq!(decoded.records, vec![tool_run("b")]);
         assert_eq!((decoded.corrupt, decoded.unsupported), (0, 1));
+    }
+
+    /// A frame as gohook 0.1 wrote it (format 1, free-text cache state and check status) reads as today's record.
+    #[test]
+    fn format_1_frames_still_read() {
+        let old_run = v1::ToolRun {
+            build_id: "b1".into(),
+            build_start_unix_ns: 1_000,
+            tool: "link".into(),
+            stage: Stage::Link,
+            package: "main".into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            start_unix_ns: 2_000,
+            duration_ns: 300,
+            user_ns: 200,
+            sys_ns: 50,
+            max_rss_bytes: 4096,
+            exit: Exit::Code(0),
+            gohook_ns: 7,
+            gohook_cpu_ns: 5,
+            plugin_ns: 3,
+            pid: 42,
+            findings: vec![],
+            plugins: vec![v1::PluginTime {
+                plugin: "arch".into(),
+                version: "0.1.0".into(),
+                ns: 3,
+                cache: "hit".into(),
+            }],
+        };
+        let old_check = v1::CheckRun {
+            run: "r".into(),
+            target: "linux_amd64_v1".into(),
+            path: "dist/app".into(),
+            unix_ns: 9,
+            status: "fail".into(),
+            findings: vec![],
+        };
+        let mut bytes = Vec::new();
+        for record in [v1::Record::Tool(old_run), v1::Record::Check(old_check)] {
+            let payload = postcard::to_stdvec(&record).unwrap();
+            bytes.extend_from_slice(&MAGIC);
+            bytes.push(1);
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+            bytes.extend_from_slice(&payload);
+        }
+        let decoded = decode(&bytes);
+        assert_eq!((decoded.corrupt, decoded.unsupported), (0, 0));
+        let [Record::Tool(run), Record::Check(check)] = decoded.records.as_slice() else {
+            panic!("{:?}", decoded.records)
+        };
+        assert_eq!((run.package.as_str(), run.gohook_cpu_ns, run.pid), ("main", 5, 42));
+        assert_eq!(run.plugins[0].cache, NativeCode::Hit);
+        assert_eq!((check.status, check.path.as_str()), (CheckStatus::Fail, "dist/app"));
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod stamp;
 mod store;
 
 pub use format::{
-    BuildEnd, BuildLabel, BuildStart, CheckRun, Decoded, Exit, FORMAT_VERSION, FindingLevel, PluginTime, Record,
-    RecordedFinding, Stage, ToolRun, decode, encode, signal_name,
+    BuildEnd, BuildLabel, BuildStart, CheckRun, CheckStatus, Decoded, Exit, FORMAT_VERSION, FindingLevel, NativeCode,
+    PluginTime, Record, RecordedFinding, Stage, ToolRun, decode, encode, signal_name, v1,
 };
 pub use stamp::{
     BuildStamp, ENV_BUILD_ID, ENV_BUILD_START, ENV_RUN, ENV_TARGET, GoProcess, LabelError, Labels, now_unix_ns, unix_ns,

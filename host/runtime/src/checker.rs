@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use gohook_policy::{Catalog, Finding, MomentInput, OnFailure, PluginMeta, PluginSpec, Verdict, judge};
-use gohook_records::{FindingLevel, PluginTime, RecordedFinding};
+use gohook_records::{FindingLevel, NativeCode, PluginTime, RecordedFinding};
 
 use crate::{Answer, CacheState, Call, Loaded, MAX_FINDINGS, PluginFailure, Runtime};
 
@@ -30,7 +30,7 @@ struct Answered {
     /// Findings beyond what one call may return.
     dropped: usize,
     meta: PluginMeta,
-    cache: &'static str,
+    cache: NativeCode,
 }
 
 /// Runs plugins; starts the runtime at most once, and only if needed.
@@ -78,12 +78,7 @@ impl<'a> Checker<'a> {
                             help: None,
                         });
                     }
-                    verdict.plugins.push(PluginTime {
-                        plugin: spec.name.clone(),
-                        version: meta.version,
-                        ns,
-                        cache: cache.to_owned(),
-                    });
+                    verdict.plugins.push(PluginTime { plugin: spec.name.clone(), version: meta.version, ns, cache });
                 }
                 Err(failure) => {
                     tracing::debug!("plugin {} failed: {failure}", spec.name);
@@ -92,7 +87,7 @@ impl<'a> Checker<'a> {
                         plugin: spec.name.clone(),
                         version: String::new(),
                         ns,
-                        cache: "failed".to_owned(),
+                        cache: NativeCode::Failed,
                     });
                 }
             }
@@ -158,9 +153,9 @@ impl<'a> Checker<'a> {
         let runtime = self.runtime.as_ref().expect("loaded plugins have a runtime");
         let loaded = &self.loaded[&content_id];
         let cache = match loaded.cache {
-            CacheState::Hit => "hit",
-            CacheState::Compiled => "compiled",
-            CacheState::Uncached => "uncached",
+            CacheState::Hit => NativeCode::Hit,
+            CacheState::Compiled => NativeCode::Compiled,
+            CacheState::Uncached => NativeCode::Uncached,
         };
         match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, call_of(input))? {
             Answer::Findings { findings, dropped } => Ok(Some(Answered { findings, dropped, meta, cache })),

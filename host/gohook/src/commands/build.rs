@@ -141,7 +141,7 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
                 summary.invocations,
                 format_duration(summary.wall_ns),
                 if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
-                format_duration(summary.gohook.total_ns),
+                format_duration(summary.gohook.whole_ns),
             );
         }
         None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),

@@ -10,32 +10,14 @@ use serde::Serialize;
 
 use gohook_policy::MomentInput;
 use gohook_policy::{PluginSpec, RuleMeta};
-use gohook_records::{FindingLevel, RecordedFinding};
+use gohook_records::{CheckStatus, FindingLevel, RecordedFinding};
 use gohook_runtime::Checker;
 use serde_json::json;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    Error,
-}
-
-impl Status {
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Error => "error",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     pub path: String,
-    pub status: Status,
+    pub status: CheckStatus,
     /// Why the file could not be checked (status `error`).
     pub error: Option<String>,
     pub findings: Vec<RecordedFinding>,
@@ -53,9 +35,9 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn exit_code(&self) -> u8 {
-        if self.files.iter().any(|f| f.status == Status::Error) {
+        if self.files.iter().any(|f| f.status == CheckStatus::Error) {
             2
-        } else if self.files.iter().any(|f| f.status == Status::Fail) {
+        } else if self.files.iter().any(|f| f.status == CheckStatus::Fail) {
             1
         } else {
             0
@@ -91,7 +73,7 @@ impl CheckReport {
         let notifications: Vec<serde_json::Value> = self
             .files
             .iter()
-            .filter(|f| f.status == Status::Error)
+            .filter(|f| f.status == CheckStatus::Error)
             .map(|f| {
                 json!({
                     "level": "error",
@@ -126,9 +108,9 @@ impl CheckReport {
         let mut out = String::new();
         for file in &self.files {
             match file.status {
-                Status::Pass => out += &format!("{}: ok ({})\n", file.path, file.plugins.join(", ")),
-                Status::Fail => out += &format!("{}: FAIL\n", file.path),
-                Status::Error => {
+                CheckStatus::Pass => out += &format!("{}: ok ({})\n", file.path, file.plugins.join(", ")),
+                CheckStatus::Fail => out += &format!("{}: FAIL\n", file.path),
+                CheckStatus::Error => {
                     out += &format!("{}: error: {}\n", file.path, file.error.as_deref().unwrap_or("unknown"))
                 }
             }
@@ -143,9 +125,9 @@ impl CheckReport {
         out += &format!(
             "{} file(s): {} passed, {} failed, {} could not be checked\n",
             self.files.len(),
-            count(Status::Pass),
-            count(Status::Fail),
-            count(Status::Error)
+            count(CheckStatus::Pass),
+            count(CheckStatus::Fail),
+            count(CheckStatus::Error)
         );
         out
     }
@@ -176,7 +158,7 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
         let path = file.display().to_string();
         let error = |why: String| FileReport {
             path: path.clone(),
-            status: Status::Error,
+            status: CheckStatus::Error,
             error: Some(why),
             findings: vec![],
             plugins: vec![],
@@ -198,7 +180,7 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
         let failed = findings.iter().any(|f| f.severity == FindingLevel::Error);
         reports.push(FileReport {
             path,
-            status: if failed { Status::Fail } else { Status::Pass },
+            status: if failed { CheckStatus::Fail } else { CheckStatus::Pass },
             error: None,
             findings,
             plugins: verdict.plugins.into_iter().map(|p| p.plugin).collect(),

@@ -6,18 +6,16 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use gohook_goreleaser::{Target, matrix};
 use gohook_policy::{MomentInput, PluginSpec, Probe, go_environment};
-use gohook_records::{FindingLevel, RecordedFinding};
+use gohook_records::{CheckStatus, FindingLevel, RecordedFinding};
 use gohook_runtime::Checker;
 use serde::Serialize;
-
-use super::check::Status;
 
 /// What the lint found for one target.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetVerdict {
     #[serde(flatten)]
     pub target: Target,
-    pub status: Status,
+    pub status: CheckStatus,
     pub findings: Vec<RecordedFinding>,
 }
 
@@ -48,7 +46,7 @@ pub fn lint(config: &Path, policy: Option<PathBuf>, specs: &[PluginSpec], root: 
                 let failed = verdict.findings.iter().any(|f| f.severity == FindingLevel::Error);
                 TargetVerdict {
                     target: target.clone(),
-                    status: if failed { Status::Fail } else { Status::Pass },
+                    status: if failed { CheckStatus::Fail } else { CheckStatus::Pass },
                     findings: verdict.findings,
                 }
             })
@@ -72,7 +70,7 @@ fn probe(target: &Target, build_env: &[(String, String)]) -> Probe {
 
 impl LintReport {
     pub fn exit_code(&self) -> u8 {
-        let failed = self.builds.iter().flat_map(|b| &b.targets).any(|t| t.status == Status::Fail);
+        let failed = self.builds.iter().flat_map(|b| &b.targets).any(|t| t.status == CheckStatus::Fail);
         if failed { 1 } else { 0 }
     }
 
