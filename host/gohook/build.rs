@@ -50,7 +50,8 @@ fn main() {
             .expect("OUT_DIR is writable");
     }
     println!("cargo:rustc-link-arg-bin=gohook=-L{}", dir.display());
-    println!("cargo:rustc-link-arg-bin=gohook=-static-pie");
+    println!("cargo:rustc-link-arg-bin=gohook=-no-pie");
+    println!("cargo:rustc-link-arg-bin=gohook=-static");
 }
 
 /// Where the C compiler finds `archive`, if it has it.

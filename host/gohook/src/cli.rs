@@ -3,7 +3,6 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -192,26 +191,26 @@ enum ListFormat {
 }
 
 /// Every command, run in this process: what `gohook-plugin-host` runs.
-pub fn main(argv: Vec<OsString>) -> ExitCode {
+pub fn main(argv: Vec<OsString>) -> u8 {
     entry(argv, run_plugin_command)
 }
 
 /// The commands that run no plugins, in this process; the others are handed to the plugin host, so that the
 /// `gohook` executable never links the wasm runtime.
-pub fn main_without_plugins(argv: Vec<OsString>) -> ExitCode {
+pub fn main_without_plugins(argv: Vec<OsString>) -> u8 {
     entry(argv, |_, argv| Ok(crate::plugin_host::exec_command(argv)))
 }
 
 /// How a command that runs plugins is run: in this process, or handed to the plugin host.
-type PluginCommand = fn(Cli, &[OsString]) -> Result<ExitCode>;
+type PluginCommand = fn(Cli, &[OsString]) -> Result<u8>;
 
-fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> ExitCode {
+fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> u8 {
     logging::init(logging::Target::Stderr);
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { crate::EXIT_USAGE } else { 0 });
+            return if e.use_stderr() { crate::EXIT_USAGE } else { 0 };
         }
     };
     let result = if cli.command.runs_plugins() { plugin_command(cli, &argv) } else { run_timing_command(cli) };
@@ -219,7 +218,7 @@ fn entry(argv: Vec<OsString>, plugin_command: PluginCommand) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("gohook: {e:#}");
-            ExitCode::from(crate::EXIT_USAGE)
+            crate::EXIT_USAGE
         }
     }
 }
@@ -243,7 +242,7 @@ fn store_of(cli: &Cli) -> Result<Store> {
 }
 
 /// build, exec, report, builds.
-fn run_timing_command(cli: Cli) -> Result<ExitCode> {
+fn run_timing_command(cli: Cli) -> Result<u8> {
     let store = store_of(&cli)?;
     match cli.command {
         Command::Build { args } => {
@@ -266,7 +265,7 @@ fn run_timing_command(cli: Cli) -> Result<ExitCode> {
                 other => anyhow::bail!("--run shows a table or json, not {other:?}: pick one build for that"),
             };
             write_output(output, &text)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Command::Report { build, format, merge, output, run: None } => {
             let file = match build {
@@ -279,11 +278,11 @@ fn run_timing_command(cli: Cli) -> Result<ExitCode> {
                 BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
             let text = render_report(&records, format, merge)?;
             write_output(output, &text)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Command::Builds { format } => {
             list_builds(&store, format)?;
-            Ok(ExitCode::SUCCESS)
+            Ok(0)
         }
         Command::Plugins { .. } | Command::Check { .. } | Command::Doctor { .. } | Command::Goreleaser(_) => {
             unreachable!("commands that run plugins go to run_plugin_command")
@@ -292,7 +291,7 @@ fn run_timing_command(cli: Cli) -> Result<ExitCode> {
 }
 
 /// check, goreleaser lint, plugins, doctor: in the plugin host's process.
-fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<ExitCode> {
+fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<u8> {
     let store = store_of(&cli)?;
     match cli.command {
         Command::Plugins { format } => list_plugins(&store, cli.config, format),
@@ -314,10 +313,10 @@ fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<ExitCode> {
                 CheckFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
             };
             write_output(None, &text)?;
-            Ok(ExitCode::from(match report.exit_code() {
+            Ok(match report.exit_code() {
                 1 if exit_zero => 0,
                 code => code,
-            }))
+            })
         }
         Command::Doctor { format } => {
             let findings = crate::commands::doctor::diagnose(&store, cli.config.as_deref(), &std::env::current_dir()?);
@@ -326,7 +325,7 @@ fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<ExitCode> {
                 ListFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
             };
             write_output(None, &text)?;
-            Ok(ExitCode::from(crate::commands::doctor::exit_code(&findings)))
+            Ok(crate::commands::doctor::exit_code(&findings))
         }
         Command::Goreleaser(GoreleaserCommand::Lint { file, format }) => {
             let config = std::path::absolute(&file)?;
@@ -339,7 +338,7 @@ fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<ExitCode> {
                 ListFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
             };
             write_output(None, &text)?;
-            Ok(ExitCode::from(report.exit_code()))
+            Ok(report.exit_code())
         }
         Command::Build { .. } | Command::Exec { .. } | Command::Report { .. } | Command::Builds { .. } => {
             unreachable!("commands without plugins go to run_timing_command")
@@ -413,7 +412,7 @@ struct PluginRow {
     problem: Option<String>,
 }
 
-fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> Result<ExitCode> {
+fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> Result<u8> {
     let policy = Policy::find(config.as_deref(), &std::env::current_dir()?)?;
     let specs = PluginSpec::from_policy(&policy)?;
     let mut checker = Checker::new(&specs, store.root());
@@ -469,7 +468,7 @@ fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> R
     };
     write_output(None, &text)?;
     let broken = rows.iter().any(|r| r.problem.is_some());
-    Ok(if broken { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(u8::from(broken))
 }
 
 /// gohook's own absolute path, for `-toolexec` (go looks the first word up in PATH, and tools run in other dirs).

@@ -13,12 +13,11 @@ mod commands;
 mod plugin_host;
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 pub use gohook_shim::EXIT_USAGE;
 
-/// The `gohook` executable: toolexec mode when go hands it a tool, otherwise one of gohook's commands.
-pub fn main(argv: Vec<OsString>) -> ExitCode {
+/// The `gohook` executable's exit status: toolexec mode when go hands it a tool, otherwise one of gohook's commands.
+pub fn main(argv: Vec<OsString>) -> u8 {
     match gohook_shim::tool_argv(&argv, cli::COMMANDS) {
         Some(tool_argv) => gohook_shim::main(tool_argv),
         None => cli::main_without_plugins(argv),
@@ -26,6 +25,6 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
 }
 
 /// The `gohook-plugin-host` executable: moments when the shim asks, otherwise a gohook command that runs plugins.
-pub fn plugin_host_main(argv: Vec<OsString>) -> ExitCode {
+pub fn plugin_host_main(argv: Vec<OsString>) -> u8 {
     plugin_host::main(argv)
 }

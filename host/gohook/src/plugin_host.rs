@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use gohook_policy::{MomentInput, PluginSpec, Policy};
 use gohook_records::Store;
@@ -19,7 +19,7 @@ use gohook_shim::logging;
 use gohook_shim::plugin_client::{REINSTALL, SERVE, executable};
 
 /// `gohook-plugin-host`'s entry point: moments when the shim asks, otherwise a gohook command.
-pub fn main(argv: Vec<OsString>) -> ExitCode {
+pub fn main(argv: Vec<OsString>) -> u8 {
     match argv.get(1..) {
         Some([serve_flag, policy]) if serve_flag == SERVE => serve(Path::new(policy)),
         _ => crate::cli::main(argv),
@@ -27,23 +27,23 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
 }
 
 /// Hands a gohook command over to the plugin host, which runs it in this same process (`exec`).
-pub fn exec_command(argv: &[OsString]) -> ExitCode {
+pub fn exec_command(argv: &[OsString]) -> u8 {
     use std::os::unix::process::CommandExt;
     let host = match executable() {
         Ok(host) => host,
         Err(e) => {
             eprintln!("gohook: cannot find gohook's own executable: {e}");
-            return ExitCode::from(crate::EXIT_USAGE);
+            return crate::EXIT_USAGE;
         }
     };
     let error = Command::new(&host).arg0("gohook").args(&argv[1..]).exec();
     eprintln!("gohook: cannot start {}: {error}\n{}", host.display(), REINSTALL);
-    ExitCode::from(crate::EXIT_USAGE)
+    crate::EXIT_USAGE
 }
 
 /// Answers the moments of `policy`'s plugins until stdin closes: a moment per line on stdin, a verdict per line on
 /// stdout. Logs go where the shim's go (never stderr, which go would cache with a compile's output).
-fn serve(policy: &Path) -> ExitCode {
+fn serve(policy: &Path) -> u8 {
     let store = Store::locate();
     let log = std::env::var_os(logging::ENV_LOG_FILE)
         .map(std::path::PathBuf::from)
@@ -53,7 +53,7 @@ fn serve(policy: &Path) -> ExitCode {
         Ok(specs) => specs,
         Err(e) => {
             eprintln!("gohook-plugin-host: {e}");
-            return ExitCode::from(crate::EXIT_USAGE);
+            return crate::EXIT_USAGE;
         }
     };
     // One checker for all moments: each plugin is loaded once.
@@ -65,14 +65,14 @@ fn serve(policy: &Path) -> ExitCode {
             Ok(input) => input,
             Err(e) => {
                 eprintln!("gohook-plugin-host: not a moment from this gohook version ({e})");
-                return ExitCode::from(crate::EXIT_USAGE);
+                return crate::EXIT_USAGE;
             }
         };
         let mut answer = serde_json::to_vec(&checker.run(&input)).expect("verdicts serialize");
         answer.push(b'\n');
         if stdout.write_all(&answer).and_then(|()| stdout.flush()).is_err() {
-            return ExitCode::from(crate::EXIT_USAGE);
+            return crate::EXIT_USAGE;
         }
     }
-    ExitCode::SUCCESS
+    0
 }

@@ -12,7 +12,7 @@ mod version;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use invocation::{ArgsError, Env, Invocation, ProcessEnv, expand_args, flag_value};
@@ -75,7 +75,7 @@ struct Outcome {
     ran: bool,
 }
 
-pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
+pub fn main(tool_argv: Vec<OsString>) -> u8 {
     let process_start = Instant::now();
     let context = Context::from_env();
     logging::init(logging::Target::File(Some(context.log_file())));
@@ -88,7 +88,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("gohook: {e}\ngohook: fix the policy file, or set GOHOOK_CONFIG to another one");
-            return ExitCode::from(EXIT_USAGE);
+            return EXIT_USAGE;
         }
     };
     let plugins = PluginClient::new(&specs, policy.source.as_deref(), context.store.root());
@@ -171,7 +171,7 @@ pub fn main(tool_argv: Vec<OsString>) -> ExitCode {
     if invocation.is_version_probe() {
         record_labels(&context, policy.records.keep_builds);
     }
-    ExitCode::from(exit.shell_code())
+    exit.shell_code()
 }
 
 /// Ties the build to its run and target. go probes each tool once per go command, so a labelled build gets a few

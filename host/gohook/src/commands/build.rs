@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -76,7 +76,7 @@ pub struct RunOptions {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
+pub fn run(command: GoCommand, options: RunOptions) -> Result<u8> {
     let RunOptions { store, config } = options;
     let policy = Policy::find(config.as_deref(), &command.dir)?;
     let stamp = BuildStamp::new_now();
@@ -120,7 +120,7 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<ExitCode> {
         Some(libc::SIGINT) => 130,
         _ => exit.shell_code(),
     };
-    Ok(ExitCode::from(code))
+    Ok(code)
 }
 
 fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
