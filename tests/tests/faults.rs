@@ -38,9 +38,16 @@ fn assert_no_strays(world: &World) {
 
 /// A running package compile whose parent is gohook, waited for up to `limit`: (compile pid, gohook pid).
 fn running_compile(world: &World, limit: Duration) -> (u32, u32) {
+    // The parent of a live process; none for one that already exited (a zombie ignores the kill, and its compile
+    // succeeded).
     let parent_of = |pid: u32| -> Option<u32> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+        let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+        let state = fields.next()?;
+        if state == "Z" || state == "X" {
+            return None;
+        }
+        fields.next()?.parse().ok()
     };
     let deadline = Instant::now() + limit;
     loop {

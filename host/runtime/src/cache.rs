@@ -53,10 +53,6 @@ impl CompileCache {
         }
     }
 
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
-
     /// The file the entry for a plugin with this content id (SHA-256 of its wasm) would have.
     pub fn entry_path(&self, engine: &Engine, content_id: &str) -> Option<PathBuf> {
         Some(self.dir.as_ref()?.join(format!("{}.cwasm", key(engine, content_id))))

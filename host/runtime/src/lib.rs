@@ -36,7 +36,7 @@ const TICK: Duration = Duration::from_millis(10);
 /// Plugins get this much wasm stack; deeper recursion traps as a stack overflow.
 const WASM_STACK: usize = 1 << 20;
 /// Findings kept from one call; a plugin cannot flood the report.
-pub const MAX_FINDINGS: usize = 1000;
+pub(crate) const MAX_FINDINGS: usize = 1000;
 /// Errors about a plugin quote names from inside it: cleaned and capped like its messages.
 const MAX_ERROR: usize = untrusted::MAX_MESSAGE;
 
@@ -84,13 +84,13 @@ impl std::fmt::Display for PluginFailure {
 }
 
 /// A compiled plugin, ready to instantiate.
-pub struct Loaded {
+pub(crate) struct Loaded {
     pre: bindings::PluginPre<Sandbox>,
     pub cache: CacheState,
 }
 
 /// What a call asks of a plugin.
-pub enum Call<'a> {
+pub(crate) enum Call<'a> {
     Metadata,
     Probe(&'a Probe),
     BeforeTool(&'a Invocation),
@@ -98,7 +98,7 @@ pub enum Call<'a> {
     Check(PathBuf),
 }
 
-pub enum Answer {
+pub(crate) enum Answer {
     Metadata(PluginMeta),
     /// At most [`MAX_FINDINGS`], cleaned; `dropped` says how many more the plugin returned.
     Findings {
@@ -107,7 +107,7 @@ pub enum Answer {
     },
 }
 
-pub struct Runtime {
+pub(crate) struct Runtime {
     engine: Engine,
     linker: Linker<Sandbox>,
     cache: CompileCache,
@@ -118,7 +118,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// An engine with epoch interruption and a bounded stack, and a compile cache in `cache_dir`.
-    pub fn new(cache_dir: PathBuf) -> anyhow::Result<Runtime> {
+    pub fn new(cache_dir: PathBuf) -> wasmtime::Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true).max_wasm_stack(WASM_STACK);
         let engine = Engine::new(&config)?;
