@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 fn main() {
     let repo = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).parent().unwrap().to_owned();
-    let target_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("wasm");
+    let target_dir = gohook_wasm_build::target_dir(&repo);
     let watched = ["plugins", "sdk", "wit"].map(|dir| repo.join(dir));
     let dir = gohook_wasm_build::build_components(
         &repo.join("plugins/Cargo.toml"),

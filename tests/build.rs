@@ -7,7 +7,7 @@ use gohook_wasm_build::build_components;
 
 fn main() {
     let repo = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap()).parent().unwrap().to_owned();
-    let target_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("wasm");
+    let target_dir = gohook_wasm_build::target_dir(&repo);
     let watched = ["plugins", "sdk", "wit", "tests/plugins"].map(|dir| repo.join(dir));
     build_components(&repo.join("plugins/Cargo.toml"), &["gohook-plugin-example"], &target_dir, &watched);
     let dir = build_components(&repo.join("tests/plugins/Cargo.toml"), &["hostile", "future"], &target_dir, &[]);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use gohook_wasm_build::{build_components, wasm_file};
+use gohook_wasm_build::{build_components, target_dir, wasm_file};
 use sha2::{Digest, Sha256};
 
 /// (plugin name, crate in plugins/).
@@ -23,7 +23,7 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     let crates: Vec<&str> = BUILTINS.iter().map(|(_, krate)| *krate).collect();
     let watched = ["plugins", "sdk", "wit"].map(|dir| repo.join(dir));
-    let wasm_dir = build_components(&repo.join("plugins/Cargo.toml"), &crates, &out_dir.join("wasm"), &watched);
+    let wasm_dir = build_components(&repo.join("plugins/Cargo.toml"), &crates, &target_dir(&repo), &watched);
 
     let mut code = String::from("pub static BUILTINS: &[Builtin] = &[\n");
     for (name, krate) in BUILTINS {

@@ -14,9 +14,10 @@ use std::time::Instant;
 use gohook_records::{Record, Store, now_unix_ns};
 use serde::{Deserialize, Serialize};
 
-/// Rounds of each (direct, through gohook), after a few not counted.
-const ROUNDS: usize = 31;
-const WARMUP: usize = 3;
+/// Rounds of each (direct, through gohook), after some not counted (a new executable's pages come into the page
+/// cache first): about 0.2 s in all.
+const ROUNDS: usize = 101;
+const WARMUP: usize = 10;
 
 /// The per-invocation price of being a separate process, on this machine, for this gohook executable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,17 +117,17 @@ fn measure(gohook: &Path) -> std::io::Result<ProcessCost> {
         let direct_ns = time(&mut direct())?;
         let wrapped_ns = time(&mut wrapped())?;
         if round >= WARMUP {
-            extra.push(wrapped_ns.saturating_sub(direct_ns));
+            extra.push(wrapped_ns as i64 - direct_ns as i64);
         }
     }
     let store = Store::new(scratch.path().to_owned());
     let build = store.find("calibration").map_err(std::io::Error::other)?;
-    let mut own_cpu: Vec<u64> = store
+    let own_cpu: Vec<i64> = store
         .load(&build)?
         .records
         .iter()
         .filter_map(|r| match r {
-            Record::Tool(run) => Some(run.gohook_cpu_ns),
+            Record::Tool(run) => Some(run.gohook_cpu_ns as i64),
             _ => None,
         })
         .skip(WARMUP)
@@ -134,16 +135,19 @@ fn measure(gohook: &Path) -> std::io::Result<ProcessCost> {
     if own_cpu.len() != ROUNDS {
         return Err(std::io::Error::other(format!("gohook wrote {} of {ROUNDS} records", own_cpu.len())));
     }
-    let outside_ns = median(&mut extra);
+    // Per round, what gohook cost from outside beyond its own CPU; the median of those is robust against the
+    // machine's speed drifting during the calibration.
+    let mut process: Vec<i64> = extra.iter().zip(&own_cpu).map(|(extra, cpu)| extra - cpu).collect();
+    let outside_ns = median(&mut extra).max(0) as u64;
     Ok(ProcessCost {
-        process_ns: outside_ns.saturating_sub(median(&mut own_cpu)),
+        process_ns: median(&mut process).max(0) as u64,
         outside_ns,
         rounds: ROUNDS as u32,
         measured_unix_ns: now_unix_ns(),
     })
 }
 
-fn median(values: &mut [u64]) -> u64 {
+fn median(values: &mut [i64]) -> i64 {
     values.sort_unstable();
     values[values.len() / 2]
 }

@@ -4,8 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Builds `crates` of the workspace at `manifest` into `target_dir` (its own, so the nested cargo never waits on
-/// the lock of the build running the script) and returns the directory holding the `.wasm` files. Asks cargo to
+/// Where every build script of the repository at `repo` builds its components: one directory for the built-ins,
+/// the test plugins, the benchmark and the fuzz workspace, so that the SDK and its dependencies are compiled for
+/// wasm once, not once per build script. Its own (not the outer build's), so the nested cargo never waits on the
+/// lock of the build running the script; concurrent build scripts take turns on its lock.
+pub fn target_dir(repo: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo.join("target"), PathBuf::from).join("wasm-components")
+}
+
+/// Builds `crates` of the workspace at `manifest` into `target_dir` (see [`target_dir`]) and returns the directory
+/// holding the `.wasm` files. Asks cargo to
 /// rerun the calling build script when any of `watched` changes.
 pub fn build_components(manifest: &Path, crates: &[&str], target_dir: &Path, watched: &[PathBuf]) -> PathBuf {
     for path in watched {
