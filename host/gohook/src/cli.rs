@@ -274,8 +274,11 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
                     format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
                 })?,
             };
-            let records =
+            let mut records =
                 BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
+            if matches!(format, ReportFormat::Table | ReportFormat::Json) {
+                records = records.with_process_cost(&store);
+            }
             let text = render_report(&records, format, merge)?;
             write_output(output, &text)?;
             Ok(0)
@@ -528,7 +531,7 @@ fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
     let mut summaries = Vec::new();
     for file in store.list().with_context(|| format!("cannot list {}", store.builds_dir().display()))? {
         match BuildRecords::load(store, &file) {
-            Ok(records) => summaries.push(Summary::of(&records)),
+            Ok(records) => summaries.push(Summary::of(&records.with_process_cost(store))),
             Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
         }
     }

@@ -128,7 +128,7 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
         .find(build_id)
         .ok()
         .and_then(|file| BuildRecords::load(store, &file).ok())
-        .map(|records| Summary::of(&records));
+        .map(|records| Summary::of(&records.with_process_cost(store)));
     match summary {
         Some(ref summary) => {
             let stages: Vec<String> = summary

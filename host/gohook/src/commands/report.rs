@@ -40,7 +40,7 @@ impl BuildRecords {
             label: None,
             corrupt: decoded.corrupt,
             unsupported: decoded.unsupported,
-            process_cost: calibration::process_cost(store),
+            process_cost: None,
         };
         for record in decoded.records {
             match record {
@@ -56,6 +56,13 @@ impl BuildRecords {
         }
         build.runs.sort_by_key(|r| r.start_unix_ns);
         Ok(build)
+    }
+
+    /// With the per-process cost calibrated on this machine (measured once, then read), which summaries add to each
+    /// run's own CPU; records and traces do not need it.
+    pub fn with_process_cost(mut self, store: &Store) -> BuildRecords {
+        self.process_cost = calibration::process_cost(store);
+        self
     }
 
     /// The origin of the build's time axis: the driver's stamp, else the go process's start, else the first run.
@@ -436,7 +443,7 @@ impl RunSummary {
         for file in store.list()? {
             let records = BuildRecords::load(store, &file)?;
             if records.label.as_ref().is_some_and(|l| l.run == run) {
-                builds.push(Summary::of(&records));
+                builds.push(Summary::of(&records.with_process_cost(store)));
             }
         }
         builds.sort_by(|a, b| a.target.cmp(&b.target).then(a.start_unix_ns.cmp(&b.start_unix_ns)));
