@@ -160,16 +160,22 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
 
 /// What `gohook report` says one run cost, for the runs of the build `bench` just made.
 fn reported_overhead_ms(options: &Options, records: &Path) -> Result<f64> {
+    Ok(report_overhead(options, records, &["bench"], "whole_p50_ns")? / 1e6)
+}
+
+/// A figure of the `gohook` part of `gohook report [BUILD] --format json`.
+fn report_overhead(options: &Options, records: &Path, build: &[&str], field: &str) -> Result<f64> {
     let out = Command::new(&options.gohook)
-        .args(["report", "bench", "--format", "json"])
+        .arg("report")
+        .args(build)
+        .args(["--format", "json"])
         .env("GOHOOK_DIR", records)
         .output()?;
     if !out.status.success() {
         bail!("gohook report failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    let ns = summary["gohook"]["whole_p50_ns"].as_f64().context("whole_p50_ns missing in the report")?;
-    Ok(ns / 1e6)
+    summary["gohook"][field].as_f64().with_context(|| format!("{field} missing in the report"))
 }
 
 /// The floor for any wrapper that must see its child's rusage: a static C program that posix_spawns and wait4s.
@@ -285,12 +291,7 @@ fn go_build_cpu(options: &Options, records: &Path) -> Result<()> {
 
 /// gohook records its own CPU per invocation: the overhead without the run-to-run noise of whole builds.
 fn gohook_cpu_share(options: &Options, records: &Path) -> Result<f64> {
-    let out = Command::new(&options.gohook).args(["report", "--format", "json"]).env("GOHOOK_DIR", records).output()?;
-    if !out.status.success() {
-        bail!("gohook report failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    summary["gohook"]["share_of_tool_cpu"].as_f64().context("share_of_tool_cpu missing in the report")
+    report_overhead(options, records, &[], "share_of_tool_cpu")
 }
 
 fn main() -> Result<()> {

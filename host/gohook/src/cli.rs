@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::calibration;
 use crate::commands::build::{self as driver, GoCommand, RunOptions};
 use crate::commands::report::{BuildRecords, RunSummary, Summary, format_duration, format_unix_ns};
 use crate::commands::trace;
@@ -274,12 +275,9 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
                     format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
                 })?,
             };
-            let mut records =
+            let records =
                 BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
-            if matches!(format, ReportFormat::Table | ReportFormat::Json) {
-                records = records.with_process_cost(&store);
-            }
-            let text = render_report(&records, format, merge)?;
+            let text = render_report(&store, &records, format, merge)?;
             write_output(output, &text)?;
             Ok(0)
         }
@@ -479,10 +477,18 @@ fn self_path() -> Result<PathBuf> {
     std::env::current_exe().context("cannot find gohook's own executable to pass as -toolexec")
 }
 
-fn render_report(records: &BuildRecords, format: ReportFormat, merge: Option<PathBuf>) -> Result<String> {
+/// Summaries (table, JSON) add the calibrated per-process cost; records and traces never start the calibration.
+fn render_report(
+    store: &Store,
+    records: &BuildRecords,
+    format: ReportFormat,
+    merge: Option<PathBuf>,
+) -> Result<String> {
     Ok(match format {
-        ReportFormat::Table => Summary::of(records).to_table(),
-        ReportFormat::Json => serde_json::to_string_pretty(&Summary::of(records))? + "\n",
+        ReportFormat::Table => Summary::of(records, calibration::process_cost(store)).to_table(),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&Summary::of(records, calibration::process_cost(store)))? + "\n"
+        }
         ReportFormat::ChromeTrace => {
             let mut events = match merge {
                 Some(path) => {
@@ -528,10 +534,11 @@ fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
 }
 
 fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
+    let process_cost = calibration::process_cost(store);
     let mut summaries = Vec::new();
     for file in store.list().with_context(|| format!("cannot list {}", store.builds_dir().display()))? {
         match BuildRecords::load(store, &file) {
-            Ok(records) => summaries.push(Summary::of(&records.with_process_cost(store))),
+            Ok(records) => summaries.push(Summary::of(&records, process_cost)),
             Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
         }
     }

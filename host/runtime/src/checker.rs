@@ -13,17 +13,6 @@ use gohook_records::{FindingLevel, NativeCode, PluginTime, RecordedFinding};
 
 use crate::{Answer, CacheState, Call, Loaded, MAX_FINDINGS, PluginFailure, Runtime};
 
-fn call_of(input: &MomentInput) -> Call<'_> {
-    match input {
-        MomentInput::Probe(probe) => Call::Probe(probe),
-        MomentInput::BeforeTool(invocation) => Call::BeforeTool(invocation),
-        MomentInput::AfterTool { invocation, exit_code, output } => {
-            Call::AfterTool { invocation, exit_code: *exit_code, output: output.clone() }
-        }
-        MomentInput::Check(path) => Call::Check(path.clone()),
-    }
-}
-
 /// A subscribed plugin's answer, with its metadata and how its native code was obtained.
 struct Answered {
     findings: Vec<Finding>,
@@ -157,7 +146,7 @@ impl<'a> Checker<'a> {
             CacheState::Compiled => NativeCode::Compiled,
             CacheState::Uncached => NativeCode::Uncached,
         };
-        match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, call_of(input))? {
+        match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, Call::Moment(input))? {
             Answer::Findings { findings, dropped } => Ok(Some(Answered { findings, dropped, meta, cache })),
             Answer::Metadata(_) => unreachable!("moment calls answer with findings"),
         }

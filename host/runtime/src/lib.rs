@@ -24,7 +24,7 @@ use wasmtime::{Config, Engine, Store, Trap};
 use bindings::gohook::plugin::types as wit;
 use cache::{CacheState, CompileCache};
 pub use checker::Checker;
-use gohook_policy::{Finding, Invocation, Limits, Moment, PluginMeta, Probe, RuleMeta, SettingMeta};
+use gohook_policy::{Finding, Invocation, Limits, Moment, MomentInput, PluginMeta, Probe, RuleMeta, SettingMeta};
 use gohook_records::FindingLevel;
 use sandbox::{ArtifactFile, Sandbox};
 
@@ -89,13 +89,10 @@ pub(crate) struct Loaded {
     pub cache: CacheState,
 }
 
-/// What a call asks of a plugin.
+/// What a call asks of a plugin: what it is, or what it finds at a moment.
 pub(crate) enum Call<'a> {
     Metadata,
-    Probe(&'a Probe),
-    BeforeTool(&'a Invocation),
-    AfterTool { invocation: &'a Invocation, exit_code: i32, output: Option<PathBuf> },
-    Check(PathBuf),
+    Moment(&'a MomentInput),
 }
 
 pub(crate) enum Answer {
@@ -200,17 +197,19 @@ async fn run(store: &mut Store<Sandbox>, loaded: &Loaded, call: Call<'_>) -> was
     let plugin = loaded.pre.instantiate_async(&mut *store).await?;
     let findings = match call {
         Call::Metadata => return Ok(Answer::Metadata(clean_metadata(plugin.call_metadata(&mut *store).await?))),
-        Call::Probe(probe) => plugin.call_on_probe(&mut *store, &wit_probe(probe)).await?,
-        Call::BeforeTool(invocation) => plugin.call_before_tool(&mut *store, &wit_invocation(invocation)).await?,
-        Call::AfterTool { invocation, exit_code, output } => {
-            let artifact = match output.map(ArtifactFile::open) {
+        Call::Moment(MomentInput::Probe(probe)) => plugin.call_on_probe(&mut *store, &wit_probe(probe)).await?,
+        Call::Moment(MomentInput::BeforeTool(invocation)) => {
+            plugin.call_before_tool(&mut *store, &wit_invocation(invocation)).await?
+        }
+        Call::Moment(MomentInput::AfterTool { invocation, exit_code, output }) => {
+            let artifact = match output.clone().map(ArtifactFile::open) {
                 Some(Ok(file)) => Some(store.data_mut().hand_over(file)?),
                 // A tool that failed may have left no output: the plugin sees none.
                 Some(Err(_)) | None => None,
             };
-            plugin.call_after_tool(&mut *store, &wit_invocation(invocation), exit_code, artifact).await?
+            plugin.call_after_tool(&mut *store, &wit_invocation(invocation), *exit_code, artifact).await?
         }
-        Call::Check(path) => {
+        Call::Moment(MomentInput::Check(path)) => {
             let file = ArtifactFile::open(path.clone())
                 .map_err(|e| wasmtime::format_err!("cannot open {}: {e}", path.display()))?;
             let artifact = store.data_mut().hand_over(file)?;

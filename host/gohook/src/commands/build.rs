@@ -10,6 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use crate::calibration;
 use crate::commands::report::{BuildRecords, Summary, format_duration};
 use gohook_policy::{ENV_CONFIG, Policy};
 use gohook_records::{BuildEnd, BuildStart, Exit, Record};
@@ -128,7 +129,7 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
         .find(build_id)
         .ok()
         .and_then(|file| BuildRecords::load(store, &file).ok())
-        .map(|records| Summary::of(&records.with_process_cost(store)));
+        .map(|records| Summary::of(&records, calibration::process_cost(store)));
     match summary {
         Some(ref summary) => {
             let stages: Vec<String> = summary

@@ -25,8 +25,6 @@ pub struct BuildRecords {
     pub label: Option<Labels>,
     pub corrupt: usize,
     pub unsupported: usize,
-    /// The per-invocation price of being a process, calibrated on this machine; `None` when it could not be.
-    pub process_cost: Option<ProcessCost>,
 }
 
 impl BuildRecords {
@@ -40,7 +38,6 @@ impl BuildRecords {
             label: None,
             corrupt: decoded.corrupt,
             unsupported: decoded.unsupported,
-            process_cost: None,
         };
         for record in decoded.records {
             match record {
@@ -56,13 +53,6 @@ impl BuildRecords {
         }
         build.runs.sort_by_key(|r| r.start_unix_ns);
         Ok(build)
-    }
-
-    /// With the per-process cost calibrated on this machine (measured once, then read), which summaries add to each
-    /// run's own CPU; records and traces do not need it.
-    pub fn with_process_cost(mut self, store: &Store) -> BuildRecords {
-        self.process_cost = calibration::process_cost(store);
-        self
     }
 
     /// The origin of the build's time axis: the driver's stamp, else the go process's start, else the first run.
@@ -193,7 +183,9 @@ pub struct Skipped {
 const SLOWEST_PACKAGES: usize = 10;
 
 impl Summary {
-    pub fn of(build: &BuildRecords) -> Summary {
+    /// `process_cost`: the per-invocation price of being a process, calibrated on this machine
+    /// ([`calibration::process_cost`]); without it each run's overhead is its own CPU only.
+    pub fn of(build: &BuildRecords, process_cost: Option<ProcessCost>) -> Summary {
         let mut by_stage: BTreeMap<Stage, Vec<&ToolRun>> = BTreeMap::new();
         for run in build.work() {
             by_stage.entry(run.stage).or_default().push(run);
@@ -219,7 +211,7 @@ impl Summary {
         let overhead_total: u64 = overheads.iter().sum();
         let tool_total: u64 = build.runs.iter().map(|r| r.duration_ns).sum();
         let gohook_cpu: u64 = build.runs.iter().map(|r| r.gohook_cpu_ns).sum();
-        let process_ns = build.process_cost.map(|cost| cost.process_ns);
+        let process_ns = process_cost.map(|cost| cost.process_ns);
         let mut whole: Vec<u64> = build.runs.iter().map(|r| r.gohook_cpu_ns + process_ns.unwrap_or(0)).collect();
         whole.sort_unstable();
         let whole_ns: u64 = whole.iter().sum();
@@ -439,11 +431,12 @@ pub struct RunSummary {
 
 impl RunSummary {
     pub fn load(store: &Store, run: &str) -> io::Result<RunSummary> {
+        let process_cost = calibration::process_cost(store);
         let mut builds = Vec::new();
         for file in store.list()? {
             let records = BuildRecords::load(store, &file)?;
             if records.label.as_ref().is_some_and(|l| l.run == run) {
-                builds.push(Summary::of(&records.with_process_cost(store)));
+                builds.push(Summary::of(&records, process_cost));
             }
         }
         builds.sort_by(|a, b| a.target.cmp(&b.target).then(a.start_unix_ns.cmp(&b.start_unix_ns)));
@@ -593,9 +586,9 @@ mod tests {
             ],
             corrupt: 0,
             unsupported: 0,
-            process_cost: Some(ProcessCost { process_ns: 1_000, outside_ns: 0, rounds: 1, measured_unix_ns: 0 }),
         };
-        let s = Summary::of(&build);
+        let cost = ProcessCost { process_ns: 1_000, outside_ns: 0, rounds: 1, measured_unix_ns: 0 };
+        let s = Summary::of(&build, Some(cost));
         assert_eq!((s.invocations, s.probes), (4, 1));
         assert_eq!((s.start_unix_ns, s.end_unix_ns, s.wall_ns), (1_000, 1_650, 650));
         let compile = s.stages.iter().find(|x| x.stage == "compile").unwrap();
