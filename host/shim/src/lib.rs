@@ -92,7 +92,6 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         }
     };
     let plugins = PluginClient::new(&specs, policy.source.as_deref(), context.store.root());
-    let subject = describe(&invocation);
     signals::install();
 
     let mut verdict = Verdict::default();
@@ -100,7 +99,7 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         verdict.extend(plugins.run(&MomentInput::BeforeTool(invocation.to_plugin())));
     }
     let outcome = if verdict.has_errors() {
-        eprint!("{}", verdict.render_errors(&format!("{subject} (not run)"), policy.source.as_deref()));
+        eprint!("{}", verdict.render_errors(&format!("{} (not run)", describe(&invocation)), policy.source.as_deref()));
         Outcome::not_run()
     } else {
         run_tool(&invocation)
@@ -125,7 +124,7 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
             output: output.clone(),
         });
         if after.has_errors() {
-            eprint!("{}", after.render_errors(&subject, policy.source.as_deref()));
+            eprint!("{}", after.render_errors(&describe(&invocation), policy.source.as_deref()));
             if exit.success() {
                 // go must not pick up an output the policy rejected.
                 if let Some(output) = &output {
@@ -220,6 +219,7 @@ fn answer_probe(
     Exit::Code(0)
 }
 
+/// The tool run as error messages name it; built only when there is an error to print.
 fn describe(invocation: &Invocation) -> String {
     if invocation.package.is_empty() {
         invocation.tool.clone()

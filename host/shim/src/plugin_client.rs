@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use gohook_policy::{Catalog, MomentInput, PluginSpec, Verdict};
+use gohook_policy::{Catalog, MomentInput, PluginMeta, PluginSpec, Verdict};
 use gohook_records::{FindingLevel, RecordedFinding};
 
 /// The plugin host's file name, next to gohook's own executable.
@@ -33,13 +33,17 @@ pub struct PluginClient<'a> {
     specs: &'a [PluginSpec],
     policy: Option<&'a Path>,
     catalog: Catalog,
+    /// Each plugin's remembered metadata, once read: an invocation asks at two moments (before and after its tool),
+    /// and reading the catalog again for the second would repeat the same file reads on every tool run.
+    known: RefCell<Vec<Option<PluginMeta>>>,
     /// Started at the first moment a plugin wants, kept for the invocation's other moments.
     host: RefCell<Option<HostProcess>>,
 }
 
 impl<'a> PluginClient<'a> {
     pub fn new(specs: &'a [PluginSpec], policy: Option<&'a Path>, root: &Path) -> PluginClient<'a> {
-        PluginClient { specs, policy, catalog: Catalog::new(root), host: RefCell::new(None) }
+        let known = RefCell::new(vec![None; specs.len()]);
+        PluginClient { specs, policy, catalog: Catalog::new(root), known, host: RefCell::new(None) }
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -49,7 +53,7 @@ impl<'a> PluginClient<'a> {
     /// The verdict of the moment: empty, without starting anything, when no plugin subscribes.
     pub fn run(&self, input: &MomentInput) -> Verdict {
         let Some(policy) = self.policy else { return Verdict::default() };
-        if !self.specs.iter().any(|spec| self.might_subscribe(spec, input)) {
+        if !(0..self.specs.len()).any(|index| self.might_subscribe(index, input)) {
             return Verdict::default();
         }
         let mut host = self.host.borrow_mut();
@@ -69,11 +73,15 @@ impl<'a> PluginClient<'a> {
         })
     }
 
-    /// Whether the plugin may want this moment: it does if its remembered metadata says so, and it may if gohook
-    /// has not seen it yet (the plugin host asks it, and remembers).
-    fn might_subscribe(&self, spec: &PluginSpec, input: &MomentInput) -> bool {
-        let Ok(content_id) = self.catalog.content_id(spec) else { return true };
-        self.catalog.meta(&content_id).is_none_or(|meta| meta.subscribes(input.moment(), input.tool()))
+    /// Whether plugin `index` may want this moment: it does if its remembered metadata says so, and it may if
+    /// gohook has not seen it yet (the plugin host asks it, and remembers; the next moment reads that).
+    fn might_subscribe(&self, index: usize, input: &MomentInput) -> bool {
+        let mut known = self.known.borrow_mut();
+        if known[index].is_none() {
+            let Ok(content_id) = self.catalog.content_id(&self.specs[index]) else { return true };
+            known[index] = self.catalog.meta(&content_id);
+        }
+        known[index].as_ref().is_none_or(|meta| meta.subscribes(input.moment(), input.tool()))
     }
 }
 
