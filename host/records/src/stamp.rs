@@ -94,6 +94,7 @@ impl BuildStamp {
 }
 
 /// What the OS tells about one process.
+#[derive(Clone)]
 struct ProcessInfo {
     comm: String,
     ppid: u32,
@@ -103,11 +104,12 @@ struct ProcessInfo {
 
 /// The nearest ancestor named `go` (a wrapper script may sit in between), else the parent.
 fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
-    let parent = std::os::unix::process::parent_id();
-    let mut pid = parent;
+    let parent_pid = std::os::unix::process::parent_id();
+    let parent = os::process(parent_pid)?;
     let mut found = None;
+    let mut pid = parent_pid;
+    let mut info = parent.clone();
     for _ in 0..8 {
-        let info = os::process(pid)?;
         if info.comm == "go" {
             found = Some((pid, info));
             break;
@@ -116,11 +118,9 @@ fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
             break;
         }
         pid = info.ppid;
+        info = os::process(pid)?;
     }
-    let (pid, info) = match found {
-        Some(found) => found,
-        None => (parent, os::process(parent)?),
-    };
+    let (pid, info) = found.unwrap_or((parent_pid, parent));
     let stamp = BuildStamp { id: format!("go-{pid}-{}", info.start), start_unix_ns: os::start_unix_ns(info.start)? };
     Some((stamp, GoProcess { pid, cwd: os::cwd(pid) }))
 }
@@ -140,7 +140,12 @@ mod os {
     use super::{ProcessInfo, now_unix_ns};
 
     pub(super) fn process(pid: u32) -> Option<ProcessInfo> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // One read into a stack buffer (a stat line is a few hundred bytes; comm is at most 64): bare-mode tool
+        // invocations read their parent's line every time.
+        let mut file = std::fs::File::open(format!("/proc/{pid}/stat")).ok()?;
+        let mut buffer = [0u8; 2048];
+        let len = std::io::Read::read(&mut file, &mut buffer).ok()?;
+        let text = std::str::from_utf8(buffer.get(..len)?).ok()?;
         // comm may hold spaces and parentheses: it runs from the first '(' to the last ')'.
         let open = text.find('(')?;
         let close = text.rfind(')')?;

@@ -13,23 +13,33 @@ static PENDING: AtomicI32 = AtomicI32::new(0);
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 /// Installs the forwarding handlers. Call once, before spawning the child.
+///
+/// Plain `sigaction`, one call per signal: this runs in every tool invocation, where a registry of handlers would
+/// cost more (two calls per signal, allocations) than the one fixed handler needs.
 pub fn install() {
     for signal in FORWARDED {
-        // SAFETY: the handler only reads and writes atomics and calls kill(2), all async-signal-safe.
+        // SAFETY: sigaction is plain data; the handler only touches atomics and calls kill(2), both async-signal-safe.
         let result = unsafe {
-            signal_hook::low_level::register(signal, move || {
-                RECEIVED.store(signal, Ordering::SeqCst);
-                let child = CHILD.load(Ordering::SeqCst);
-                if child > 0 {
-                    libc::kill(child, signal);
-                } else {
-                    PENDING.store(signal, Ordering::SeqCst);
-                }
-            })
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut())
         };
-        if let Err(e) = result {
-            tracing::warn!("cannot forward signal {signal} to the child: {e}");
+        if result != 0 {
+            tracing::warn!("cannot forward signal {signal} to the child: {}", std::io::Error::last_os_error());
         }
+    }
+}
+
+extern "C" fn forward(signal: libc::c_int) {
+    RECEIVED.store(signal, Ordering::SeqCst);
+    let child = CHILD.load(Ordering::SeqCst);
+    if child > 0 {
+        // SAFETY: kill(2) is async-signal-safe.
+        unsafe { libc::kill(child, signal) };
+    } else {
+        PENDING.store(signal, Ordering::SeqCst);
     }
 }
 
