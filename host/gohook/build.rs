@@ -52,6 +52,9 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=gohook=-L{}", dir.display());
     println!("cargo:rustc-link-arg-bin=gohook=-no-pie");
     println!("cargo:rustc-link-arg-bin=gohook=-static");
+    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" {
+        println!("cargo:rustc-link-arg-bin=gohook=-Wl,--no-mmap-output-file");
+    }
 }
 
 /// Where the C compiler finds `archive`, if it has it.

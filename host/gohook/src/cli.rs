@@ -9,8 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::calibration;
 use crate::commands::build::{self as driver, GoCommand, RunOptions};
+use crate::commands::compare::{self, Side};
 use crate::commands::report::{BuildRecords, RunSummary, Summary, format_duration, format_unix_ns};
 use crate::commands::trace;
+use crate::commands::{bench, benchfmt, export};
 use gohook_policy::PluginSpec;
 use gohook_policy::Policy;
 use gohook_records::Labels;
@@ -20,8 +22,20 @@ use gohook_runtime::Checker;
 use gohook_shim::logging;
 
 /// The subcommand names; any other first argument is a tool path and gohook runs as the toolexec shim.
-pub const COMMANDS: &[&str] =
-    &["build", "exec", "report", "builds", "plugins", "check", "goreleaser", "doctor", "help"];
+pub const COMMANDS: &[&str] = &[
+    "build",
+    "bench",
+    "compare",
+    "export",
+    "exec",
+    "report",
+    "builds",
+    "plugins",
+    "check",
+    "goreleaser",
+    "doctor",
+    "help",
+];
 
 const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
@@ -70,8 +84,86 @@ enum Command {
     /// Example: gohook build -o bin/app ./cmd/app
     #[command(after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code.")]
     Build {
+        /// Label the build (repeatable), e.g. --label machine=ci-large; shown by `builds` and `report`, kept in
+        /// exports and benchfmt. GOHOOK_LABELS=k=v,k2=v2 does the same for any go command.
+        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+        labels: Vec<(String, String)>,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
         args: Vec<OsString>,
+    },
+    /// Build the same thing N times, cold (a fresh private GOCACHE per build), under one run name; with --vs, against
+    /// a second configuration, interleaved A B B A.
+    ///
+    /// Example: gohook bench -n 5 --run before -- -o /tmp/app ./cmd/app
+    #[command(after_help = "Each build prints a progress line on stderr; the end shows each stage's median ± 95% \
+                            CI, or with --vs/--vs-go the comparison of the two sides (as `gohook compare`). The \
+                            builds stay recorded: `gohook compare RUN OTHER` compares them again later, with builds \
+                            from another commit or machine (`gohook export`).")]
+    Bench {
+        /// Builds per side.
+        #[arg(short = 'n', default_value_t = 5, value_name = "N")]
+        builds: usize,
+        /// The run name the builds are recorded under (default: bench-<time>).
+        #[arg(long, value_name = "NAME")]
+        run: Option<String>,
+        /// Keep one private GOCACHE per side (warmed by one uncounted build) instead of a fresh one per build.
+        #[arg(long)]
+        warm: bool,
+        /// Label every build (repeatable).
+        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+        labels: Vec<(String, String)>,
+        /// A second side: the same build with these environment settings, e.g. --vs 'GOAMD64=v3' or
+        /// --vs 'GOFLAGS=-gcflags=all=-N'.
+        #[arg(long, value_name = "KEY=VALUE ...")]
+        vs: Option<String>,
+        /// A second side built by another go binary, e.g. --vs-go ~/sdk/go1.27/bin/go.
+        #[arg(long, value_name = "GO")]
+        vs_go: Option<PathBuf>,
+        /// The run name of the second side (default: <run>-vs).
+        #[arg(long, value_name = "NAME")]
+        vs_run: Option<String>,
+        /// With a second side: exit 1 on a significant slowdown costing more than this share of the build, e.g. 5%.
+        #[arg(long, value_name = "PERCENT", value_parser = compare::parse_percent)]
+        threshold: Option<f64>,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
+        args: Vec<OsString>,
+    },
+    /// Compare two sets of builds: is NEW faster or slower than OLD, per stage, and is the difference significant.
+    ///
+    /// Example: gohook compare before after --threshold 5%
+    #[command(after_help = "OLD and NEW are each a run name (gohook bench --run, GOHOOK_RUN), a build id, or a file \
+                            written by `gohook export` (from this or another machine). Per row: median ± 95% CI on \
+                            each side, the change, and the Mann-Whitney U p-value; `~` when the change is not \
+                            significant at --alpha, \"need ≥ N samples\" when the sides are too small to tell. Exit \
+                            1 when --threshold is given and a time row (the whole build or a stage) got significantly \
+                            slower by more than that share of the whole build; else 0 (improvements and noise too).")]
+    Compare {
+        old: String,
+        new: String,
+        /// Significance level of the Mann-Whitney U test.
+        #[arg(long, default_value_t = gohook_stats::DEFAULT_ALPHA)]
+        alpha: f64,
+        /// Exit 1 when a time row (whole build or a stage) is significantly slower and its slowdown costs more than
+        /// this share of the whole build, e.g. 5%.
+        #[arg(long, value_name = "PERCENT", value_parser = compare::parse_percent)]
+        threshold: Option<f64>,
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Write builds with their machine identity to one portable file that `gohook compare` reads anywhere.
+    ///
+    /// Example: gohook export --run before -o before.json
+    Export {
+        /// Every build of this run.
+        #[arg(long, value_name = "NAME", conflicts_with = "builds")]
+        run: Option<String>,
+        /// Build ids (or unique prefixes); default: the latest build.
+        builds: Vec<String>,
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Run any command with gohook as -toolexec of the go commands it starts (through GOFLAGS).
     ///
@@ -175,6 +267,24 @@ enum ReportFormat {
     ChromeTrace,
     /// Every record, one JSON object per line.
     Records,
+    /// The Go benchmark format (one line per build, stage and package) for benchstat; also with --run.
+    Benchfmt,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum CompareFormat {
+    Table,
+    Json,
+    /// A GitHub-flavoured table, for a pull-request comment.
+    Markdown,
+}
+
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    let mut labels = gohook_records::parse_labels(text)?;
+    match (labels.pop(), labels.is_empty()) {
+        (Some(label), true) => Ok(label),
+        _ => Err(format!("{text:?}: one KEY=VALUE per --label")),
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -246,9 +356,51 @@ fn store_of(cli: &Cli) -> Result<Store> {
 fn run_timing_command(cli: Cli) -> Result<u8> {
     let store = store_of(&cli)?;
     match cli.command {
-        Command::Build { args } => {
-            let command = GoCommand::build(args, &self_path()?)?;
+        Command::Build { labels, args } => {
+            let command = GoCommand::build(args, &self_path()?)?.with_labels(&labels);
             driver::run(command, RunOptions { store, config: cli.config })
+        }
+        Command::Bench { builds, run, warm, labels, vs, vs_go, vs_run, threshold, args } => {
+            let run = run.unwrap_or_else(|| format!("bench-{}", chrono_free_stamp()));
+            let mut configs = vec![bench::Config { run: run.clone(), env: Vec::new(), go: None }];
+            if vs.is_some() || vs_go.is_some() {
+                let env = bench::parse_env(vs.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+                configs.push(bench::Config { run: vs_run.unwrap_or_else(|| format!("{run}-vs")), env, go: vs_go });
+            } else if vs_run.is_some() {
+                anyhow::bail!("--vs-run names the second side: give --vs or --vs-go too");
+            }
+            let options =
+                bench::Options { builds, warm, labels, configs, alpha: gohook_stats::DEFAULT_ALPHA, threshold };
+            bench::run(args, &self_path()?, &store, cli.config.as_deref(), options)
+        }
+        Command::Compare { old, new, alpha, threshold, format, output } => {
+            if !(alpha > 0.0 && alpha < 1.0) {
+                anyhow::bail!("--alpha {alpha}: give a significance level between 0 and 1, e.g. 0.05");
+            }
+            let (old, new) = (Side::resolve(&store, &old)?, Side::resolve(&store, &new)?);
+            let report = compare::Report::of(&old, &new, &compare::Options { alpha, threshold });
+            let text = match format {
+                CompareFormat::Table => report.to_table(),
+                CompareFormat::Markdown => report.to_markdown(),
+                CompareFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+            };
+            write_output(output, &text)?;
+            Ok(report.exit_code)
+        }
+        Command::Export { run, builds, output } => {
+            let records = match run {
+                Some(run) => {
+                    let builds = compare::run_builds(&store, &run)?;
+                    if builds.is_empty() {
+                        anyhow::bail!("no builds labelled with run {run:?} in {}", store.root().display());
+                    }
+                    builds
+                }
+                None => selected_builds(&store, &builds)?,
+            };
+            export::write(&output, records.clone())?;
+            eprintln!("gohook: exported {} build(s) to {}", records.len(), output.display());
+            Ok(0)
         }
         Command::Exec { command } => {
             let command = GoCommand::exec(command, &self_path()?)?;
@@ -263,7 +415,8 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
             let text = match format {
                 ReportFormat::Json => serde_json::to_string_pretty(&summary)? + "\n",
                 ReportFormat::Table => summary.to_table(),
-                other => anyhow::bail!("--run shows a table or json, not {other:?}: pick one build for that"),
+                ReportFormat::Benchfmt => benchfmt::render(&compare::run_builds(&store, &run)?),
+                other => anyhow::bail!("--run shows a table, json or benchfmt, not {other:?}: pick one build for that"),
             };
             write_output(output, &text)?;
             Ok(0)
@@ -341,7 +494,13 @@ fn run_plugin_command(cli: Cli, _argv: &[OsString]) -> Result<u8> {
             write_output(None, &text)?;
             Ok(report.exit_code())
         }
-        Command::Build { .. } | Command::Exec { .. } | Command::Report { .. } | Command::Builds { .. } => {
+        Command::Build { .. }
+        | Command::Bench { .. }
+        | Command::Compare { .. }
+        | Command::Export { .. }
+        | Command::Exec { .. }
+        | Command::Report { .. }
+        | Command::Builds { .. } => {
             unreachable!("commands without plugins go to run_timing_command")
         }
     }
@@ -509,14 +668,37 @@ fn render_report(
             let label = records.label.iter().map(|l| {
                 Record::Label(BuildLabel { build_id: records.id.clone(), run: l.run.clone(), target: l.target.clone() })
             });
+            let context = records.context.iter().cloned().map(Record::Context);
             let mut out = String::new();
-            for record in start.chain(label).chain(runs).chain(end) {
+            for record in start.chain(label).chain(context).chain(runs).chain(end) {
                 out.push_str(&serde_json::to_string(&record)?);
                 out.push('\n');
             }
             out
         }
+        ReportFormat::Benchfmt => benchfmt::render(std::slice::from_ref(records)),
     })
+}
+
+/// The builds named by id (or unique prefix); the latest when none is named.
+fn selected_builds(store: &Store, ids: &[String]) -> Result<Vec<BuildRecords>> {
+    let files = if ids.is_empty() {
+        vec![store.latest()?.with_context(|| {
+            format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
+        })?]
+    } else {
+        ids.iter().map(|id| store.find(id)).collect::<Result<Vec<_>, _>>()?
+    };
+    files
+        .iter()
+        .map(|file| BuildRecords::load(store, file).with_context(|| format!("cannot read {}", file.path.display())))
+        .collect()
+}
+
+/// `20261126T012517Z`: a run name from the current time (UTC), sortable and valid as a file name.
+fn chrono_free_stamp() -> String {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    now.replace(['-', ':'], "")
 }
 
 fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
@@ -565,6 +747,17 @@ fn list_builds(store: &Store, format: ListFormat) -> Result<()> {
                     s.exit.map_or("-".to_owned(), |e| e.to_string()),
                     command,
                 );
+                // Where and on what it ran: two bare builds differ here when their ids say nothing.
+                let mut place = Vec::new();
+                if !s.dir.is_empty() {
+                    place.push(format!("in {}", s.dir));
+                }
+                if let Some(context) = &s.context {
+                    place.push(context.describe());
+                }
+                if !place.is_empty() {
+                    out += &format!("{:<34} {}\n", "", place.join(" · "));
+                }
             }
             out
         }

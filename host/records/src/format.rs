@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::machine::BuildContext;
+
 /// Version of the [`Record`] encoding. Bump it when `Record` changes shape, and keep the old shape readable in a
 /// module of its own (format 1: [`v1`]); readers skip unknown versions with a count.
 pub const FORMAT_VERSION: u8 = 2;
@@ -39,6 +41,8 @@ pub enum Record {
     Label(BuildLabel),
     /// One binary that `gohook check` checked under a run label (a goreleaser post hook); kept per run.
     Check(CheckRun),
+    /// The machine, go command and labels of a build, written at go's `-V=full` probes like [`Record::Label`].
+    Context(BuildContext),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 //! policies or plugins.
 
 mod format;
+mod machine;
 mod stamp;
 mod store;
 
@@ -13,8 +14,10 @@ pub use format::{
     BuildEnd, BuildLabel, BuildStart, CheckRun, CheckStatus, Decoded, Exit, FORMAT_VERSION, FindingLevel, NativeCode,
     PluginTime, Record, RecordedFinding, Stage, ToolRun, decode, encode, signal_name, v1,
 };
+pub use machine::{BuildContext, Difference, ENV_LABELS, GoCommand, Machine, join_pairs, parse_labels};
 pub use stamp::{
-    BuildStamp, ENV_BUILD_ID, ENV_BUILD_START, ENV_RUN, ENV_TARGET, GoProcess, LabelError, Labels, now_unix_ns, unix_ns,
+    BuildStamp, ENV_BUILD_ID, ENV_BUILD_START, ENV_RUN, ENV_TARGET, GoProcess, LabelError, Labels, command_line,
+    now_unix_ns, process_cwd, unix_ns,
 };
 pub use store::{
     BuildFile, DEFAULT_KEEP_BUILDS, ENV_DIR, FindError, Store, create_private_dir, valid_build_id, write_atomically,

@@ -19,7 +19,7 @@ pub const ENV_RUN: &str = "GOHOOK_RUN";
 pub const ENV_TARGET: &str = "GOHOOK_TARGET";
 
 /// The run and target labels the environment sets, if any.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Labels {
     pub run: String,
     pub target: String,
@@ -125,6 +125,16 @@ fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
     Some((stamp, GoProcess { pid, cwd: os::cwd(pid) }))
 }
 
+/// The command line process `pid` was started with (empty when the OS does not tell).
+pub fn command_line(pid: u32) -> Vec<String> {
+    os::command_line(pid).unwrap_or_default()
+}
+
+/// The working directory of process `pid`.
+pub fn process_cwd(pid: u32) -> Option<PathBuf> {
+    os::cwd(pid)
+}
+
 pub fn unix_ns(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
@@ -133,11 +143,21 @@ pub fn now_unix_ns() -> u64 {
     unix_ns(SystemTime::now())
 }
 
+/// NUL-terminated strings, one after another.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
+fn split_nul(bytes: &[u8]) -> Vec<String> {
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    bytes.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+}
+
 #[cfg(target_os = "linux")]
 mod os {
     use std::path::PathBuf;
 
-    use super::{ProcessInfo, now_unix_ns};
+    use super::{ProcessInfo, now_unix_ns, split_nul};
 
     pub(super) fn process(pid: u32) -> Option<ProcessInfo> {
         // One read into a stack buffer (a stat line is a few hundred bytes; comm is at most 64): bare-mode tool
@@ -157,6 +177,11 @@ mod os {
 
     pub(super) fn cwd(pid: u32) -> Option<PathBuf> {
         std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
+    }
+
+    pub(super) fn command_line(pid: u32) -> Option<Vec<String>> {
+        let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        Some(split_nul(&bytes))
     }
 
     /// `/proc` gives the start in clock ticks since boot; move it onto the Unix time axis through CLOCK_BOOTTIME.
@@ -214,6 +239,32 @@ mod os {
         Some(PathBuf::from(OsStr::from_bytes(path.to_bytes())))
     }
 
+    /// `KERN_PROCARGS2`: argc (a C int), the executable path, NUL padding, then argc NUL-terminated arguments.
+    pub(super) fn command_line(pid: u32) -> Option<Vec<String>> {
+        let mut mib = [libc::CTL_KERN, libc::KERN_PROCARGS2, pid as libc::c_int];
+        let mut len = 0usize;
+        // SAFETY: a null buffer asks for the size only.
+        let sized =
+            unsafe { libc::sysctl(mib.as_mut_ptr(), 3, std::ptr::null_mut(), &mut len, std::ptr::null_mut(), 0) };
+        if sized != 0 || len < 4 {
+            return None;
+        }
+        let mut buffer = vec![0u8; len];
+        // SAFETY: the buffer holds `len` bytes, and sysctl writes at most that many.
+        let read =
+            unsafe { libc::sysctl(mib.as_mut_ptr(), 3, buffer.as_mut_ptr().cast(), &mut len, std::ptr::null_mut(), 0) };
+        if read != 0 {
+            return None;
+        }
+        buffer.truncate(len);
+        let argc = i32::from_ne_bytes(buffer.get(..4)?.try_into().ok()?) as usize;
+        let rest = buffer.get(4..)?;
+        // Skip the executable path and the NULs after it.
+        let path_end = rest.iter().position(|&b| b == 0)?;
+        let args_start = path_end + rest[path_end..].iter().position(|&b| b != 0)?;
+        Some(super::split_nul(&rest[args_start..]).into_iter().take(argc).collect())
+    }
+
     /// The start is in Unix microseconds already.
     pub(super) fn start_unix_ns(start_us: u64) -> Option<u64> {
         Some(start_us * 1_000)
@@ -232,6 +283,10 @@ mod os {
     }
 
     pub(super) fn cwd(_pid: u32) -> Option<PathBuf> {
+        None
+    }
+
+    pub(super) fn command_line(_pid: u32) -> Option<Vec<String>> {
         None
     }
 

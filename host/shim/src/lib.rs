@@ -20,7 +20,9 @@ pub use invocation::{ArgsError, Env, Invocation, ProcessEnv, expand_args, flag_v
 use std::io::{Read, Write};
 
 use gohook_policy::{MomentInput, PluginSpec, Policy, Verdict};
-use gohook_records::{BuildLabel, BuildStamp, Exit, Labels, Record, Store, ToolRun, now_unix_ns, signal_name};
+use gohook_records::{
+    BuildContext, BuildLabel, BuildStamp, Exit, Labels, Record, Store, ToolRun, now_unix_ns, signal_name,
+};
 
 use crate::logging::ENV_LOG_FILE;
 use crate::plugin_client::PluginClient;
@@ -44,6 +46,8 @@ struct Context {
     store: Store,
     cwd: PathBuf,
     policy_dir: PathBuf,
+    /// The go command that runs this tool: its parent under `gohook build`, else the ancestor named `go`.
+    go_pid: u32,
 }
 
 impl Context {
@@ -51,10 +55,12 @@ impl Context {
         let store = Store::locate();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         match BuildStamp::from_env() {
-            Some(stamp) => Context { stamp, store, policy_dir: cwd.clone(), cwd },
+            Some(stamp) => {
+                Context { stamp, store, policy_dir: cwd.clone(), cwd, go_pid: std::os::unix::process::parent_id() }
+            }
             None => {
                 let (stamp, go) = BuildStamp::from_go_process();
-                Context { stamp, store, policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()), cwd }
+                Context { stamp, store, policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()), cwd, go_pid: go.pid }
             }
         }
     }
@@ -168,23 +174,29 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         );
     }
     if invocation.is_version_probe() {
-        record_labels(&context, policy.records.keep_builds);
+        record_circumstances(&context, &outcome.stdout, policy.records.keep_builds);
     }
     exit.shell_code()
 }
 
-/// Ties the build to its run and target. go probes each tool once per go command, so a labelled build gets a few
-/// identical label records; readers take the first.
-fn record_labels(context: &Context, keep: usize) {
-    let labels = match Labels::from_env() {
-        Ok(Some(labels)) => labels,
-        Ok(None) => return,
-        Err(e) => return tracing::warn!("{e}; the build is recorded without labels"),
-    };
-    let record =
-        Record::Label(BuildLabel { build_id: context.stamp.id.clone(), run: labels.run, target: labels.target });
-    if let Err(e) = context.store.append(&context.stamp.id, &record, keep) {
-        tracing::warn!("cannot write the label record: {e}");
+/// Ties the build to its run and target, and records the machine and go command it ran on. go probes each tool once
+/// per go command, so a build gets a few identical records of each; readers take the first.
+fn record_circumstances(context: &Context, version_answer: &[u8], keep: usize) {
+    let id = &context.stamp.id;
+    match Labels::from_env() {
+        Ok(Some(labels)) => {
+            let record = Record::Label(BuildLabel { build_id: id.clone(), run: labels.run, target: labels.target });
+            if let Err(e) = context.store.append(id, &record, keep) {
+                tracing::warn!("cannot write the label record: {e}");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!("{e}; the build is recorded without labels"),
+    }
+    let answer = String::from_utf8_lossy(version_answer);
+    let record = Record::Context(BuildContext::current(id, context.go_pid, &answer));
+    if let Err(e) = context.store.append(id, &record, keep) {
+        tracing::warn!("cannot write the build's machine record: {e}");
     }
 }
 

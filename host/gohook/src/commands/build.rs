@@ -15,7 +15,7 @@ use crate::commands::report::{BuildRecords, Summary, format_duration};
 use gohook_policy::{ENV_CONFIG, Policy};
 use gohook_records::{BuildEnd, BuildStart, Exit, Record};
 use gohook_records::{BuildStamp, now_unix_ns};
-use gohook_records::{ENV_DIR, Store};
+use gohook_records::{ENV_DIR, ENV_LABELS, Store};
 use gohook_shim::logging::ENV_LOG_FILE;
 use gohook_shim::signals;
 
@@ -27,6 +27,21 @@ pub struct GoCommand {
     pub dir: PathBuf,
     /// Extra environment, e.g. `GOFLAGS` carrying `-toolexec`.
     pub env: Vec<(String, String)>,
+}
+
+impl GoCommand {
+    /// Labels every build of this command (`--label`), on top of those `GOHOOK_LABELS` already sets.
+    pub fn with_labels(mut self, labels: &[(String, String)]) -> GoCommand {
+        if !labels.is_empty() {
+            let inherited = std::env::var(ENV_LABELS).unwrap_or_default();
+            let mut all: std::collections::BTreeMap<String, String> =
+                gohook_records::parse_labels(&inherited).unwrap_or_default().into_iter().collect();
+            all.extend(labels.iter().cloned());
+            let text: Vec<String> = all.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            self.env.push((ENV_LABELS.to_owned(), text.join(",")));
+        }
+        self
+    }
 }
 
 impl GoCommand {
@@ -78,8 +93,27 @@ pub struct RunOptions {
 }
 
 pub fn run(command: GoCommand, options: RunOptions) -> Result<u8> {
-    let RunOptions { store, config } = options;
-    let policy = Policy::find(config.as_deref(), &command.dir)?;
+    let policy = Policy::find(options.config.as_deref(), &command.dir)?;
+    signals::install();
+    let finished = run_recorded(&command, &options.store, &policy)?;
+    print_summary(&options.store, &finished.build_id, &finished.log_path);
+    let code = match signals::received() {
+        Some(libc::SIGINT) => 130,
+        _ => finished.exit.shell_code(),
+    };
+    Ok(code)
+}
+
+/// One go command that ran under gohook.
+pub struct Finished {
+    pub build_id: String,
+    pub exit: Exit,
+    /// Where the shim logged during the build.
+    pub log_path: PathBuf,
+}
+
+/// Runs `command` on a new build id, between a start and an end record. The caller installs signal forwarding.
+pub fn run_recorded(command: &GoCommand, store: &Store, policy: &Policy) -> Result<Finished> {
     let stamp = BuildStamp::new_now();
     let log_path = store.log_path(&stamp.id);
     let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -102,7 +136,6 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<u8> {
         .env(ENV_DIR, store.root())
         .env(ENV_CONFIG, policy.source.as_deref().map(Path::as_os_str).unwrap_or_default())
         .env(ENV_LOG_FILE, &log_path);
-    signals::install();
     let mut child = go.spawn().with_context(|| {
         format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
     })?;
@@ -115,16 +148,10 @@ pub fn run(command: GoCommand, options: RunOptions) -> Result<u8> {
     if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
         tracing::warn!("cannot write the end-of-build record: {e}");
     }
-    print_summary(&store, &stamp.id, &log_path);
-
-    let code = match signals::received() {
-        Some(libc::SIGINT) => 130,
-        _ => exit.shell_code(),
-    };
-    Ok(code)
+    Ok(Finished { build_id: stamp.id, exit, log_path })
 }
 
-fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
+pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
     let summary = store
         .find(build_id)
         .ok()
@@ -175,7 +202,7 @@ fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
 }
 
 /// The go binary to run: `GOHOOK_GO`, else `go` from PATH.
-fn go_program() -> OsString {
+pub fn go_program() -> OsString {
     std::env::var_os("GOHOOK_GO").filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into())
 }
 

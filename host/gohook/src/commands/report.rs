@@ -8,14 +8,14 @@ use std::io;
 use serde::Serialize;
 
 use gohook_records::{
-    BuildEnd, BuildFile, BuildStart, CheckRun, CheckStatus, Exit, Labels, Record, RecordedFinding, Stage, Store,
-    ToolRun,
+    BuildContext, BuildEnd, BuildFile, BuildStart, CheckRun, CheckStatus, Exit, Labels, Record, RecordedFinding, Stage,
+    Store, ToolRun,
 };
 
 use crate::calibration::{self, ProcessCost};
 
-/// Everything recorded for one build.
-#[derive(Debug, Clone)]
+/// Everything recorded for one build (and what an export carries per build).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BuildRecords {
     pub id: String,
     pub start: Option<BuildStart>,
@@ -23,6 +23,9 @@ pub struct BuildRecords {
     pub runs: Vec<ToolRun>,
     /// The run and target the build was labelled with, if any.
     pub label: Option<Labels>,
+    /// The machine and go command the build ran on (recorded at go's probes; absent in records of older gohooks).
+    #[serde(default)]
+    pub context: Option<BuildContext>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -36,6 +39,7 @@ impl BuildRecords {
             end: None,
             runs: Vec::new(),
             label: None,
+            context: None,
             corrupt: decoded.corrupt,
             unsupported: decoded.unsupported,
         };
@@ -46,6 +50,9 @@ impl BuildRecords {
                 Record::Tool(run) => build.runs.push(run),
                 Record::Label(label) => {
                     build.label.get_or_insert(Labels { run: label.run, target: label.target });
+                }
+                Record::Context(context) => {
+                    build.context.get_or_insert(context);
                 }
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
@@ -69,6 +76,15 @@ impl BuildRecords {
         self.end.as_ref().map_or(last_run, |e| e.end_unix_ns.max(last_run))
     }
 
+    /// The go command line: as `gohook build` ran it, else as the go process was started (bare `-toolexec`).
+    pub fn command(&self) -> Vec<String> {
+        match (&self.start, &self.context) {
+            (Some(start), _) => start.command.clone(),
+            (None, Some(context)) => context.go.command.clone(),
+            (None, None) => Vec::new(),
+        }
+    }
+
     /// The runs that did the build's work: everything but go's `-V=full` probes.
     pub fn work(&self) -> impl Iterator<Item = &ToolRun> {
         self.runs.iter().filter(|r| r.stage != Stage::Probe)
@@ -83,6 +99,10 @@ pub struct Summary {
     /// `GOHOOK_TARGET` of the build, if set.
     pub target: Option<String>,
     pub command: Vec<String>,
+    /// Where go ran (its working directory).
+    pub dir: String,
+    /// The machine, go version and settings, and labels of the build, when recorded.
+    pub context: Option<BuildContext>,
     pub start_unix_ns: u64,
     pub end_unix_ns: u64,
     pub wall_ns: u64,
@@ -238,7 +258,14 @@ impl Summary {
             build_id: build.id.clone(),
             run: build.label.as_ref().map(|l| l.run.clone()).filter(|r| !r.is_empty()),
             target: build.label.as_ref().map(|l| l.target.clone()).filter(|t| !t.is_empty()),
-            command: build.start.as_ref().map(|s| s.command.clone()).unwrap_or_default(),
+            command: build.command(),
+            dir: build
+                .start
+                .as_ref()
+                .map(|s| s.dir.clone())
+                .or_else(|| build.context.as_ref().map(|c| c.go.dir.clone()))
+                .unwrap_or_default(),
+            context: build.context.clone(),
             start_unix_ns: build.start_unix_ns(),
             end_unix_ns: build.end_unix_ns(),
             wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
@@ -294,6 +321,9 @@ impl Summary {
                 self.run.as_deref().unwrap_or("-"),
                 self.target.as_deref().unwrap_or("-")
             );
+        }
+        if let Some(context) = &self.context {
+            let _ = writeln!(out, "machine {}", context.describe());
         }
         let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
         let _ = writeln!(
@@ -523,7 +553,7 @@ pub fn format_duration(ns: u64) -> String {
     }
 }
 
-fn format_bytes(bytes: u64) -> String {
+pub fn format_bytes(bytes: u64) -> String {
     format!("{:.0}MB", bytes as f64 / 1e6)
 }
 

@@ -1,0 +1,215 @@
+//! `gohook bench`: N builds of the same thing under one run name, cold by default (each with a fresh, private
+//! GOCACHE, so every package compiles), optionally against a second configuration, interleaved A B B A so that a
+//! machine that drifts (thermals, other load) drifts for both. Ends with a per-stage summary, and with `--vs` the
+//! comparison of the two sides.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use gohook_policy::Policy;
+use gohook_records::{ENV_RUN, Store, valid_build_id};
+use gohook_shim::signals;
+
+use crate::commands::build::{self as driver, GoCommand};
+use crate::commands::compare::{self, Side};
+use crate::commands::report::{BuildRecords, Summary, format_duration};
+
+/// One configuration to build with.
+pub struct Config {
+    /// The run name its builds are labelled with.
+    pub run: String,
+    /// Extra environment (`--vs 'GOAMD64=v3'`).
+    pub env: Vec<(String, String)>,
+    /// Another go binary (`--vs-go`).
+    pub go: Option<PathBuf>,
+}
+
+pub struct Options {
+    pub builds: usize,
+    pub warm: bool,
+    pub labels: Vec<(String, String)>,
+    pub configs: Vec<Config>,
+    pub alpha: f64,
+    pub threshold: Option<f64>,
+}
+
+/// `KEY=VALUE KEY2=VALUE2` (words as a shell splits them, without quotes) into environment pairs.
+pub fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.split_whitespace()
+        .map(|word| match word.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => Err(format!("--vs {word:?}: give environment settings as KEY=VALUE, e.g. --vs 'GOAMD64=v3'")),
+        })
+        .collect()
+}
+
+pub fn run(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&Path>, options: Options) -> Result<u8> {
+    if options.builds == 0 {
+        bail!("-n 0: a benchmark needs at least one build (5 or more to tell differences apart)");
+    }
+    for side in &options.configs {
+        if !valid_build_id(&side.run) {
+            bail!("run name {:?} cannot be a file name: use letters, digits, '-', '_' and '.'", side.run);
+        }
+    }
+    let template = GoCommand::build(args, gohook)?;
+    let policy = Policy::find(config, &template.dir)?;
+    signals::install();
+
+    // One private cache per side when warm (warmed by one unlabelled build first), else one per build.
+    let scratch =
+        tempfile::Builder::new().prefix("gohook-bench-").tempdir().context("cannot create a temporary directory")?;
+    let warm_caches: Vec<PathBuf> =
+        (0..options.configs.len()).map(|i| scratch.path().join(format!("cache-{i}"))).collect();
+    if options.warm {
+        for (side, cache) in options.configs.iter().zip(&warm_caches) {
+            eprintln!("bench: warming {}'s private GOCACHE (not counted)", side.run);
+            let command = command_for(&template, side, cache, &options.labels, false);
+            let finished = driver::run_recorded(&command, store, &policy)?;
+            if !finished.exit.success() {
+                bail!("the warm-up build failed ({}): see `gohook report {}`", finished.exit, finished.build_id);
+            }
+        }
+    }
+
+    let total = options.builds * options.configs.len();
+    let mut done = 0;
+    for round in 0..options.builds {
+        // A B, then B A: whatever the first build of a round does to the second (a cache just deleted, a disk
+        // still writing) falls on both sides equally, and so does a machine that drifts.
+        let mut order: Vec<usize> = (0..options.configs.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let side = &options.configs[i];
+            if signals::received().is_some() {
+                bail!(
+                    "interrupted after {done} of {total} builds; the finished ones are recorded under their run names"
+                );
+            }
+            let cold = scratch.path().join(format!("cold-{round}-{i}"));
+            let cache = if options.warm { &warm_caches[i] } else { &cold };
+            let mut command = command_for(&template, side, cache, &options.labels, true);
+            relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
+            let finished = driver::run_recorded(&command, store, &policy)?;
+            done += 1;
+            let line = store
+                .find(&finished.build_id)
+                .ok()
+                .and_then(|file| BuildRecords::load(store, &file).ok())
+                .map(|build| progress(&Summary::of(&build, None)))
+                .unwrap_or_default();
+            eprintln!("bench: [{done}/{total}] {} {line}", side.run);
+            if !options.warm {
+                let _ = std::fs::remove_dir_all(&cold);
+            }
+            if !finished.exit.success() {
+                bail!(
+                    "build {done} of {total} ({}) failed: {}; see `gohook report {}` and its log {}",
+                    side.run,
+                    finished.exit,
+                    finished.build_id,
+                    finished.log_path.display()
+                );
+            }
+        }
+    }
+
+    let sides: Vec<Side> = options
+        .configs
+        .iter()
+        .map(|c| Ok(Side { name: c.run.clone(), kind: "run", builds: compare::run_builds(store, &c.run)? }))
+        .collect::<Result<_>>()?;
+    match sides.as_slice() {
+        [a, b] => {
+            let report =
+                compare::Report::of(a, b, &compare::Options { alpha: options.alpha, threshold: options.threshold });
+            print!("{}", report.to_table());
+            println!("(compare again any time: gohook compare {} {})", a.name, b.name);
+            Ok(report.exit_code)
+        }
+        [only] => {
+            let report = compare::Report::of(only, only, &compare::Options { alpha: options.alpha, threshold: None });
+            print!("{}", per_stage(&report));
+            println!("(compare with another run: gohook compare {} OTHER)", only.name);
+            Ok(0)
+        }
+        _ => Ok(0),
+    }
+}
+
+fn command_for(
+    template: &GoCommand,
+    side: &Config,
+    cache: &Path,
+    labels: &[(String, String)],
+    counted: bool,
+) -> GoCommand {
+    let mut argv = template.argv.clone();
+    if let Some(go) = &side.go {
+        argv[0] = go.clone().into();
+    }
+    let mut env = template.env.clone();
+    env.push(("GOCACHE".to_owned(), cache.display().to_string()));
+    if counted {
+        env.push((ENV_RUN.to_owned(), side.run.clone()));
+    }
+    env.extend(side.env.iter().cloned());
+    GoCommand { argv, dir: template.dir.clone(), env }.with_labels(labels)
+}
+
+/// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build
+/// would not link: the user's `-o` file is removed first, and without `-o` each build writes into a directory of
+/// its own.
+fn relink_every_time(command: &mut GoCommand, private_output: &Path) {
+    let args: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let given = args.iter().enumerate().find_map(|(i, arg)| match arg.as_str() {
+        "-o" | "--o" => args.get(i + 1).cloned(),
+        _ => arg.strip_prefix("-o=").or_else(|| arg.strip_prefix("--o=")).map(str::to_owned),
+    });
+    match given {
+        Some(output) => {
+            let output = command.dir.join(output);
+            if output.is_file() {
+                let _ = std::fs::remove_file(&output);
+            }
+        }
+        None => {
+            let at = args.iter().position(|a| a.starts_with("-toolexec=")).map_or(2, |i| i + 1);
+            // A trailing slash: go writes each main package's binary into the directory.
+            let dir = format!("{}/", private_output.display());
+            command.argv.splice(at..at, [OsString::from("-o"), OsString::from(dir)]);
+        }
+    }
+}
+
+/// `12.31s wall, 117 tool runs (compile 8.12s, link 1.20s), exit 0`.
+fn progress(summary: &Summary) -> String {
+    let stages: Vec<String> =
+        summary.stages.iter().map(|s| format!("{} {}", s.stage, format_duration(s.total_ns))).collect();
+    format!(
+        "{} wall, {} tool runs ({}), {}",
+        format_duration(summary.wall_ns),
+        summary.invocations,
+        if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
+        summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
+    )
+}
+
+/// One side's medians: the OLD column of a report that compares the side with itself.
+fn per_stage(report: &compare::Report) -> String {
+    let mut out = format!("{} builds of run {}, medians ± 95% CI:\n", report.old.builds, report.old.name);
+    if let Some(context) = &report.old.context {
+        out += &format!("machine: {}\n", context.describe());
+    }
+    for row in report.rows.iter().filter(|r| !matches!(r.subject, compare::Subject::Package(_))) {
+        let s = &row.comparison.old;
+        let ci = s.ci_relative().map_or("± ∞ (need ≥ 6 builds)".to_owned(), |r| format!("± {:.0}%", r * 100.0));
+        let value = row.metric.format(s.median);
+        out += &format!("  {:<9} {:<10} {value:>10} {ci}\n", row.metric.key(), row.subject.label());
+    }
+    out
+}
