@@ -350,7 +350,7 @@ impl Report {
                     String::new(),
                 ]);
             }
-            let mut title = header.clone().map(str::to_owned);
+            let mut title = header.map(str::to_owned);
             title[0] = metric.title().to_owned();
             write_table(&mut out, &title, &lines, markdown);
             let _ = writeln!(out, "{}({})\n", if markdown { "\n" } else { "  " }, metric.meaning());

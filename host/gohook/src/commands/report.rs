@@ -607,6 +607,7 @@ mod tests {
             start: None,
             end: None,
             label: None,
+            context: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),
