@@ -161,6 +161,8 @@ impl World {
                 records.end = Some(end.clone());
             } else if let Some(label) = value.get("label") {
                 records.label = Some(label.clone());
+            } else if let Some(context) = value.get("context") {
+                records.context = Some(context.clone());
             } else {
                 panic!("unknown record {value}");
             }
@@ -190,6 +192,8 @@ pub struct Records {
     pub end: Option<Value>,
     /// The run/target label (`GOHOOK_RUN`, `GOHOOK_TARGET`), if the build had one.
     pub label: Option<Value>,
+    /// The machine, go command and labels the build ran with.
+    pub context: Option<Value>,
     pub runs: Vec<Value>,
 }
 

@@ -44,6 +44,13 @@ fn sample_build_records_every_stage_once() {
     assert_eq!(records.end.as_ref().unwrap()["exit"], serde_json::json!({"code": 0}));
 
     assert_eq!(records.packages("link"), ["example.com/sample"]);
+    // The build's circumstances, recorded at go's probes: the go command gohook ran, in the sample's directory.
+    let context = records.context.as_ref().expect("a context record");
+    assert_eq!(context["go"]["command"][1], "build");
+    assert_eq!(context["go"]["command"][4], binary.to_str().unwrap());
+    assert_eq!(Path::new(context["go"]["dir"].as_str().unwrap()), sample.path().canonicalize().unwrap());
+    let go_version = Command::new("go").args(["env", "GOVERSION"]).output().unwrap();
+    assert_eq!(context["go"]["version"].as_str().unwrap(), text(&go_version.stdout).trim());
     let compiled = records.packages("compile");
     for package in SAMPLE_PACKAGES {
         assert_eq!(compiled.iter().filter(|p| *p == package).count(), 1, "{package} compiled once: {compiled:?}");

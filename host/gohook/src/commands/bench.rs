@@ -54,6 +54,15 @@ pub fn run(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&Pa
             bail!("run name {:?} cannot be a file name: use letters, digits, '-', '_' and '.'", side.run);
         }
     }
+    for side in &options.configs {
+        let earlier = compare::run_builds(store, &side.run)?.len();
+        if earlier > 0 {
+            eprintln!(
+                "bench: run {} already has {earlier} builds; these add to them (another --run starts afresh)",
+                side.run
+            );
+        }
+    }
     let template = GoCommand::build(args, gohook)?;
     let policy = Policy::find(config, &template.dir)?;
     signals::install();
