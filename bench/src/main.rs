@@ -91,6 +91,38 @@ fn children_cpu() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
+/// gohook and its plugin host copied into `dir`, as `cargo install` puts them: what users run, and in the page
+/// cache state of the C floor, which `cc` has just written too. How a binary's pages entered the page cache changes
+/// its start-up: written by a large `write` (a copy), they sit in large page-cache folios, of which one page fault
+/// maps many pages; read in by readahead when first executed (after linking by lld, or after the cache dropped
+/// them), they sit in small ones, and the same exec takes ~10 more page faults (Linux 6.18, x86-64). The binary as
+/// linked is measured too.
+fn install_copy(gohook: &Path, dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    for name in ["gohook", "gohook-plugin-host"] {
+        let from = gohook.with_file_name(name);
+        std::fs::copy(&from, dir.join(name)).with_context(|| format!("cannot copy {}", from.display()))?;
+    }
+    Ok(dir.join("gohook"))
+}
+
+/// Drops `binary` from the page cache, so that its first exec reads it in by readahead, as after a reboot (small
+/// page-cache folios): the floor and gohook compared in that state too.
+fn paged_in_by_exec(binary: &Path) -> Result<PathBuf> {
+    let file = std::fs::File::open(binary)?;
+    file.sync_all()?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: an advisory call on a file descriptor we own.
+        let err = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        if err != 0 {
+            bail!("posix_fadvise({}) failed: {}", binary.display(), std::io::Error::from_raw_os_error(err));
+        }
+    }
+    Ok(binary.to_owned())
+}
+
 /// One way of running the tool.
 struct Variant<'a> {
     name: &'a str,
@@ -107,18 +139,32 @@ fn per_invocation(options: &Options, records: &Path) -> Result<()> {
     let floor = std::env::current_exe()?.with_file_name("spawn-floor");
     let c_floor = c_floor(records)?;
     let build_env = [("GOHOOK_CONFIG", ""), ("GOHOOK_BUILD_ID", "bench"), ("GOHOOK_BUILD_START_NS", "1")];
+    let linked_env = [("GOHOOK_CONFIG", ""), ("GOHOOK_BUILD_ID", "bench-linked"), ("GOHOOK_BUILD_START_NS", "1")];
+    let installed = install_copy(&options.gohook, &records.join("installed"))?;
+    let paged_gohook = paged_in_by_exec(&install_copy(&options.gohook, &records.join("paged"))?)?;
+    let paged_floor = records.join("paged").join("floor");
+    std::fs::copy(&c_floor, &paged_floor)?;
+    let paged_floor = paged_in_by_exec(&paged_floor)?;
     let variants = [
         Variant { name: "direct", program: Path::new(tool), args: vec![], env: &[] },
         Variant { name: "sh exec wrapper", program: &wrapper, args: vec![tool.as_ref()], env: &[] },
         Variant { name: "C floor (static posix_spawn+wait4)", program: &c_floor, args: vec![tool.as_ref()], env: &[] },
         Variant { name: "spawn-floor (Rust spawn+wait)", program: &floor, args: vec![tool.as_ref()], env: &[] },
+        Variant { name: "gohook (gohook build env)", program: &installed, args: vec![tool.as_ref()], env: &build_env },
+        Variant { name: "gohook (bare -toolexec)", program: &installed, args: vec![tool.as_ref()], env: &[] },
         Variant {
-            name: "gohook (gohook build env)",
+            name: "gohook as linked (build env)",
             program: &options.gohook,
             args: vec![tool.as_ref()],
-            env: &build_env,
+            env: &linked_env,
         },
-        Variant { name: "gohook (bare -toolexec)", program: &options.gohook, args: vec![tool.as_ref()], env: &[] },
+        Variant { name: "C floor, paged in by exec", program: &paged_floor, args: vec![tool.as_ref()], env: &[] },
+        Variant {
+            name: "gohook, paged in by exec (build env)",
+            program: &paged_gohook,
+            args: vec![tool.as_ref()],
+            env: &linked_env,
+        },
     ];
     let command = |variant: &Variant| {
         let mut command = Command::new(variant.program);

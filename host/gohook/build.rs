@@ -1,4 +1,4 @@
-//! go starts `gohook` for every tool invocation, so on Linux with glibc it is linked static-pie: no dynamic loader
+//! go starts `gohook` for every tool invocation, so on Linux with glibc it is linked static and non-PIE: no dynamic loader
 //! runs before `main` (loading libc and libgcc_s and relocating against them was most of gohook's own cost per
 //! invocation). `GOHOOK_DYNAMIC=1` at build time links it like any other Rust program.
 //!
@@ -52,9 +52,6 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=gohook=-L{}", dir.display());
     println!("cargo:rustc-link-arg-bin=gohook=-no-pie");
     println!("cargo:rustc-link-arg-bin=gohook=-static");
-    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" {
-        println!("cargo:rustc-link-arg-bin=gohook=-Wl,--no-mmap-output-file");
-    }
 }
 
 /// Where the C compiler finds `archive`, if it has it.
