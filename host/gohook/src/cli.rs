@@ -44,6 +44,7 @@ How go runs gohook:
   go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
   gohook build ./...                             the same, plus one build id and a summary
   gohook exec -- go test ./...                   any go command, -toolexec through GOFLAGS
+  gohook bench -n 5 --run before -- ./cmd/app    N cold builds; gohook compare before after
   goreleaser: builds[].flags: [-toolexec=gohook] (README: \"Use with goreleaser\")
 
 As a shim (first argument a tool path) gohook passes the tool's output and exit code
@@ -60,6 +61,7 @@ Environment:
   GOHOOK_RUN     labels every build (and `gohook check`) with a run, e.g. one goreleaser
                  release; `gohook report --run NAME` shows them together
   GOHOOK_TARGET  labels the build with its target within the run (goreleaser's .Target)
+  GOHOOK_LABELS  free-form labels, key=value,key=value (gohook build/bench --label adds)
 
 Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); gohook check exits
 1 on a policy failure; every command exits 2 on usage or I/O errors.";
