@@ -324,3 +324,34 @@ fn exec_runs_go_test_through_the_shim() {
     let failing = world.run_gohook(sample.path(), &["exec", "--", "sh", "-c", "exit 3"]);
     assert_eq!(failing.status.code(), Some(3), "the command's exit code comes through");
 }
+
+#[test]
+fn pprof_top_lists_the_slowest_package_first() {
+    let world = World::with_cold_go_cache();
+    let sample = fresh_sample();
+    let out = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
+    assert_success(&out, "gohook build");
+    let build = world.only_build();
+    let summary = world.summary(&build);
+    let slowest = summary["slowest_packages"][0]["package"].as_str().unwrap().to_owned();
+
+    let profile = sample.path().join("build.pb.gz");
+    let out = world.gohook().args(["report", &build, "--format", "pprof", "-o"]).arg(&profile).output().unwrap();
+    assert_success(&out, "gohook report --format pprof");
+    let top = Command::new("go").args(["tool", "pprof", "-top"]).arg(&profile).output().unwrap();
+    assert_success(&top, "go tool pprof -top");
+    let text = text(&top.stdout);
+    assert!(text.contains("Type: wall"), "{text}");
+    // The first row after the header: flat, flat%, sum%, cum, cum%, name.
+    let rows: Vec<&str> = text.lines().skip_while(|l| !l.trim_start().starts_with("flat")).skip(1).collect();
+    let first = rows.first().unwrap_or_else(|| panic!("no rows in:\n{text}"));
+    assert_eq!(first.split_whitespace().last(), Some(slowest.as_str()), "{text}");
+    // Its flat time is the package's summed run time from the report, as pprof prints it (3 significant digits).
+    let total_ns = summary["slowest_packages"][0]["total_ns"].as_u64().unwrap();
+    let flat = first.split_whitespace().next().unwrap();
+    let flat_s: f64 = match flat.strip_suffix("ms") {
+        Some(ms) => ms.parse::<f64>().unwrap() / 1e3,
+        None => flat.trim_end_matches('s').parse().unwrap(),
+    };
+    assert!((flat_s - total_ns as f64 / 1e9).abs() <= 0.01 * flat_s.max(0.01), "{flat} vs {total_ns} ns");
+}

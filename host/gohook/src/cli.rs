@@ -12,7 +12,7 @@ use crate::commands::build::{self as driver, GoCommand, RunOptions};
 use crate::commands::compare::{self, Side};
 use crate::commands::report::{BuildRecords, RunSummary, Summary, format_duration, format_unix_ns};
 use crate::commands::trace;
-use crate::commands::{bench, benchfmt, export};
+use crate::commands::{bench, benchfmt, export, pprof};
 use gohook_policy::PluginSpec;
 use gohook_policy::Policy;
 use gohook_records::Labels;
@@ -271,6 +271,8 @@ enum ReportFormat {
     Records,
     /// The Go benchmark format (one line per build, stage and package) for benchstat; also with --run.
     Benchfmt,
+    /// A gzipped pprof profile (samples: tool runs; stack: build, stage, package) for `go tool pprof`; give -o.
+    Pprof,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -432,6 +434,10 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
             };
             let records =
                 BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
+            if let ReportFormat::Pprof = format {
+                write_binary(output, &pprof::render(&records))?;
+                return Ok(0);
+            }
             let text = render_report(&store, &records, format, merge)?;
             write_output(output, &text)?;
             Ok(0)
@@ -679,7 +685,22 @@ fn render_report(
             out
         }
         ReportFormat::Benchfmt => benchfmt::render(std::slice::from_ref(records)),
+        ReportFormat::Pprof => unreachable!("a pprof profile is binary: written by write_binary"),
     })
+}
+
+/// A binary report: to `output`, or to stdout when that is not a terminal.
+fn write_binary(output: Option<PathBuf>, bytes: &[u8]) -> Result<()> {
+    use std::io::IsTerminal;
+    match output {
+        Some(path) => std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display())),
+        None if std::io::stdout().is_terminal() => {
+            anyhow::bail!(
+                "a pprof profile is binary: write it to a file with -o build.pb.gz, then `go tool pprof -top build.pb.gz`"
+            )
+        }
+        None => std::io::stdout().lock().write_all(bytes).context("cannot write to stdout"),
+    }
 }
 
 /// The builds named by id (or unique prefix); the latest when none is named.

@@ -8,5 +8,6 @@ pub mod compare;
 pub mod doctor;
 pub mod export;
 pub mod goreleaser;
+pub mod pprof;
 pub mod report;
 pub mod trace;
