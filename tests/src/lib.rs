@@ -163,6 +163,8 @@ impl World {
                 records.label = Some(label.clone());
             } else if let Some(context) = value.get("context") {
                 records.context = Some(context.clone());
+            } else if let Some(packages) = value.get("packages") {
+                records.packages = Some(packages.clone());
             } else {
                 panic!("unknown record {value}");
             }
@@ -194,6 +196,8 @@ pub struct Records {
     pub label: Option<Value>,
     /// The machine, go command and labels the build ran with.
     pub context: Option<Value>,
+    /// The build's package graph (`gohook build`).
+    pub packages: Option<Value>,
     pub runs: Vec<Value>,
 }
 

@@ -355,3 +355,93 @@ fn pprof_top_lists_the_slowest_package_first() {
     };
     assert!((flat_s - total_ns as f64 / 1e9).abs() <= 0.01 * flat_s.max(0.01), "{flat} vs {total_ns} ns");
 }
+
+/// A module whose dependency chain is known: main imports a and d, a imports b, b imports c. c, b and a each
+/// compile for a while; d compiles longer than any one of them, but not as long as the three in a row.
+fn chain_module(dir: &Path) {
+    let nonce = now_ns();
+    std::fs::write(dir.join("go.mod"), "module example.com/m\n\ngo 1.26\n").unwrap();
+    let package = |name: &str, imports: &[&str], functions: usize| {
+        let mut text = format!("package {name}\n\n");
+        for import in imports {
+            text += &format!("import \"example.com/m/{import}\"\n\nvar _ = {import}.F0\n");
+        }
+        text += &format!("const Nonce = \"{nonce}\"\n");
+        for i in 0..functions {
+            text += &format!(
+                "func F{i}(x int) int {{ s := 0; for j := 0; j < x; j++ {{ s += j*{i} ^ (s >> 3) }}; \
+                 if s%7 == {} {{ return s + {i} }}; return s - {i} }}\n",
+                i % 7
+            );
+        }
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join(format!("{name}.go")), text).unwrap();
+    };
+    package("c", &[], 1500);
+    package("b", &["c"], 1500);
+    package("a", &["b"], 1500);
+    package("d", &[], 2500);
+    std::fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport (\n\t\"example.com/m/a\"\n\t\"example.com/m/d\"\n)\n\nfunc main() { println(a.F1(3) + d.F1(3)) }\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
+    let world = World::new();
+    let module = tempfile::tempdir().unwrap();
+    // A first build puts std into go's cache whatever ran before; new constants then make the module's own
+    // packages, and only them, compile again.
+    for _ in 0..2 {
+        chain_module(module.path());
+        let out = world.run_gohook(module.path(), &["build", "-o", "bin", "."]);
+        assert_success(&out, "gohook build");
+    }
+    let build = world.builds().pop().unwrap();
+    let summary = world.summary(&build);
+    let path = &summary["critical_path"];
+    let names: Vec<&str> = path["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["example.com/m/c", "example.com/m/b", "example.com/m/a", "example.com/m", "link"], "{path}");
+
+    let records = world.records(&build);
+    let longest_run = records.work().iter().map(|r| u64_of(r, "duration_ns")).max().unwrap();
+    let d = records.stage("compile").into_iter().find(|r| r["package"] == "example.com/m/d").expect("d compiled");
+    assert_eq!(u64_of(d, "duration_ns"), longest_run, "d is the slowest single run");
+    let total = u64_of(path, "total_ns");
+    assert!(longest_run < total && total <= u64_of(&summary, "wall_ns"), "{longest_run} < {total} <= wall: {path}");
+    let steps = path["steps"].as_array().unwrap();
+    let shares: f64 = steps.iter().map(|s| s["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{path}");
+    // The std packages came from go's cache, and the report says so.
+    assert_eq!(summary["packages_compiled"], 5);
+    assert!(summary["packages_in_build"].as_u64().unwrap() > 5, "{summary}");
+    let table = text(&world.gohook().args(["report", &build]).output().unwrap().stdout);
+    assert!(table.contains("critical path: 4 packages + link"), "{table}");
+    // The trace has the path as a track of its own.
+    let trace = world.gohook().args(["report", &build, "--format", "chrome-trace"]).output().unwrap();
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&trace.stdout).unwrap();
+    let track: Vec<&str> =
+        events.iter().filter(|e| e["cat"] == "critical-path").map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(track, names);
+    assert!(table.contains(&format!("5 of {} packages compiled", summary["packages_in_build"])), "{table}");
+}
+
+#[test]
+fn a_terminal_sees_live_progress() {
+    let world = World::new();
+    let sample = fresh_sample();
+    // `script` gives gohook a terminal (a pseudo-terminal), as a developer's shell would.
+    let command = format!("{} build -o bin -a .", gohook_bin().display());
+    let out =
+        world.command("script").current_dir(sample.path()).args(["-qec", &command, "/dev/null"]).output().unwrap();
+    assert_success(&out, "gohook build under script");
+    let screen = text(&out.stdout);
+    let updates: Vec<&str> = screen.split('\r').filter(|l| l.contains("tool runs done")).collect();
+    assert!(!updates.is_empty(), "no progress line on the terminal:\n{screen}");
+    // While go runs, its running tools are counted (after it exited there is nothing to count).
+    assert!(updates.iter().any(|l| l.contains(" running, ")), "{updates:?}");
+    assert!(screen.contains("gohook: build "), "the summary follows: {screen}");
+    // Piped, stderr is the summary line alone: sample_build_records_every_stage_once.
+}

@@ -17,7 +17,7 @@ use gohook_policy::PluginSpec;
 use gohook_policy::Policy;
 use gohook_records::Labels;
 use gohook_records::Store;
-use gohook_records::{BuildLabel, CheckRun, Record};
+use gohook_records::{BuildLabel, BuildPackages, CheckRun, Record};
 use gohook_runtime::Checker;
 use gohook_shim::logging;
 
@@ -677,8 +677,11 @@ fn render_report(
                 Record::Label(BuildLabel { build_id: records.id.clone(), run: l.run.clone(), target: l.target.clone() })
             });
             let context = records.context.iter().cloned().map(Record::Context);
+            let packages = records.packages.iter().map(|packages| {
+                Record::Packages(BuildPackages { build_id: records.id.clone(), packages: packages.clone() })
+            });
             let mut out = String::new();
-            for record in start.chain(label).chain(context).chain(runs).chain(end) {
+            for record in start.chain(label).chain(context).chain(runs).chain(end).chain(packages) {
                 out.push_str(&serde_json::to_string(&record)?);
                 out.push('\n');
             }

@@ -43,6 +43,22 @@ pub enum Record {
     Check(CheckRun),
     /// The machine, go command and labels of a build, written at go's `-V=full` probes like [`Record::Label`].
     Context(BuildContext),
+    /// Every package of a `gohook build` and what it imports, from `go list -deps` after go exited: which packages
+    /// go served from its cache, and the graph the critical path runs through.
+    Packages(BuildPackages),
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BuildPackages {
+    pub build_id: String,
+    pub packages: Vec<PackageImports>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PackageImports {
+    pub package: String,
+    /// Direct imports, as resolved import paths (vendored std packages under `vendor/…`).
+    pub imports: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -215,6 +231,11 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// go asking a tool who it is (`-V=full`, or the C compiler's `-###`): not the build's work.
+    pub fn is_probe(self) -> bool {
+        matches!(self, Stage::Probe | Stage::Cc)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Stage::Probe => "probe",

@@ -11,8 +11,9 @@ mod stamp;
 mod store;
 
 pub use format::{
-    BuildEnd, BuildLabel, BuildStart, CheckRun, CheckStatus, Decoded, Exit, FORMAT_VERSION, FindingLevel, NativeCode,
-    PluginTime, Record, RecordedFinding, Stage, ToolRun, decode, encode, signal_name, v1,
+    BuildEnd, BuildLabel, BuildPackages, BuildStart, CheckRun, CheckStatus, Decoded, Exit, FORMAT_VERSION,
+    FindingLevel, NativeCode, PackageImports, PluginTime, Record, RecordedFinding, Stage, ToolRun, decode, encode,
+    signal_name, v1,
 };
 pub use machine::{BuildContext, Difference, ENV_LABELS, GoCommand, Machine, join_pairs, parse_labels};
 pub use stamp::{

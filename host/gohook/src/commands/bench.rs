@@ -76,7 +76,7 @@ pub fn run(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&Pa
         for (side, cache) in options.configs.iter().zip(&warm_caches) {
             eprintln!("bench: warming {}'s private GOCACHE (not counted)", side.run);
             let command = command_for(&template, side, cache, &options.labels, false);
-            let finished = driver::run_recorded(&command, store, &policy)?;
+            let finished = driver::run_recorded(&command, store, &policy, false)?;
             if !finished.exit.success() {
                 bail!("the warm-up build failed ({}): see `gohook report {}`", finished.exit, finished.build_id);
             }
@@ -103,7 +103,7 @@ pub fn run(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&Pa
             let cache = if options.warm { &warm_caches[i] } else { &cold };
             let mut command = command_for(&template, side, cache, &options.labels, true);
             relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
-            let finished = driver::run_recorded(&command, store, &policy)?;
+            let finished = driver::run_recorded(&command, store, &policy, false)?;
             done += 1;
             let line = store
                 .find(&finished.build_id)
@@ -167,7 +167,7 @@ fn command_for(
         env.push((ENV_RUN.to_owned(), side.run.clone()));
     }
     env.extend(side.env.iter().cloned());
-    GoCommand { argv, dir: template.dir.clone(), env }.with_labels(labels)
+    GoCommand { argv, dir: template.dir.clone(), env, list: None }.with_labels(labels)
 }
 
 /// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build

@@ -11,9 +11,10 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::calibration;
+use crate::commands::progress::Progress;
 use crate::commands::report::{BuildRecords, Summary, format_duration};
 use gohook_policy::{ENV_CONFIG, Policy};
-use gohook_records::{BuildEnd, BuildStart, Exit, Record};
+use gohook_records::{BuildEnd, BuildPackages, BuildStart, Exit, PackageImports, Record};
 use gohook_records::{BuildStamp, now_unix_ns};
 use gohook_records::{ENV_DIR, ENV_LABELS, Store};
 use gohook_shim::logging::ENV_LOG_FILE;
@@ -27,6 +28,9 @@ pub struct GoCommand {
     pub dir: PathBuf,
     /// Extra environment, e.g. `GOFLAGS` carrying `-toolexec`.
     pub env: Vec<(String, String)>,
+    /// For `go build`: the `go list -deps` arguments that name the same packages with the same flags, run after the
+    /// build to learn its package graph.
+    pub list: Option<Vec<OsString>>,
 }
 
 impl GoCommand {
@@ -68,7 +72,8 @@ impl GoCommand {
         }
         argv.push(toolexec);
         argv.extend(rest);
-        Ok(GoCommand { argv, dir, env: Vec::new() })
+        let list = list_arguments(&argv);
+        Ok(GoCommand { argv, dir, env: Vec::new(), list: Some(list) })
     }
 
     /// Any command line; go commands inside it get `-toolexec` through `GOFLAGS`.
@@ -82,7 +87,7 @@ impl GoCommand {
         }
         // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
         goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
-        Ok(GoCommand { argv, dir: std::env::current_dir()?, env: vec![("GOFLAGS".into(), goflags)] })
+        Ok(GoCommand { argv, dir: std::env::current_dir()?, env: vec![("GOFLAGS".into(), goflags)], list: None })
     }
 }
 
@@ -95,7 +100,10 @@ pub struct RunOptions {
 pub fn run(command: GoCommand, options: RunOptions) -> Result<u8> {
     let policy = Policy::find(options.config.as_deref(), &command.dir)?;
     signals::install();
-    let finished = run_recorded(&command, &options.store, &policy)?;
+    let finished = run_recorded(&command, &options.store, &policy, true)?;
+    if finished.exit.success() && signals::received().is_none() {
+        record_packages(&command, &options.store, &finished.build_id, policy.records.keep_builds);
+    }
     print_summary(&options.store, &finished.build_id, &finished.log_path);
     let code = match signals::received() {
         Some(libc::SIGINT) => 130,
@@ -112,8 +120,9 @@ pub struct Finished {
     pub log_path: PathBuf,
 }
 
-/// Runs `command` on a new build id, between a start and an end record. The caller installs signal forwarding.
-pub fn run_recorded(command: &GoCommand, store: &Store, policy: &Policy) -> Result<Finished> {
+/// Runs `command` on a new build id, between a start and an end record, with the live progress line when `progress`
+/// (and stderr is a terminal). The caller installs signal forwarding.
+pub fn run_recorded(command: &GoCommand, store: &Store, policy: &Policy, progress: bool) -> Result<Finished> {
     let stamp = BuildStamp::new_now();
     let log_path = store.log_path(&stamp.id);
     let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -140,7 +149,11 @@ pub fn run_recorded(command: &GoCommand, store: &Store, policy: &Policy) -> Resu
         format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
     })?;
     signals::set_child(child.id());
+    let line = progress.then(|| Progress::start(store, &stamp.id, child.id()));
     let status = child.wait().context("waiting for go")?;
+    if let Some(line) = line {
+        line.finish();
+    }
     let exit = Exit::from_status(status);
 
     signals::survive_file_size_limit();
@@ -201,6 +214,78 @@ pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
     }
 }
 
+/// Flags of `go build` that `go list` must not get: `-o` belongs to build alone, and the debug flags write files
+/// that the listing would overwrite; `-toolexec` is irrelevant to listing.
+const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongraph", "debug-runtime-trace"];
+
+/// `go build`'s argv turned into `go list -deps -json=…`'s: the same `-C`, flags and packages.
+fn list_arguments(build_argv: &[OsString]) -> Vec<OsString> {
+    let mut list: Vec<OsString> = vec!["list".into(), "-deps".into(), "-json=ImportPath,Imports,ImportMap".into()];
+    let mut args = build_argv.iter().skip(2);
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        let flag = text.trim_start_matches('-');
+        let (name, has_value) = match flag.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (flag, false),
+        };
+        if text.starts_with('-') && NOT_FOR_LIST.contains(&name) {
+            if !has_value {
+                args.next();
+            }
+        } else {
+            list.push(arg.clone());
+        }
+    }
+    list
+}
+
+/// What `go list -deps` prints per package (the fields asked for).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
+    import_path: String,
+    #[serde(default)]
+    imports: Vec<String>,
+    #[serde(default)]
+    import_map: std::collections::BTreeMap<String, String>,
+}
+
+/// Records the build's package graph. Best effort: a build that listed nothing still has its timings.
+fn record_packages(command: &GoCommand, store: &Store, build_id: &str, keep: usize) {
+    let Some(list) = &command.list else { return };
+    let out = Command::new(&command.argv[0])
+        .args(list)
+        .envs(command.env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .output();
+    let out = match out {
+        Ok(out) if out.status.success() => out,
+        Ok(out) => {
+            return tracing::warn!(
+                "go list -deps failed ({}), so the report cannot tell cached packages or the critical path: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Err(e) => return tracing::warn!("cannot run go list: {e}"),
+    };
+    let mut packages = Vec::new();
+    for listed in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Listed>() {
+        let Ok(listed) = listed else {
+            return tracing::warn!(
+                "go list -deps printed something that is not its JSON; the package graph is not recorded"
+            );
+        };
+        let imports = listed.imports.iter().map(|i| listed.import_map.get(i).unwrap_or(i).clone()).collect();
+        packages.push(PackageImports { package: listed.import_path, imports });
+    }
+    let record = Record::Packages(BuildPackages { build_id: build_id.to_owned(), packages });
+    if let Err(e) = store.append(build_id, &record, keep) {
+        tracing::warn!("cannot write the package graph: {e}");
+    }
+}
+
 /// The go binary to run: `GOHOOK_GO`, else `go` from PATH.
 pub fn go_program() -> OsString {
     std::env::var_os("GOHOOK_GO").filter(|g| !g.is_empty()).unwrap_or_else(|| "go".into())
@@ -238,6 +323,28 @@ mod tests {
         let chdir = GoCommand::build(vec!["-C".into(), "sub".into(), ".".into()], gohook).unwrap();
         assert_eq!(strings(&chdir.argv)[1..], ["build", "-C", "sub", "-toolexec=/opt/gohook", "."]);
         assert!(chdir.dir.ends_with("sub"));
+    }
+
+    #[test]
+    fn the_listing_names_the_same_packages_without_build_only_flags() {
+        let gohook = Path::new("/opt/gohook");
+        let args = ["-C", "sub", "-o", "bin", "-debug-trace=t.json", "-tags", "x", "-trimpath", "./cmd/..."];
+        let command = GoCommand::build(args.iter().map(OsString::from).collect(), gohook).unwrap();
+        let list = command.list.unwrap();
+        assert_eq!(
+            strings(&list),
+            [
+                "list",
+                "-deps",
+                "-json=ImportPath,Imports,ImportMap",
+                "-C",
+                "sub",
+                "-tags",
+                "x",
+                "-trimpath",
+                "./cmd/..."
+            ]
+        );
     }
 
     #[test]

@@ -8,11 +8,12 @@ use std::io;
 use serde::Serialize;
 
 use gohook_records::{
-    BuildContext, BuildEnd, BuildFile, BuildStart, CheckRun, CheckStatus, Exit, Labels, Record, RecordedFinding, Stage,
-    Store, ToolRun,
+    BuildContext, BuildEnd, BuildFile, BuildStart, CheckRun, CheckStatus, Exit, Labels, PackageImports, Record,
+    RecordedFinding, Stage, Store, ToolRun,
 };
 
 use crate::calibration::{self, ProcessCost};
+use crate::commands::critical_path::CriticalPath;
 
 /// Everything recorded for one build (and what an export carries per build).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -26,6 +27,9 @@ pub struct BuildRecords {
     /// The machine and go command the build ran on (recorded at go's probes; absent in records of older gohooks).
     #[serde(default)]
     pub context: Option<BuildContext>,
+    /// Every package of the build and its imports (`gohook build` only).
+    #[serde(default)]
+    pub packages: Option<Vec<PackageImports>>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -40,6 +44,7 @@ impl BuildRecords {
             runs: Vec::new(),
             label: None,
             context: None,
+            packages: None,
             corrupt: decoded.corrupt,
             unsupported: decoded.unsupported,
         };
@@ -54,6 +59,7 @@ impl BuildRecords {
                 Record::Context(context) => {
                     build.context.get_or_insert(context);
                 }
+                Record::Packages(listed) => build.packages = Some(listed.packages),
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
             }
@@ -85,9 +91,9 @@ impl BuildRecords {
         }
     }
 
-    /// The runs that did the build's work: everything but go's `-V=full` probes.
+    /// The runs that did the build's work: everything but go's probes (`-V=full`, the C compiler's `-###`).
     pub fn work(&self) -> impl Iterator<Item = &ToolRun> {
-        self.runs.iter().filter(|r| r.stage != Stage::Probe)
+        self.runs.iter().filter(|r| !r.stage.is_probe())
     }
 }
 
@@ -110,8 +116,15 @@ pub struct Summary {
     pub exit: Option<Exit>,
     /// Tool runs that did work (probes excluded).
     pub invocations: usize,
-    /// `-V=full` probes: go asks them on every go command, even a fully cached one.
+    /// go's probes (`-V=full` of each tool, the C compiler's `-###`): asked on every go command, even a fully
+    /// cached one.
     pub probes: usize,
+    /// The build's packages (`go list -deps`, recorded by `gohook build`), and how many of them ran a compile; the
+    /// rest came from go's build cache.
+    pub packages_in_build: Option<usize>,
+    pub packages_compiled: usize,
+    /// The longest chain of measured work through the package graph (`gohook build` only).
+    pub critical_path: Option<CriticalPath>,
     /// GOOS/GOARCH pairs the tools ran for.
     pub targets: Vec<String>,
     pub stages: Vec<StageStats>,
@@ -137,12 +150,17 @@ pub struct StageStats {
     /// User + system CPU of the tools.
     pub cpu_ns: u64,
     pub max_rss_bytes: u64,
+    /// The package whose run had that peak.
+    pub max_rss_package: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageTime {
     pub package: String,
+    /// The sum of its runs' wall times.
     pub total_ns: u64,
+    /// User + system CPU of its runs: below the wall time when it waited for a core.
+    pub cpu_ns: u64,
     /// Time per stage for this package, e.g. compile and asm.
     pub stages: BTreeMap<&'static str, u64>,
 }
@@ -217,9 +235,11 @@ impl Summary {
             let entry = packages.entry(&run.package).or_insert_with(|| PackageTime {
                 package: run.package.clone(),
                 total_ns: 0,
+                cpu_ns: 0,
                 stages: BTreeMap::new(),
             });
             entry.total_ns += run.duration_ns;
+            entry.cpu_ns += run.user_ns + run.sys_ns;
             *entry.stages.entry(run.stage.name()).or_default() += run.duration_ns;
         }
         let mut slowest_packages: Vec<PackageTime> = packages.into_values().collect();
@@ -271,6 +291,14 @@ impl Summary {
             wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
             exit: build.end.as_ref().map(|e| e.exit),
             invocations: build.work().count(),
+            packages_in_build: build.packages.as_ref().map(Vec::len),
+            packages_compiled: build
+                .work()
+                .filter(|r| r.stage == Stage::Compile)
+                .map(|r| r.package.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            critical_path: CriticalPath::of(build),
             probes: build.runs.len() - build.work().count(),
             targets,
             stages,
@@ -336,16 +364,24 @@ impl Summary {
             exit,
             if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
         );
+        if let Some(total) = self.packages_in_build {
+            let _ = writeln!(
+                out,
+                "{} of {total} packages compiled, {} from go's build cache",
+                self.packages_compiled,
+                total.saturating_sub(self.packages_compiled)
+            );
+        }
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
-            "stage", "count", "total", "p50", "p95", "max", "cpu", "max rss"
+            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  (of)",
+            "stage", "count", "sum", "p50", "p95", "max", "cpu", "max rss"
         );
         for s in &self.stages {
             let _ = writeln!(
                 out,
-                "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
+                "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  {}",
                 s.stage,
                 s.count,
                 format_duration(s.total_ns),
@@ -354,14 +390,49 @@ impl Summary {
                 format_duration(s.max_ns),
                 format_duration(s.cpu_ns),
                 format_bytes(s.max_rss_bytes),
+                s.max_rss_package,
             );
         }
+        let _ = writeln!(
+            out,
+            "(sum: the runs' wall times added up; runs overlap, the build took {} of wall time)",
+            format_duration(self.wall_ns)
+        );
         if !self.slowest_packages.is_empty() {
             let _ = writeln!(out, "\nslowest packages");
             for p in &self.slowest_packages {
                 let parts: Vec<String> =
                     p.stages.iter().map(|(stage, ns)| format!("{stage} {}", format_duration(*ns))).collect();
-                let _ = writeln!(out, "  {:>10}  {}  ({})", format_duration(p.total_ns), p.package, parts.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  {:>10} wall {:>10} cpu  {}  ({})",
+                    format_duration(p.total_ns),
+                    format_duration(p.cpu_ns),
+                    p.package,
+                    parts.join(", ")
+                );
+            }
+        }
+        if let Some(path) = &self.critical_path {
+            let packages = path.steps.iter().filter(|s| s.name != "link").count();
+            let _ = writeln!(
+                out,
+                "\ncritical path: {packages} packages{}, {} of work in {} of wall ({:.0}%){}",
+                if path.steps.iter().any(|s| s.name == "link") { " + link" } else { "" },
+                format_duration(path.total_ns),
+                format_duration(path.wall_ns),
+                if path.wall_ns == 0 { 0.0 } else { path.total_ns as f64 / path.wall_ns as f64 * 100.0 },
+                if path.cached_packages { "; cached packages did no work, so the path covers what ran" } else { "" }
+            );
+            for step in &path.steps {
+                let _ = writeln!(
+                    out,
+                    "  {:>10} {:>4.0}%  {}  (waited {})",
+                    format_duration(step.work_ns),
+                    step.share * 100.0,
+                    step.name,
+                    format_duration(step.waited_ns)
+                );
             }
         }
         if !self.failures.is_empty() {
@@ -443,6 +514,7 @@ fn stage_stats(stage: Stage, runs: &[&ToolRun]) -> StageStats {
         max_ns: durations.last().copied().unwrap_or(0),
         cpu_ns: runs.iter().map(|r| r.user_ns + r.sys_ns).sum(),
         max_rss_bytes: runs.iter().map(|r| r.max_rss_bytes).max().unwrap_or(0),
+        max_rss_package: runs.iter().max_by_key(|r| r.max_rss_bytes).map(|r| r.package.clone()).unwrap_or_default(),
     }
 }
 
@@ -608,6 +680,7 @@ mod tests {
             end: None,
             label: None,
             context: None,
+            packages: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

@@ -2,14 +2,17 @@
 //!
 //! Timestamps are microseconds since the Unix epoch, as go writes them, so the two files share a time base: their
 //! arrays can be concatenated (or merged with `--merge`) and opened together in Perfetto or chrome://tracing.
-//! go uses pid 0; gohook uses pid 1 and puts overlapping tool runs on separate lanes (tids).
+//! go uses pid 0; gohook uses pid 1 and puts overlapping tool runs on separate lanes (tids), and the critical path
+//! (when the build recorded its package graph) on a track of its own, pid 2.
 
 use serde_json::{Value, json};
 
+use crate::commands::critical_path::CriticalPath;
 use crate::commands::report::BuildRecords;
 use gohook_records::ToolRun;
 
 const PID: u32 = 1;
+const CRITICAL_PATH_PID: u32 = 2;
 
 fn micros(ns: u64) -> f64 {
     ns as f64 / 1_000.0
@@ -46,6 +49,23 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
         };
         lane_ends[lane] = run.end_unix_ns();
         events.push(run_event(run, lane + 1));
+    }
+    if let Some(path) = CriticalPath::of(build) {
+        events.push(
+            json!({"name": "process_name", "ph": "M", "pid": CRITICAL_PATH_PID, "args": {"name": "critical path"}}),
+        );
+        for step in &path.steps {
+            events.push(json!({
+                "name": step.name,
+                "cat": "critical-path",
+                "ph": "X",
+                "ts": micros(step.start_unix_ns),
+                "dur": micros(step.end_unix_ns.saturating_sub(step.start_unix_ns)),
+                "pid": CRITICAL_PATH_PID,
+                "tid": 0,
+                "args": {"work_ms": step.work_ns as f64 / 1e6, "share": step.share, "waited_ms": step.waited_ns as f64 / 1e6},
+            }));
+        }
     }
     events
 }
