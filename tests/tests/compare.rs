@@ -22,13 +22,16 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// `gohook bench` of the sample module: `-n N`, the given runs and extra arguments, binary into a scratch dir.
-fn bench(world: &World, sample: &Path, args: &[&str]) -> Output {
-    let binary = sample.join("bench-bin");
+/// `gohook bench ARGS` of a fresh copy of the sample module in a world of its own, binary into the copy.
+fn bench(args: &[&str]) -> (World, Output) {
+    let world = World::new();
+    let sample = fresh_sample();
+    let binary = sample.path().join("bench-bin");
     let mut all: Vec<&str> = vec!["bench"];
     all.extend(args);
     all.extend(["--", "-o", binary.to_str().unwrap(), "."]);
-    world.run_gohook(sample, &all)
+    let out = world.run_gohook(sample.path(), &all);
+    (world, out)
 }
 
 fn compare_json(world: &World, old: &str, new: &str, extra: &[&str]) -> (Output, Value) {
@@ -128,14 +131,9 @@ fn cpuinfo_model() -> String {
 #[test]
 fn identical_settings_are_not_significantly_different_and_exports_compare_across_machines() {
     let _serial = one_at_a_time();
-    let world = World::new();
-    let sample = fresh_sample();
     // The same settings on both sides, interleaved (A B B A …) as a noisy machine needs.
-    let out = bench(
-        &world,
-        sample.path(),
-        &["-n", "5", "--run", "same-a", "--vs", "", "--vs-run", "same-b", "--label", "purpose=test"],
-    );
+    let (world, out) =
+        bench(&["-n", "5", "--run", "same-a", "--vs", "", "--vs-run", "same-b", "--label", "purpose=test"]);
     assert_exit(&out, 0, "gohook bench");
     let stderr = text(&out.stderr);
     for k in 1..=10 {
@@ -228,13 +226,8 @@ fn identical_settings_are_not_significantly_different_and_exports_compare_across
 #[test]
 fn a_constructed_slowdown_is_flagged_and_two_samples_are_not_enough() {
     let _serial = one_at_a_time();
-    let world = World::new();
-    let sample = fresh_sample();
-    let out = bench(
-        &world,
-        sample.path(),
-        &["-n", "5", "--run", "plain", "--vs", SLOW_GOFLAGS, "--vs-run", "checked", "--threshold", "5%"],
-    );
+    let (world, out) =
+        bench(&["-n", "5", "--run", "plain", "--vs", SLOW_GOFLAGS, "--vs-run", "checked", "--threshold", "5%"]);
     assert_exit(&out, 1, "gohook bench with a slower second side and --threshold");
 
     let (out, report) = compare_json(&world, "plain", "checked", &["--threshold", "5%"]);
