@@ -171,26 +171,35 @@ fn command_for(
 }
 
 /// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build
-/// would not link: the user's `-o` file is removed first, and without `-o` each build writes into a directory of
-/// its own.
+/// would not link: the user's `-o` file is removed first; an `-o` directory (or none) becomes a directory of the
+/// build's own.
 fn relink_every_time(command: &mut GoCommand, private_output: &Path) {
+    let private_dir = OsString::from(format!("{}/", private_output.display()));
     let args: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    // Where the value is: (index in argv, the value, whether it is written `-o=value`).
     let given = args.iter().enumerate().find_map(|(i, arg)| match arg.as_str() {
-        "-o" | "--o" => args.get(i + 1).cloned(),
-        _ => arg.strip_prefix("-o=").or_else(|| arg.strip_prefix("--o=")).map(str::to_owned),
+        "-o" | "--o" => args.get(i + 1).map(|value| (i + 1, value.clone(), false)),
+        _ => arg.strip_prefix("-o=").or_else(|| arg.strip_prefix("--o=")).map(|value| (i, value.to_owned(), true)),
     });
     match given {
-        Some(output) => {
-            let output = command.dir.join(output);
-            if output.is_file() {
-                let _ = std::fs::remove_file(&output);
+        Some((at, output, inline)) => {
+            let path = command.dir.join(&output);
+            if output.ends_with('/') || path.is_dir() {
+                command.argv[at] = if inline {
+                    let mut flag = OsString::from("-o=");
+                    flag.push(&private_dir);
+                    flag
+                } else {
+                    private_dir
+                };
+            } else if path.is_file() {
+                let _ = std::fs::remove_file(&path);
             }
         }
         None => {
             let at = args.iter().position(|a| a.starts_with("-toolexec=")).map_or(2, |i| i + 1);
             // A trailing slash: go writes each main package's binary into the directory.
-            let dir = format!("{}/", private_output.display());
-            command.argv.splice(at..at, [OsString::from("-o"), OsString::from(dir)]);
+            command.argv.splice(at..at, [OsString::from("-o"), private_dir]);
         }
     }
 }
@@ -221,4 +230,34 @@ fn per_stage(report: &compare::Report) -> String {
         out += &format!("  {:<9} {:<10} {value:>10} {ci}\n", row.metric.key(), row.subject.label());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(args: &[&str]) -> GoCommand {
+        GoCommand::build(args.iter().map(OsString::from).collect(), Path::new("/opt/gohook")).unwrap()
+    }
+
+    fn argv(command: &GoCommand) -> Vec<String> {
+        command.argv[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn every_build_links_into_a_fresh_place_unless_it_names_a_file() {
+        let private = Path::new("/scratch/out-0-1");
+        let mut none = command(&["./cmd/..."]);
+        relink_every_time(&mut none, private);
+        assert_eq!(argv(&none), ["build", "-toolexec=/opt/gohook", "-o", "/scratch/out-0-1/", "./cmd/..."]);
+        let mut dir = command(&["-o", "bin/", "./cmd/..."]);
+        relink_every_time(&mut dir, private);
+        assert_eq!(argv(&dir), ["build", "-toolexec=/opt/gohook", "-o", "/scratch/out-0-1/", "./cmd/..."]);
+        let mut inline = command(&["-o=bin/", "."]);
+        relink_every_time(&mut inline, private);
+        assert_eq!(argv(&inline), ["build", "-toolexec=/opt/gohook", "-o=/scratch/out-0-1/", "."]);
+        let mut file = command(&["-o", "/nonexistent/app", "."]);
+        relink_every_time(&mut file, private);
+        assert_eq!(argv(&file), ["build", "-toolexec=/opt/gohook", "-o", "/nonexistent/app", "."]);
+    }
 }
