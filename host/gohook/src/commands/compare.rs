@@ -169,12 +169,18 @@ pub struct Row {
     pub subject: Subject,
     #[serde(flatten)]
     pub comparison: Comparison,
-    /// The change of the medians as a share of OLD's whole build (for the build row, its own change): what
-    /// `--threshold` weighs, so that a tiny stage's large relative noise does not fail a build.
+    /// The change of the medians as a share of OLD's whole build — for the build row its own change, for a stage
+    /// the build's summed run times (wall) or CPU: what `--threshold` weighs, so that a tiny stage's large relative
+    /// noise does not fail a build.
     pub cost_of_build_percent: Option<f64>,
     /// A significant increase that costs more than the threshold of the build, in a time row: what makes the exit
     /// code 1.
     pub regression: bool,
+}
+
+/// One build's stage rows of `metric` added up.
+fn summed_work(values: &BTreeMap<(Metric, Subject), f64>, metric: Metric) -> f64 {
+    values.iter().filter(|((m, s), _)| *m == metric && matches!(s, Subject::Stage(_))).map(|(_, v)| v).sum()
 }
 
 /// (new − old) of the medians as a percentage of `build` (OLD's median of the whole build, same metric).
@@ -241,9 +247,13 @@ impl Report {
         for key in keys {
             let comparison = Comparison::of(&samples(&old_values, &key), &samples(&new_values, &key), options.alpha);
             let (metric, subject) = key;
-            // The whole build's median on the old side: what a stage's slowdown is weighed against.
-            let build = gohook_stats::Summary::of(&samples(&old_values, &(metric, Subject::Build))).median;
-            let cost = build_share(&comparison, build);
+            // What a slowdown is weighed against, on the old side: for the build row its own wall or CPU; for a
+            // stage, like with like: the build's summed run times (stages overlap, so their sums exceed the wall).
+            let whole = match (&subject, metric) {
+                (Subject::Build, _) | (_, Metric::Cpu) => samples(&old_values, &(metric, Subject::Build)),
+                _ => old_values.iter().map(|values| summed_work(values, metric)).collect(),
+            };
+            let cost = build_share(&comparison, gohook_stats::Summary::of(&whole).median);
             let regression = metric.gates()
                 && !matches!(subject, Subject::Package(_))
                 && comparison.verdict == Verdict::Larger
