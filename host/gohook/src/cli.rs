@@ -426,14 +426,7 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Report { build, format, merge, output, run: None } => {
-            let file = match build {
-                Some(id) => store.find(&id)?,
-                None => store.latest()?.with_context(|| {
-                    format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
-                })?,
-            };
-            let records =
-                BuildRecords::load(&store, &file).with_context(|| format!("cannot read {}", file.path.display()))?;
+            let records = selected_builds(&store, build.as_slice())?.remove(0);
             if let ReportFormat::Pprof = format {
                 write_binary(output, &pprof::render(&records))?;
                 return Ok(0);
@@ -706,19 +699,15 @@ fn write_binary(output: Option<PathBuf>, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// The builds named by id (or unique prefix); the latest when none is named.
+/// The builds named by id (or unique prefix); the latest when none is named (never empty).
 fn selected_builds(store: &Store, ids: &[String]) -> Result<Vec<BuildRecords>> {
-    let files = if ids.is_empty() {
-        vec![store.latest()?.with_context(|| {
-            format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display())
-        })?]
-    } else {
-        ids.iter().map(|id| store.find(id)).collect::<Result<Vec<_>, _>>()?
-    };
-    files
-        .iter()
-        .map(|file| BuildRecords::load(store, file).with_context(|| format!("cannot read {}", file.path.display())))
-        .collect()
+    if !ids.is_empty() {
+        return ids.iter().map(|id| BuildRecords::find(store, id)).collect();
+    }
+    let latest = store
+        .latest()?
+        .with_context(|| format!("no recorded builds in {}: run `gohook build` first", store.builds_dir().display()))?;
+    Ok(vec![BuildRecords::load(store, &latest).with_context(|| format!("cannot read {}", latest.path.display()))?])
 }
 
 /// `20261126T012517Z`: a run name from the current time (UTC), sortable and valid as a file name.

@@ -46,8 +46,9 @@ struct Context {
     store: Store,
     cwd: PathBuf,
     policy_dir: PathBuf,
-    /// The go command that runs this tool: its parent under `gohook build`, else the ancestor named `go`.
-    go_pid: u32,
+    /// The go command that runs this tool, when bare mode already found it; under `gohook build` it is the parent,
+    /// asked for only at the probes that need it.
+    go_pid: Option<u32>,
 }
 
 impl Context {
@@ -55,12 +56,10 @@ impl Context {
         let store = Store::locate();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         match BuildStamp::from_env() {
-            Some(stamp) => {
-                Context { stamp, store, policy_dir: cwd.clone(), cwd, go_pid: std::os::unix::process::parent_id() }
-            }
+            Some(stamp) => Context { stamp, store, policy_dir: cwd.clone(), cwd, go_pid: None },
             None => {
                 let (stamp, go) = BuildStamp::from_go_process();
-                Context { stamp, store, policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()), cwd, go_pid: go.pid }
+                Context { stamp, store, policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()), cwd, go_pid: Some(go.pid) }
             }
         }
     }
@@ -194,7 +193,8 @@ fn record_circumstances(context: &Context, version_answer: &[u8], keep: usize) {
         Err(e) => tracing::warn!("{e}; the build is recorded without labels"),
     }
     let answer = String::from_utf8_lossy(version_answer);
-    let record = Record::Context(BuildContext::current(id, context.go_pid, &answer));
+    let go_pid = context.go_pid.unwrap_or_else(std::os::unix::process::parent_id);
+    let record = Record::Context(BuildContext::current(id, go_pid, &answer));
     if let Err(e) = context.store.append(id, &record, keep) {
         tracing::warn!("cannot write the build's machine record: {e}");
     }

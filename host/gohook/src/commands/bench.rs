@@ -105,10 +105,7 @@ pub fn run(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&Pa
             relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
             let finished = driver::run_recorded(&command, store, &policy, false)?;
             done += 1;
-            let line = store
-                .find(&finished.build_id)
-                .ok()
-                .and_then(|file| BuildRecords::load(store, &file).ok())
+            let line = BuildRecords::find(store, &finished.build_id)
                 .map(|build| progress(&Summary::of(&build, None)))
                 .unwrap_or_default();
             eprintln!("bench: [{done}/{total}] {} {line}", side.run);

@@ -165,11 +165,8 @@ pub fn run_recorded(command: &GoCommand, store: &Store, policy: &Policy, progres
 }
 
 pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
-    let summary = store
-        .find(build_id)
-        .ok()
-        .and_then(|file| BuildRecords::load(store, &file).ok())
-        .map(|records| Summary::of(&records, calibration::process_cost(store)));
+    let summary =
+        BuildRecords::find(store, build_id).ok().map(|records| Summary::of(&records, calibration::process_cost(store)));
     match summary {
         Some(ref summary) => {
             let stages: Vec<String> = summary

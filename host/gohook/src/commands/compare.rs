@@ -61,15 +61,8 @@ impl Side {
 
 /// The builds labelled with run `name`, oldest first.
 pub fn run_builds(store: &Store, name: &str) -> Result<Vec<BuildRecords>> {
-    let mut builds = Vec::new();
-    for file in store.list().with_context(|| format!("cannot list {}", store.builds_dir().display()))? {
-        let Ok(build) = BuildRecords::load(store, &file) else { continue };
-        if build.label.as_ref().is_some_and(|l| l.run == name) {
-            builds.push(build);
-        }
-    }
-    builds.sort_by_key(BuildRecords::start_unix_ns);
-    Ok(builds)
+    BuildRecords::of_run(store, name)
+        .with_context(|| format!("cannot read the builds in {}", store.builds_dir().display()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -68,6 +68,25 @@ impl BuildRecords {
         Ok(build)
     }
 
+    /// The build named by `id` (or a unique prefix of it).
+    pub fn find(store: &Store, id: &str) -> anyhow::Result<BuildRecords> {
+        let file = store.find(id)?;
+        BuildRecords::load(store, &file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.path.display()))
+    }
+
+    /// Every build labelled with run `run`, oldest first.
+    pub fn of_run(store: &Store, run: &str) -> io::Result<Vec<BuildRecords>> {
+        let mut builds = Vec::new();
+        for file in store.list()? {
+            let build = BuildRecords::load(store, &file)?;
+            if build.label.as_ref().is_some_and(|l| l.run == run) {
+                builds.push(build);
+            }
+        }
+        builds.sort_by_key(BuildRecords::start_unix_ns);
+        Ok(builds)
+    }
+
     /// The origin of the build's time axis: the driver's stamp, else the go process's start, else the first run.
     pub fn start_unix_ns(&self) -> u64 {
         self.start
@@ -534,13 +553,8 @@ pub struct RunSummary {
 impl RunSummary {
     pub fn load(store: &Store, run: &str) -> io::Result<RunSummary> {
         let process_cost = calibration::process_cost(store);
-        let mut builds = Vec::new();
-        for file in store.list()? {
-            let records = BuildRecords::load(store, &file)?;
-            if records.label.as_ref().is_some_and(|l| l.run == run) {
-                builds.push(Summary::of(&records, process_cost));
-            }
-        }
+        let mut builds: Vec<Summary> =
+            BuildRecords::of_run(store, run)?.iter().map(|records| Summary::of(records, process_cost)).collect();
         builds.sort_by(|a, b| a.target.cmp(&b.target).then(a.start_unix_ns.cmp(&b.start_unix_ns)));
         let decoded = store.load_checks(run)?;
         let mut skipped_records = decoded.corrupt + decoded.unsupported;
