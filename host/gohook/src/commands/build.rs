@@ -34,21 +34,6 @@ pub struct GoCommand {
 }
 
 impl GoCommand {
-    /// Labels every build of this command (`--label`), on top of those `GOHOOK_LABELS` already sets.
-    pub fn with_labels(mut self, labels: &[(String, String)]) -> GoCommand {
-        if !labels.is_empty() {
-            let inherited = std::env::var(ENV_LABELS).unwrap_or_default();
-            let mut all: std::collections::BTreeMap<String, String> =
-                gohook_records::parse_labels(&inherited).unwrap_or_default().into_iter().collect();
-            all.extend(labels.iter().cloned());
-            let text: Vec<String> = all.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            self.env.push((ENV_LABELS.to_owned(), text.join(",")));
-        }
-        self
-    }
-}
-
-impl GoCommand {
     /// `go build <args>` with `-toolexec` as its first flag (after `-C dir`, which go requires to come first).
     pub fn build(args: Vec<OsString>, gohook: &Path) -> Result<GoCommand> {
         let cwd = std::env::current_dir()?;
@@ -88,6 +73,19 @@ impl GoCommand {
         // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
         goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
         Ok(GoCommand { argv, dir: std::env::current_dir()?, env: vec![("GOFLAGS".into(), goflags)], list: None })
+    }
+
+    /// Labels every build of this command (`--label`), on top of those `GOHOOK_LABELS` already sets.
+    pub fn with_labels(mut self, labels: &[(String, String)]) -> GoCommand {
+        if !labels.is_empty() {
+            let inherited = std::env::var(ENV_LABELS).unwrap_or_default();
+            let mut all: std::collections::BTreeMap<String, String> =
+                gohook_records::parse_labels(&inherited).unwrap_or_default().into_iter().collect();
+            all.extend(labels.iter().cloned());
+            let text: Vec<String> = all.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            self.env.push((ENV_LABELS.to_owned(), text.join(",")));
+        }
+        self
     }
 }
 
