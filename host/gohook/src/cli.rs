@@ -90,6 +90,19 @@ enum Command {
         /// exports and benchfmt. GOHOOK_LABELS=k=v,k2=v2 does the same for any go command.
         #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
         labels: Vec<(String, String)>,
+        /// Record the compiler's phases (parse, inlining, escape analysis, SSA back end, object writing) and the
+        /// linker's (loadlib, deadcode, dwarf, …) for every compile and link; `report` then shows them. Changes
+        /// nothing go builds or caches. `[records] phases = true` in gohook.toml does it for every build.
+        #[arg(long)]
+        phases: bool,
+        /// Collect the compiler's and linker's own CPU profiles into one pprof profile, with a `package` label on
+        /// every sample: go tool pprof -top -tagfocus=package=example.com/slow FILE.
+        #[arg(long, value_name = "FILE")]
+        cpuprofile: Option<PathBuf>,
+        /// Write the build's timeline page (one self-contained HTML file) and print its path; without =FILE it
+        /// goes to <records dir>/html/<build id>.html.
+        #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+        html: Option<PathBuf>,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
         args: Vec<OsString>,
     },
@@ -273,6 +286,8 @@ enum ReportFormat {
     Benchfmt,
     /// A gzipped pprof profile (samples: tool runs; stack: build, stage, package) for `go tool pprof`; give -o.
     Pprof,
+    /// The timeline page: one self-contained HTML file (tool runs on lanes, critical path, concurrency, tables).
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -360,9 +375,13 @@ fn store_of(cli: &Cli) -> Result<Store> {
 fn run_timing_command(cli: Cli) -> Result<u8> {
     let store = store_of(&cli)?;
     match cli.command {
-        Command::Build { labels, args } => {
+        Command::Build { labels, phases, cpuprofile, html, args } => {
             let command = GoCommand::build(args, &self_path()?)?.with_labels(&labels);
-            driver::run(command, RunOptions { store, config: cli.config })
+            let html = html.map(|path| match path.as_os_str().is_empty() {
+                true => None,
+                false => Some(path),
+            });
+            driver::run(command, RunOptions { store, config: cli.config, phases, cpuprofile, html })
         }
         Command::Bench { builds, run, warm, labels, vs, vs_go, vs_run, threshold, args } => {
             let run = run.unwrap_or_else(|| format!("bench-{}", chrono_free_stamp()));
@@ -408,7 +427,7 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
         }
         Command::Exec { command } => {
             let command = GoCommand::exec(command, &self_path()?)?;
-            driver::run(command, RunOptions { store, config: cli.config })
+            driver::run(command, RunOptions::plain(store, cli.config))
         }
         Command::Report { run: Some(run), format, output, .. } => {
             let summary = RunSummary::load(&store, &run)
@@ -673,14 +692,18 @@ fn render_report(
             let packages = records.packages.iter().map(|packages| {
                 Record::Packages(BuildPackages { build_id: records.id.clone(), packages: packages.clone() })
             });
+            let self_reports = records.self_reports.iter().cloned().map(Record::SelfReport);
             let mut out = String::new();
-            for record in start.chain(label).chain(context).chain(runs).chain(end).chain(packages) {
+            for record in start.chain(label).chain(context).chain(runs).chain(self_reports).chain(end).chain(packages) {
                 out.push_str(&serde_json::to_string(&record)?);
                 out.push('\n');
             }
             out
         }
         ReportFormat::Benchfmt => benchfmt::render(std::slice::from_ref(records)),
+        ReportFormat::Html => {
+            crate::commands::timeline::render(records, &Summary::of(records, calibration::process_cost(store)))
+        }
         ReportFormat::Pprof => unreachable!("a pprof profile is binary: written by write_binary"),
     })
 }
@@ -689,7 +712,7 @@ fn render_report(
 fn write_binary(output: Option<PathBuf>, bytes: &[u8]) -> Result<()> {
     use std::io::IsTerminal;
     match output {
-        Some(path) => std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display())),
+        Some(path) => crate::commands::write_file(&path, bytes),
         None if std::io::stdout().is_terminal() => {
             anyhow::bail!(
                 "a pprof profile is binary: write it to a file with -o build.pb.gz, then `go tool pprof -top build.pb.gz`"
@@ -718,7 +741,7 @@ fn chrono_free_stamp() -> String {
 
 fn write_output(output: Option<PathBuf>, text: &str) -> Result<()> {
     match output {
-        Some(path) => std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display())),
+        Some(path) => crate::commands::write_file(&path, text.as_bytes()),
         None => {
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(text.as_bytes()) {

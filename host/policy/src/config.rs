@@ -94,11 +94,14 @@ pub struct RecordsSettings {
     /// How many recorded builds stay on disk; older ones are removed when a new build starts.
     #[serde(default = "default_keep_builds")]
     pub keep_builds: usize,
+    /// Record the compiler's and linker's phases for every build (what `gohook build --phases` does for one).
+    #[serde(default)]
+    pub phases: bool,
 }
 
 impl Default for RecordsSettings {
     fn default() -> Self {
-        RecordsSettings { keep_builds: DEFAULT_KEEP_BUILDS }
+        RecordsSettings { keep_builds: DEFAULT_KEEP_BUILDS, phases: false }
     }
 }
 

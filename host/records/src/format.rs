@@ -46,6 +46,28 @@ pub enum Record {
     /// Every package of a `gohook build` and what it imports, from `go list -deps` after go exited: which packages
     /// go served from its cache, and the graph the critical path runs through.
     Packages(BuildPackages),
+    /// What a compile or link measured about itself because gohook asked it to (`--phases`, `--cpuprofile`),
+    /// written right after its [`Record::Tool`] and tied to it by pid and start.
+    SelfReport(ToolSelfReport),
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ToolSelfReport {
+    pub build_id: String,
+    /// The [`ToolRun::pid`] and [`ToolRun::start_unix_ns`] of the run it belongs to.
+    pub pid: u32,
+    pub start_unix_ns: u64,
+    /// The tool's phases in the order it ran them (compiler `fe:parse`, `be:compilefuncs`, …; linker `loadlib`,
+    /// `deadcode`, …), subtotals and totals left out so that they add up.
+    pub phases: Vec<Phase>,
+    /// Where the tool wrote its CPU profile.
+    pub cpu_profile: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Phase {
+    pub name: String,
+    pub ns: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

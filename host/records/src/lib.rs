@@ -12,8 +12,8 @@ mod store;
 
 pub use format::{
     BuildEnd, BuildLabel, BuildPackages, BuildStart, CheckRun, CheckStatus, Decoded, Exit, FORMAT_VERSION,
-    FindingLevel, NativeCode, PackageImports, PluginTime, Record, RecordedFinding, Stage, ToolRun, decode, encode,
-    signal_name, v1,
+    FindingLevel, NativeCode, PackageImports, Phase, PluginTime, Record, RecordedFinding, Stage, ToolRun,
+    ToolSelfReport, decode, encode, signal_name, v1,
 };
 pub use machine::{BuildContext, Difference, ENV_LABELS, GoCommand, Machine, join_pairs, parse_labels};
 pub use stamp::{

@@ -7,6 +7,7 @@
 mod invocation;
 pub mod logging;
 pub mod plugin_client;
+pub mod self_report;
 pub mod signals;
 mod version;
 
@@ -21,11 +22,13 @@ use std::io::{Read, Write};
 
 use gohook_policy::{MomentInput, PluginSpec, Policy, Verdict};
 use gohook_records::{
-    BuildContext, BuildLabel, BuildStamp, Exit, Labels, Record, Store, ToolRun, now_unix_ns, signal_name,
+    BuildContext, BuildLabel, BuildStamp, Exit, Labels, Phase, Record, Store, ToolRun, ToolSelfReport, now_unix_ns,
+    signal_name,
 };
 
 use crate::logging::ENV_LOG_FILE;
 use crate::plugin_client::PluginClient;
+use crate::self_report::Requests;
 
 /// Exit code for usage and I/O errors of gohook's own (1 is kept for "the thing checked failed").
 pub const EXIT_USAGE: u8 = 2;
@@ -78,6 +81,9 @@ struct Outcome {
     stdout: Vec<u8>,
     /// False when a plugin stopped the tool before it started.
     ran: bool,
+    /// What the tool measured about itself, when gohook asked ([`Requests`]).
+    phases: Vec<Phase>,
+    cpu_profile: Option<String>,
 }
 
 pub fn main(tool_argv: Vec<OsString>) -> u8 {
@@ -107,7 +113,7 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         eprint!("{}", verdict.render_errors(&format!("{} (not run)", describe(&invocation)), policy.source.as_deref()));
         Outcome::not_run()
     } else {
-        run_tool(&invocation)
+        run_tool(&invocation, &Requests::for_invocation(&invocation, policy.records.phases))
     };
     let mut exit = outcome.exit;
 
@@ -166,11 +172,23 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         findings: verdict.findings,
         plugins: verdict.plugins,
     });
-    if let Err(e) = context.store.append(&context.stamp.id, &record, policy.records.keep_builds) {
-        tracing::warn!(
-            "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
-            context.store.record_path(&context.stamp.id).display()
-        );
+    let self_report = (!outcome.phases.is_empty() || outcome.cpu_profile.is_some()).then(|| {
+        Record::SelfReport(ToolSelfReport {
+            build_id: context.stamp.id.clone(),
+            pid: std::process::id(),
+            start_unix_ns: outcome.start_unix_ns,
+            phases: outcome.phases,
+            cpu_profile: outcome.cpu_profile,
+        })
+    });
+    for record in std::iter::once(record).chain(self_report) {
+        if let Err(e) = context.store.append(&context.stamp.id, &record, policy.records.keep_builds) {
+            tracing::warn!(
+                "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
+                context.store.record_path(&context.stamp.id).display()
+            );
+            break;
+        }
     }
     if invocation.is_version_probe() {
         record_circumstances(&context, &outcome.stdout, policy.records.keep_builds);
@@ -249,14 +267,19 @@ impl Outcome {
             usage: Usage::default(),
             stdout: Vec::new(),
             ran: false,
+            phases: Vec::new(),
+            cpu_profile: None,
         }
     }
 }
 
-fn run_tool(invocation: &Invocation) -> Outcome {
+fn run_tool(invocation: &Invocation, requests: &Requests) -> Outcome {
     let mut command = Command::new(&invocation.tool_path);
+    if !requests.is_empty() {
+        command.args(requests.flags());
+    }
     command.args(&invocation.args);
-    if invocation.is_version_probe() {
+    if invocation.is_version_probe() || requests.reads_stdout() {
         command.stdout(Stdio::piped());
     }
     let start_unix_ns = now_unix_ns();
@@ -272,7 +295,7 @@ fn run_tool(invocation: &Invocation) -> Outcome {
         Ok((status, stdout, usage))
     });
     let exited = Instant::now();
-    let (exit, stdout, usage) = match result {
+    let (exit, mut stdout, usage) = match result {
         Ok((status, stdout, usage)) => (Exit::from_status(status), stdout, usage),
         Err(e) => {
             eprintln!(
@@ -282,7 +305,20 @@ fn run_tool(invocation: &Invocation) -> Outcome {
             (Exit::NotStarted, Vec::new(), Usage::default())
         }
     };
-    Outcome { exit, start_unix_ns, wall: exited - spawned, usage, stdout, ran: exit != Exit::NotStarted }
+    let (phases, cpu_profile) = if requests.is_empty() { Default::default() } else { requests.collect(&mut stdout) };
+    if requests.reads_stdout() {
+        let _ = std::io::stdout().write_all(&stdout);
+    }
+    Outcome {
+        exit,
+        start_unix_ns,
+        wall: exited - spawned,
+        usage,
+        stdout,
+        ran: exit != Exit::NotStarted,
+        phases,
+        cpu_profile,
+    }
 }
 
 /// Waits for the child `pid` and returns how it ended and what it used.

@@ -11,13 +11,16 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::calibration;
+use crate::commands::pprof::{self, ToolProfile};
 use crate::commands::progress::Progress;
 use crate::commands::report::{BuildRecords, Summary, format_duration};
+use crate::commands::timeline;
 use gohook_policy::{ENV_CONFIG, Policy};
 use gohook_records::{BuildEnd, BuildPackages, BuildStart, Exit, PackageImports, Record};
 use gohook_records::{BuildStamp, now_unix_ns};
 use gohook_records::{ENV_DIR, ENV_LABELS, Store};
 use gohook_shim::logging::ENV_LOG_FILE;
+use gohook_shim::self_report::{ENV_CPUPROFILE_DIR, ENV_PHASES};
 use gohook_shim::signals;
 
 /// A go command line to run under gohook.
@@ -93,16 +96,50 @@ impl GoCommand {
 pub struct RunOptions {
     pub store: Store,
     pub config: Option<PathBuf>,
+    /// Record the compiler's and linker's phases (`--phases`).
+    pub phases: bool,
+    /// Merge the tools' CPU profiles into this file (`--cpuprofile`).
+    pub cpuprofile: Option<PathBuf>,
+    /// Write the timeline page (`--html`): `Some(None)` to the records directory, `Some(Some(path))` there.
+    pub html: Option<Option<PathBuf>>,
 }
 
-pub fn run(command: GoCommand, options: RunOptions) -> Result<u8> {
+impl RunOptions {
+    /// Records and nothing more.
+    pub fn plain(store: Store, config: Option<PathBuf>) -> RunOptions {
+        RunOptions { store, config, phases: false, cpuprofile: None, html: None }
+    }
+}
+
+pub fn run(mut command: GoCommand, options: RunOptions) -> Result<u8> {
     let policy = Policy::find(options.config.as_deref(), &command.dir)?;
+    if options.phases {
+        command.env.push((ENV_PHASES.to_owned(), "1".to_owned()));
+    }
+    let profiles = match &options.cpuprofile {
+        Some(_) => {
+            let dir = tempfile::Builder::new().prefix("gohook-cpuprofiles-").tempdir().context("--cpuprofile")?;
+            let path = dir.path().to_str().context("the temporary directory's path is not UTF-8")?.to_owned();
+            command.env.push((ENV_CPUPROFILE_DIR.to_owned(), path));
+            Some(dir)
+        }
+        None => None,
+    };
     signals::install();
     let finished = run_recorded(&command, &options.store, &policy, true)?;
     if finished.exit.success() && signals::received().is_none() {
         record_packages(&command, &options.store, &finished.build_id, policy.records.keep_builds);
     }
     print_summary(&options.store, &finished.build_id, &finished.log_path);
+    if let Some(path) = &options.cpuprofile {
+        write_cpu_profile(&options.store, &finished.build_id, path)?;
+    }
+    drop(profiles);
+    if let Some(path) = options.html {
+        let path =
+            path.unwrap_or_else(|| options.store.root().join("html").join(format!("{}.html", finished.build_id)));
+        write_timeline(&options.store, &finished.build_id, &path)?;
+    }
     let code = match signals::received() {
         Some(libc::SIGINT) => 130,
         _ => finished.exit.shell_code(),
@@ -209,14 +246,67 @@ pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
     }
 }
 
+/// Merges the CPU profiles the build's compiles and links wrote (`--cpuprofile`) into `path`.
+fn write_cpu_profile(store: &Store, build_id: &str, path: &Path) -> Result<()> {
+    let records = BuildRecords::find(store, build_id)?;
+    let runs: std::collections::HashMap<(u32, u64), &gohook_records::ToolRun> =
+        records.runs.iter().map(|r| ((r.pid, r.start_unix_ns), r)).collect();
+    let mut profiles = Vec::new();
+    for report in &records.self_reports {
+        let (Some(file), Some(run)) = (&report.cpu_profile, runs.get(&(report.pid, report.start_unix_ns))) else {
+            continue;
+        };
+        match std::fs::read(file) {
+            Ok(bytes) => {
+                profiles.push(ToolProfile { package: run.package.clone(), tool: run.tool.clone(), bytes });
+            }
+            Err(e) => tracing::warn!("cannot read the CPU profile {file} of {}: {e}", run.package),
+        }
+    }
+    let merged = pprof::merge(&profiles);
+    for skipped in &merged.skipped {
+        eprintln!("gohook: left out a CPU profile that is not one: {skipped}");
+    }
+    crate::commands::write_file(path, &merged.gzipped)?;
+    let compiled = profiles.iter().filter(|p| p.tool == "compile").count();
+    let links = profiles.len() - compiled;
+    eprintln!(
+        "gohook: CPU profiles of {compiled} compile{} and {links} link{} merged into {} (go tool pprof -top -tagfocus=package=… {})",
+        if compiled == 1 { "" } else { "s" },
+        if links == 1 { "" } else { "s" },
+        path.display(),
+        path.display()
+    );
+    if profiles.is_empty() {
+        eprintln!("gohook: no compile or link ran (everything came from go's build cache): add -a to profile them all");
+    }
+    Ok(())
+}
+
+/// Writes the build's timeline page to `path` and says where.
+fn write_timeline(store: &Store, build_id: &str, path: &Path) -> Result<()> {
+    let records = BuildRecords::find(store, build_id)?;
+    let summary = Summary::of(&records, calibration::process_cost(store));
+    crate::commands::write_file(path, timeline::render(&records, &summary).as_bytes())?;
+    eprintln!("gohook: timeline page: {}", path.display());
+    Ok(())
+}
+
 /// Flags of `go build` that `go list` must not get: `-o` belongs to build alone, and the debug flags write files
 /// that the listing would overwrite; `-toolexec` is irrelevant to listing.
 const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongraph", "debug-runtime-trace"];
 
-/// `go build`'s argv turned into `go list -deps -json=…`'s: the same `-C`, flags and packages.
+/// `go build`'s argv turned into `go list -deps -json=…`'s: the same `-C` (first, as go requires), flags and packages.
 fn list_arguments(build_argv: &[OsString]) -> Vec<OsString> {
-    let mut list: Vec<OsString> = vec!["list".into(), "-deps".into(), "-json=ImportPath,Imports,ImportMap".into()];
-    let mut args = build_argv.iter().skip(2);
+    let mut list: Vec<OsString> = vec!["list".into()];
+    let mut args = build_argv.iter().skip(2).peekable();
+    if args.peek().is_some_and(|a| matches!(a.to_str(), Some("-C" | "--C"))) {
+        list.extend(args.next().cloned());
+        list.extend(args.next().cloned());
+    } else if args.peek().and_then(|a| a.to_str()).is_some_and(|a| a.starts_with("-C=") || a.starts_with("--C=")) {
+        list.extend(args.next().cloned());
+    }
+    list.extend(["-deps".into(), "-json=ImportPath,Imports,ImportMap".into()]);
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
         let flag = text.trim_start_matches('-');
@@ -330,10 +420,10 @@ mod tests {
             strings(&list),
             [
                 "list",
-                "-deps",
-                "-json=ImportPath,Imports,ImportMap",
                 "-C",
                 "sub",
+                "-deps",
+                "-json=ImportPath,Imports,ImportMap",
                 "-tags",
                 "x",
                 "-trimpath",

@@ -5,10 +5,11 @@
 //! `build → stage → package` (leaf last in the view, first in the sample), labelled `package` and `tool`, so
 //! `-tagfocus=package=…` works. The default sample type is wall time: `-top` lists the packages that took longest.
 
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
 
 use flate2::Compression;
+use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use prost::Message;
 
@@ -191,7 +192,9 @@ impl Frames {
     }
 }
 
-/// The gzipped profile of one build's tool runs (probes left out: they are not the build's work).
+/// The gzipped profile of one build's tool runs (probes left out: they are not the build's work). A run that reported
+/// its phases (`--phases`) gets one more frame per phase under its package, and the part of its time outside them
+/// stays on the package itself; phase samples carry wall time only (the tools time phases on the clock).
 pub fn render(build: &BuildRecords) -> Vec<u8> {
     let mut strings = Strings::default();
     let mut frames = Frames::default();
@@ -200,6 +203,7 @@ pub fn render(build: &BuildRecords) -> Vec<u8> {
         .to_vec();
     let root = format!("build {}", build.id);
     let (package_key, tool_key) = (strings.id("package"), strings.id("tool"));
+    let reports = build.self_reports();
     let mut samples = Vec::new();
     for run in build.work() {
         let package = if run.package.is_empty() { "(no package)" } else { &run.package };
@@ -213,7 +217,18 @@ pub fn render(build: &BuildRecords) -> Vec<u8> {
             proto::Label { key: package_key, str: strings.id(package), ..Default::default() },
             proto::Label { key: tool_key, str: strings.id(&run.tool), ..Default::default() },
         ];
-        let value = vec![run.duration_ns as i64, (run.user_ns + run.sys_ns) as i64, run.max_rss_bytes as i64];
+        let phases = BuildRecords::phases_of(&reports, run);
+        for phase in phases {
+            let mut stack = vec![frames.id(&format!("{} {}", run.stage.name(), phase.name), &mut strings)];
+            stack.extend(&location_id);
+            samples.push(proto::Sample {
+                location_id: stack,
+                value: vec![phase.ns as i64, 0, 0],
+                label: label.clone(),
+            });
+        }
+        let outside_phases = run.duration_ns.saturating_sub(phases.iter().map(|p| p.ns).sum());
+        let value = vec![outside_phases as i64, (run.user_ns + run.sys_ns) as i64, run.max_rss_bytes as i64];
         samples.push(proto::Sample { location_id, value, label });
     }
     let mapping = proto::Mapping { id: 1, filename: strings.id("gohook"), has_functions: true, ..Default::default() };
@@ -229,10 +244,184 @@ pub fn render(build: &BuildRecords) -> Vec<u8> {
         string_table: strings.table,
         ..Default::default()
     };
+    gzip(&profile)
+}
+
+fn gzip(profile: &proto::Profile) -> Vec<u8> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     // Writing into a Vec cannot fail.
     let _ = gz.write_all(&profile.encode_to_vec());
     gz.finish().unwrap_or_default()
+}
+
+/// One tool run's own CPU profile (`-cpuprofile`, gzipped as runtime/pprof writes it) and what it worked on.
+pub struct ToolProfile {
+    pub package: String,
+    pub tool: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The merged profile.
+pub struct Merged {
+    pub gzipped: Vec<u8>,
+    /// Profiles that could not be read, with why.
+    pub skipped: Vec<String>,
+}
+
+/// Merges tool CPU profiles into one, with `package` and `tool` labels on every sample (`-tagfocus=package=…`).
+/// Functions, locations and mappings that are the same in several profiles (the same compiler binary) are kept once.
+pub fn merge(profiles: &[ToolProfile]) -> Merged {
+    let mut merged = Merger::default();
+    let mut skipped = Vec::new();
+    for tool in profiles {
+        let mut raw = Vec::new();
+        let decoded = GzDecoder::new(tool.bytes.as_slice())
+            .read_to_end(&mut raw)
+            .map_err(|e| e.to_string())
+            .and_then(|_| proto::Profile::decode(raw.as_slice()).map_err(|e| e.to_string()));
+        if let Err(e) =
+            decoded.map_err(|e| format!("{} of {}: {e}", tool.tool, tool.package)).and_then(|p| merged.add(&p, tool))
+        {
+            skipped.push(e);
+        }
+    }
+    Merged { gzipped: gzip(&merged.finish()), skipped }
+}
+
+#[derive(Default)]
+struct Merger {
+    strings: Strings,
+    profile: proto::Profile,
+    mappings: HashMap<(i64, i64, u64, u64, u64), u64>,
+    functions: HashMap<(i64, i64, i64, i64), u64>,
+    locations: HashMap<(u64, u64, Vec<(u64, i64)>), u64>,
+}
+
+impl Merger {
+    fn add(&mut self, from: &proto::Profile, tool: &ToolProfile) -> Result<(), String> {
+        let text = |id: i64| from.string_table.get(id as usize).map_or("", String::as_str);
+        let types: Vec<(&str, &str)> = from.sample_type.iter().map(|t| (text(t.r#type), text(t.unit))).collect();
+        if self.profile.sample_type.is_empty() {
+            self.profile.sample_type = from
+                .sample_type
+                .iter()
+                .map(|t| proto::ValueType {
+                    r#type: self.strings.id(text(t.r#type)),
+                    unit: self.strings.id(text(t.unit)),
+                })
+                .collect();
+            self.profile.period_type = from.period_type.as_ref().map(|t| proto::ValueType {
+                r#type: self.strings.id(text(t.r#type)),
+                unit: self.strings.id(text(t.unit)),
+            });
+            self.profile.period = from.period;
+            self.profile.time_nanos = from.time_nanos;
+        } else {
+            let ours: Vec<(&str, &str)> = self
+                .profile
+                .sample_type
+                .iter()
+                .map(|t| (self.strings.table[t.r#type as usize].as_str(), self.strings.table[t.unit as usize].as_str()))
+                .collect();
+            if ours != types {
+                return Err(format!("{} of {}: sample types {types:?}, not {ours:?}", tool.tool, tool.package));
+            }
+            self.profile.time_nanos = self.profile.time_nanos.min(from.time_nanos);
+        }
+        self.profile.duration_nanos += from.duration_nanos;
+
+        let mut mapping_ids = HashMap::new();
+        for m in &from.mapping {
+            let key = (
+                self.strings.id(text(m.filename)),
+                self.strings.id(text(m.build_id)),
+                m.memory_start,
+                m.memory_limit,
+                m.file_offset,
+            );
+            let next = self.mappings.len() as u64 + 1;
+            let id = *self.mappings.entry(key).or_insert_with(|| {
+                self.profile.mapping.push(proto::Mapping { id: next, filename: key.0, build_id: key.1, ..m.clone() });
+                next
+            });
+            mapping_ids.insert(m.id, id);
+        }
+        let mut function_ids = HashMap::new();
+        for f in &from.function {
+            let key = (
+                self.strings.id(text(f.name)),
+                self.strings.id(text(f.system_name)),
+                self.strings.id(text(f.filename)),
+                f.start_line,
+            );
+            let next = self.functions.len() as u64 + 1;
+            let id = *self.functions.entry(key).or_insert_with(|| {
+                self.profile.function.push(proto::Function {
+                    id: next,
+                    name: key.0,
+                    system_name: key.1,
+                    filename: key.2,
+                    start_line: key.3,
+                });
+                next
+            });
+            function_ids.insert(f.id, id);
+        }
+        let mut location_ids = HashMap::new();
+        for l in &from.location {
+            let mapping_id = mapping_ids.get(&l.mapping_id).copied().unwrap_or(0);
+            let lines: Vec<proto::Line> = l
+                .line
+                .iter()
+                .map(|line| proto::Line {
+                    function_id: function_ids.get(&line.function_id).copied().unwrap_or(0),
+                    ..*line
+                })
+                .collect();
+            let key = (mapping_id, l.address, lines.iter().map(|line| (line.function_id, line.line)).collect());
+            let next = self.locations.len() as u64 + 1;
+            let id = *self.locations.entry(key).or_insert_with(|| {
+                self.profile.location.push(proto::Location {
+                    id: next,
+                    mapping_id,
+                    address: l.address,
+                    line: lines,
+                    is_folded: l.is_folded,
+                });
+                next
+            });
+            location_ids.insert(l.id, id);
+        }
+        let labels = [
+            proto::Label { key: self.strings.id("package"), str: self.strings.id(&tool.package), ..Default::default() },
+            proto::Label { key: self.strings.id("tool"), str: self.strings.id(&tool.tool), ..Default::default() },
+        ];
+        for sample in &from.sample {
+            let mut label: Vec<proto::Label> = sample
+                .label
+                .iter()
+                .map(|l| proto::Label {
+                    key: self.strings.id(text(l.key)),
+                    str: if l.str == 0 { 0 } else { self.strings.id(text(l.str)) },
+                    num_unit: if l.num_unit == 0 { 0 } else { self.strings.id(text(l.num_unit)) },
+                    num: l.num,
+                })
+                .collect();
+            label.extend(labels.iter().cloned());
+            self.profile.sample.push(proto::Sample {
+                location_id: sample.location_id.iter().map(|id| location_ids.get(id).copied().unwrap_or(0)).collect(),
+                value: sample.value.clone(),
+                label,
+            });
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> proto::Profile {
+        self.strings.id("");
+        self.profile.string_table = self.strings.table;
+        self.profile
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::io;
 use serde::Serialize;
 
 use gohook_records::{
-    BuildContext, BuildEnd, BuildFile, BuildStart, CheckRun, CheckStatus, Exit, Labels, PackageImports, Record,
-    RecordedFinding, Stage, Store, ToolRun,
+    BuildContext, BuildEnd, BuildFile, BuildStart, CheckRun, CheckStatus, Exit, Labels, PackageImports, Phase, Record,
+    RecordedFinding, Stage, Store, ToolRun, ToolSelfReport,
 };
 
 use crate::calibration::{self, ProcessCost};
@@ -30,6 +30,9 @@ pub struct BuildRecords {
     /// Every package of the build and its imports (`gohook build` only).
     #[serde(default)]
     pub packages: Option<Vec<PackageImports>>,
+    /// What compiles and links measured about themselves (`--phases`, `--cpuprofile`).
+    #[serde(default)]
+    pub self_reports: Vec<ToolSelfReport>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -45,6 +48,7 @@ impl BuildRecords {
             label: None,
             context: None,
             packages: None,
+            self_reports: Vec::new(),
             corrupt: decoded.corrupt,
             unsupported: decoded.unsupported,
         };
@@ -60,6 +64,7 @@ impl BuildRecords {
                     build.context.get_or_insert(context);
                 }
                 Record::Packages(listed) => build.packages = Some(listed.packages),
+                Record::SelfReport(report) => build.self_reports.push(report),
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
             }
@@ -114,6 +119,19 @@ impl BuildRecords {
     pub fn work(&self) -> impl Iterator<Item = &ToolRun> {
         self.runs.iter().filter(|r| !r.stage.is_probe())
     }
+
+    /// What each run measured about itself, by the run's (pid, start).
+    pub fn self_reports(&self) -> std::collections::HashMap<(u32, u64), &ToolSelfReport> {
+        self.self_reports.iter().map(|r| ((r.pid, r.start_unix_ns), r)).collect()
+    }
+
+    /// The phases `run` reported (`--phases`), empty when it was not asked to.
+    pub fn phases_of<'a>(
+        reports: &std::collections::HashMap<(u32, u64), &'a ToolSelfReport>,
+        run: &ToolRun,
+    ) -> &'a [Phase] {
+        reports.get(&(run.pid, run.start_unix_ns)).map_or(&[], |r| &r.phases)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,6 +165,8 @@ pub struct Summary {
     /// GOOS/GOARCH pairs the tools ran for.
     pub targets: Vec<String>,
     pub stages: Vec<StageStats>,
+    /// Compiler and linker phases summed over the build, per stage, slowest first; empty without `--phases`.
+    pub phases: Vec<PhaseTotal>,
     pub slowest_packages: Vec<PackageTime>,
     pub failures: Vec<Failure>,
     /// What plugins found, in record order.
@@ -182,6 +202,19 @@ pub struct PackageTime {
     pub cpu_ns: u64,
     /// Time per stage for this package, e.g. compile and asm.
     pub stages: BTreeMap<&'static str, u64>,
+    /// Its compile's and link's phases (`--phases`), slowest first.
+    pub phases: Vec<Phase>,
+}
+
+/// One compiler or linker phase summed over the build's runs (`--phases`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTotal {
+    /// `compile` or `link`.
+    pub stage: &'static str,
+    pub phase: String,
+    pub total_ns: u64,
+    /// Runs that reported it.
+    pub runs: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -238,6 +271,8 @@ pub struct Skipped {
 }
 
 const SLOWEST_PACKAGES: usize = 10;
+/// Phases named per stage and per package in the table (the JSON has all).
+const PHASES_SHOWN: usize = 5;
 
 impl Summary {
     /// `process_cost`: the per-invocation price of being a process, calibrated on this machine
@@ -249,21 +284,44 @@ impl Summary {
         }
         let stages = by_stage.into_iter().map(|(stage, runs)| stage_stats(stage, &runs)).collect();
 
+        let reports = build.self_reports();
         let mut packages: BTreeMap<&str, PackageTime> = BTreeMap::new();
-        for run in build.work().filter(|r| !r.package.is_empty()) {
+        let mut phases: BTreeMap<(&'static str, &str), PhaseTotal> = BTreeMap::new();
+        for run in build.work() {
+            let run_phases = BuildRecords::phases_of(&reports, run);
+            for phase in run_phases {
+                let total = phases.entry((run.stage.name(), &phase.name)).or_insert_with(|| PhaseTotal {
+                    stage: run.stage.name(),
+                    phase: phase.name.clone(),
+                    total_ns: 0,
+                    runs: 0,
+                });
+                total.total_ns += phase.ns;
+                total.runs += 1;
+            }
+            if run.package.is_empty() {
+                continue;
+            }
             let entry = packages.entry(&run.package).or_insert_with(|| PackageTime {
                 package: run.package.clone(),
                 total_ns: 0,
                 cpu_ns: 0,
                 stages: BTreeMap::new(),
+                phases: Vec::new(),
             });
             entry.total_ns += run.duration_ns;
             entry.cpu_ns += run.user_ns + run.sys_ns;
             *entry.stages.entry(run.stage.name()).or_default() += run.duration_ns;
+            entry.phases.extend(run_phases.iter().cloned());
         }
         let mut slowest_packages: Vec<PackageTime> = packages.into_values().collect();
         slowest_packages.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then_with(|| a.package.cmp(&b.package)));
         slowest_packages.truncate(SLOWEST_PACKAGES);
+        for package in &mut slowest_packages {
+            package.phases.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.name.cmp(&b.name)));
+        }
+        let mut phases: Vec<PhaseTotal> = phases.into_values().collect();
+        phases.sort_by(|a, b| a.stage.cmp(b.stage).then(b.total_ns.cmp(&a.total_ns)));
 
         let mut overheads: Vec<u64> = build.runs.iter().map(|r| r.gohook_ns).collect();
         overheads.sort_unstable();
@@ -321,6 +379,7 @@ impl Summary {
             probes: build.runs.len() - build.work().count(),
             targets,
             stages,
+            phases,
             slowest_packages,
             failures: build
                 .runs
@@ -417,6 +476,21 @@ impl Summary {
             "(sum: the runs' wall times added up; runs overlap, the build took {} of wall time)",
             format_duration(self.wall_ns)
         );
+        if !self.phases.is_empty() {
+            let _ = writeln!(out, "\nphases (the compiler's and linker's own timers, summed over their runs)");
+            for stage in ["compile", "link"] {
+                let of_stage: Vec<String> = self
+                    .phases
+                    .iter()
+                    .filter(|p| p.stage == stage)
+                    .take(PHASES_SHOWN)
+                    .map(|p| format!("{} {}", p.phase, format_duration(p.total_ns)))
+                    .collect();
+                if !of_stage.is_empty() {
+                    let _ = writeln!(out, "  {stage:<8} {}", of_stage.join(", "));
+                }
+            }
+        }
         if !self.slowest_packages.is_empty() {
             let _ = writeln!(out, "\nslowest packages");
             for p in &self.slowest_packages {
@@ -430,6 +504,15 @@ impl Summary {
                     p.package,
                     parts.join(", ")
                 );
+                if !p.phases.is_empty() {
+                    let top: Vec<String> = p
+                        .phases
+                        .iter()
+                        .take(PHASES_SHOWN)
+                        .map(|ph| format!("{} {}", ph.name, format_duration(ph.ns)))
+                        .collect();
+                    let _ = writeln!(out, "  {:>10}      {:>10}       {}", "", "", top.join(", "));
+                }
             }
         }
         if let Some(path) = &self.critical_path {
@@ -695,6 +778,7 @@ mod tests {
             label: None,
             context: None,
             packages: None,
+            self_reports: Vec::new(),
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

@@ -36,18 +36,12 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
         "args": {"build_id": build.id},
     }));
 
-    let mut lane_ends: Vec<u64> = Vec::new();
-    for run in &build.runs {
-        let lane = match lane_ends.iter().position(|&end| end <= run.start_unix_ns) {
-            Some(free) => free,
-            None => {
-                lane_ends.push(0);
-                events.push(json!({"name": "thread_name", "ph": "M", "pid": PID, "tid": lane_ends.len(),
-                                   "args": {"name": format!("lane {}", lane_ends.len())}}));
-                lane_ends.len() - 1
-            }
-        };
-        lane_ends[lane] = run.end_unix_ns();
+    let lanes = lanes(&build.runs);
+    for lane in 1..=lanes.iter().max().map_or(0, |max| max + 1) {
+        events.push(json!({"name": "thread_name", "ph": "M", "pid": PID, "tid": lane,
+                           "args": {"name": format!("lane {lane}")}}));
+    }
+    for (run, lane) in build.runs.iter().zip(lanes) {
         events.push(run_event(run, lane + 1));
     }
     if let Some(path) = CriticalPath::of(build) {
@@ -68,6 +62,22 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
         }
     }
     events
+}
+
+/// A lane per run (runs in start order): the first lane free when it starts, so runs on one lane never overlap and
+/// the number of lanes is the build's peak concurrency.
+pub fn lanes<'a>(runs: impl IntoIterator<Item = &'a ToolRun>) -> Vec<usize> {
+    let mut lane_ends: Vec<u64> = Vec::new();
+    let mut lanes = Vec::new();
+    for run in runs {
+        let lane = lane_ends.iter().position(|&end| end <= run.start_unix_ns).unwrap_or_else(|| {
+            lane_ends.push(0);
+            lane_ends.len() - 1
+        });
+        lane_ends[lane] = run.end_unix_ns();
+        lanes.push(lane);
+    }
+    lanes
 }
 
 fn run_event(run: &ToolRun, tid: usize) -> Value {
