@@ -165,6 +165,8 @@ impl World {
                 records.context = Some(context.clone());
             } else if let Some(packages) = value.get("packages") {
                 records.packages = Some(packages.clone());
+            } else if let Some(report) = value.get("self_report") {
+                records.self_reports.push(report.clone());
             } else {
                 panic!("unknown record {value}");
             }
@@ -199,6 +201,8 @@ pub struct Records {
     /// The build's package graph (`gohook build`).
     pub packages: Option<Value>,
     pub runs: Vec<Value>,
+    /// What compiles and links measured about themselves (`--phases`, `--cpuprofile`).
+    pub self_reports: Vec<Value>,
 }
 
 impl Records {
@@ -210,6 +214,15 @@ impl Records {
     /// Runs that did work (everything but `-V=full` probes).
     pub fn work(&self) -> Vec<&Value> {
         self.runs.iter().filter(|r| r["stage"] != "probe").collect()
+    }
+
+    /// The phase names `run` reported, in its order.
+    pub fn phases_of(&self, run: &Value) -> Vec<String> {
+        let report =
+            self.self_reports.iter().find(|r| r["pid"] == run["pid"] && r["start_unix_ns"] == run["start_unix_ns"]);
+        report.map_or_else(Vec::new, |r| {
+            r["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+        })
     }
 
     /// Packages of one stage's runs, sorted, duplicates kept.
@@ -312,4 +325,61 @@ pub fn host_target() -> (String, String) {
     let text = text(&out.stdout);
     let mut lines = text.lines();
     (lines.next().unwrap().to_owned(), lines.next().unwrap().to_owned())
+}
+
+/// A module whose dependency chain is known: main imports a and d, a imports b, b imports c. c, b and a each
+/// compile for a while; d compiles longer than any one of them, but not as long as the three in a row.
+pub fn chain_module(dir: &Path) {
+    let nonce = now_ns();
+    std::fs::write(dir.join("go.mod"), "module example.com/m\n\ngo 1.26\n").unwrap();
+    let package = |name: &str, imports: &[&str], functions: usize| {
+        let mut text = format!("package {name}\n\n");
+        for import in imports {
+            text += &format!("import \"example.com/m/{import}\"\n\nvar _ = {import}.F0\n");
+        }
+        text += &format!("const Nonce = \"{nonce}\"\n");
+        for i in 0..functions {
+            text += &format!(
+                "func F{i}(x int) int {{ s := 0; for j := 0; j < x; j++ {{ s += j*{i} ^ (s >> 3) }}; \
+                 if s%7 == {} {{ return s + {i} }}; return s - {i} }}\n",
+                i % 7
+            );
+        }
+        std::fs::create_dir_all(dir.join(name)).unwrap();
+        std::fs::write(dir.join(name).join(format!("{name}.go")), text).unwrap();
+    };
+    package("c", &[], 1500);
+    package("b", &["c"], 1500);
+    package("a", &["b"], 1500);
+    package("d", &[], 2500);
+    std::fs::write(
+        dir.join("main.go"),
+        "package main\n\nimport (\n\t\"example.com/m/a\"\n\t\"example.com/m/d\"\n)\n\nfunc main() { println(a.F1(3) + d.F1(3)) }\n",
+    )
+    .unwrap();
+}
+
+/// Debian's headless Chromium (`CHROMIUM` names another), for the tests of the timeline page.
+pub fn chromium() -> PathBuf {
+    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let found = ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(|name| {
+        std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|p| p.is_file())
+    });
+    found.expect("the timeline page is tested in a real headless Chromium: apt-get install chromium (.ci/run does)")
+}
+
+/// Runs headless Chromium on a local page with `args` (e.g. `--dump-dom`), in a profile of its own.
+pub fn headless_chromium(page: &Path, args: &[&str]) -> Output {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium starts");
+    assert!(out.status.success(), "chromium {args:?} failed: {}", text(&out.stderr));
+    out
 }

@@ -356,38 +356,6 @@ fn pprof_top_lists_the_slowest_package_first() {
     assert!((flat_s - total_ns as f64 / 1e9).abs() <= 0.01 * flat_s.max(0.01), "{flat} vs {total_ns} ns");
 }
 
-/// A module whose dependency chain is known: main imports a and d, a imports b, b imports c. c, b and a each
-/// compile for a while; d compiles longer than any one of them, but not as long as the three in a row.
-fn chain_module(dir: &Path) {
-    let nonce = now_ns();
-    std::fs::write(dir.join("go.mod"), "module example.com/m\n\ngo 1.26\n").unwrap();
-    let package = |name: &str, imports: &[&str], functions: usize| {
-        let mut text = format!("package {name}\n\n");
-        for import in imports {
-            text += &format!("import \"example.com/m/{import}\"\n\nvar _ = {import}.F0\n");
-        }
-        text += &format!("const Nonce = \"{nonce}\"\n");
-        for i in 0..functions {
-            text += &format!(
-                "func F{i}(x int) int {{ s := 0; for j := 0; j < x; j++ {{ s += j*{i} ^ (s >> 3) }}; \
-                 if s%7 == {} {{ return s + {i} }}; return s - {i} }}\n",
-                i % 7
-            );
-        }
-        std::fs::create_dir_all(dir.join(name)).unwrap();
-        std::fs::write(dir.join(name).join(format!("{name}.go")), text).unwrap();
-    };
-    package("c", &[], 1500);
-    package("b", &["c"], 1500);
-    package("a", &["b"], 1500);
-    package("d", &[], 2500);
-    std::fs::write(
-        dir.join("main.go"),
-        "package main\n\nimport (\n\t\"example.com/m/a\"\n\t\"example.com/m/d\"\n)\n\nfunc main() { println(a.F1(3) + d.F1(3)) }\n",
-    )
-    .unwrap();
-}
-
 #[test]
 fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
     let world = World::new();
