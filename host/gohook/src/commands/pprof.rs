@@ -288,13 +288,16 @@ pub fn merge(profiles: &[ToolProfile]) -> Merged {
     Merged { gzipped: gzip(&merged.finish()), skipped }
 }
 
+/// A location is the same when its mapping, address and (function, line) frames are.
+type LocationKey = (u64, u64, Vec<(u64, i64)>);
+
 #[derive(Default)]
 struct Merger {
     strings: Strings,
     profile: proto::Profile,
     mappings: HashMap<(i64, i64, u64, u64, u64), u64>,
     functions: HashMap<(i64, i64, i64, i64), u64>,
-    locations: HashMap<(u64, u64, Vec<(u64, i64)>), u64>,
+    locations: HashMap<LocationKey, u64>,
 }
 
 impl Merger {

@@ -732,11 +732,11 @@ pub fn format_unix_ns(ns: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use gohook_records::Exit;
 
-    fn run(stage: Stage, package: &str, start: u64, duration: u64) -> ToolRun {
+    pub(crate) fn run(stage: Stage, package: &str, start: u64, duration: u64) -> ToolRun {
         ToolRun {
             build_id: "b".into(),
             build_start_unix_ns: 1_000,
