@@ -136,7 +136,7 @@ fn timeline_page_renders_every_run_offline(page: &Path, summary: &serde_json::Va
 }
 
 #[test]
-fn phases_setting_in_gohook_toml_applies_to_bare_toolexec_builds() {
+fn phases_setting_in_gohook_toml_applies_to_bare_toolexec_builds_of_the_sample() {
     let world = World::new();
     let sample = fresh_sample();
     std::fs::write(sample.path().join("gohook.toml"), "[records]\nphases = true\n").unwrap();
@@ -153,4 +153,14 @@ fn phases_setting_in_gohook_toml_applies_to_bare_toolexec_builds() {
         assert!(COMPILE_PHASES.iter().all(|p| phases.iter().any(|q| q == p)), "{phases:?}");
     }
     assert!(records.phases_of(records.stage("link")[0]).iter().any(|p| p == "loadlib"));
+
+    // The same sample built from nothing without phases is the same binary, byte for byte.
+    std::fs::remove_file(sample.path().join("gohook.toml")).unwrap();
+    let cold = World::with_cold_go_cache();
+    let out =
+        cold.command("go").current_dir(sample.path()).args(["build", &toolexec, "-o", "plain", "."]).output().unwrap();
+    assert_success(&out, "go build -toolexec=gohook without phases");
+    assert_eq!(cold.records(&cold.only_build()).self_reports.len(), 0, "no phases asked for, none recorded");
+    let with_phases = std::fs::read(sample.path().join("bin")).unwrap();
+    assert!(with_phases == std::fs::read(sample.path().join("plain")).unwrap(), "the binaries differ");
 }
