@@ -102,7 +102,7 @@ enum Command {
         /// Write the build's timeline page (one self-contained HTML file) and print its path; without =FILE it
         /// goes to <records dir>/html/<build id>.html.
         #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
-        html: Option<PathBuf>,
+        html: Option<String>,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
         args: Vec<OsString>,
     },
@@ -377,10 +377,7 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Build { labels, phases, cpuprofile, html, args } => {
             let command = GoCommand::build(args, &self_path()?)?.with_labels(&labels);
-            let html = html.map(|path| match path.as_os_str().is_empty() {
-                true => None,
-                false => Some(path),
-            });
+            let html = html.map(|path| (!path.is_empty()).then(|| PathBuf::from(path)));
             driver::run(command, RunOptions { store, config: cli.config, phases, cpuprofile, html })
         }
         Command::Bench { builds, run, warm, labels, vs, vs_go, vs_run, threshold, args } => {

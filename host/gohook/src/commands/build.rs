@@ -131,14 +131,19 @@ pub fn run(mut command: GoCommand, options: RunOptions) -> Result<u8> {
         record_packages(&command, &options.store, &finished.build_id, policy.records.keep_builds);
     }
     print_summary(&options.store, &finished.build_id, &finished.log_path);
-    if let Some(path) = &options.cpuprofile {
-        write_cpu_profile(&options.store, &finished.build_id, path)?;
+    // go's exit stays the exit code: a report that cannot be written is said, not turned into a failure.
+    if let Some(path) = &options.cpuprofile
+        && let Err(e) = write_cpu_profile(&options.store, &finished.build_id, path)
+    {
+        eprintln!("gohook: no CPU profile: {e:#}");
     }
     drop(profiles);
     if let Some(path) = options.html {
         let path =
             path.unwrap_or_else(|| options.store.root().join("html").join(format!("{}.html", finished.build_id)));
-        write_timeline(&options.store, &finished.build_id, &path)?;
+        if let Err(e) = write_timeline(&options.store, &finished.build_id, &path) {
+            eprintln!("gohook: no timeline page: {e:#}");
+        }
     }
     let code = match signals::received() {
         Some(libc::SIGINT) => 130,
@@ -256,12 +261,23 @@ fn write_cpu_profile(store: &Store, build_id: &str, path: &Path) -> Result<()> {
         let (Some(file), Some(run)) = (&report.cpu_profile, runs.get(&(report.pid, report.start_unix_ns))) else {
             continue;
         };
+        // A tool that failed may have left its profile unfinished.
+        if !run.exit.success() {
+            continue;
+        }
         match std::fs::read(file) {
             Ok(bytes) => {
                 profiles.push(ToolProfile { package: run.package.clone(), tool: run.tool.clone(), bytes });
             }
             Err(e) => tracing::warn!("cannot read the CPU profile {file} of {}: {e}", run.package),
         }
+    }
+    if profiles.is_empty() {
+        eprintln!(
+            "gohook: no CPU profile written: no compile or link ran to the end (go's build cache served every \
+             package, or the build failed); add -a to profile every package"
+        );
+        return Ok(());
     }
     let merged = pprof::merge(&profiles);
     for skipped in &merged.skipped {
@@ -277,9 +293,6 @@ fn write_cpu_profile(store: &Store, build_id: &str, path: &Path) -> Result<()> {
         path.display(),
         path.display()
     );
-    if profiles.is_empty() {
-        eprintln!("gohook: no compile or link ran (everything came from go's build cache): add -a to profile them all");
-    }
     Ok(())
 }
 
