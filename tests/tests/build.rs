@@ -304,9 +304,15 @@ fn chrome_trace_merges_with_gos_debug_trace() {
 fn exec_runs_go_test_through_the_shim() {
     let world = World::new();
     let sample = fresh_sample();
-    let out = world.run_gohook(sample.path(), &["exec", "--", "go", "test", "-count=1", "./internal/greet"]);
+    let out = world.run_gohook(
+        sample.path(),
+        &["exec", "--label", "purpose=exec", "--phases", "--", "go", "test", "-count=1", "./internal/greet"],
+    );
     assert_success(&out, "gohook exec -- go test");
-    assert!(text(&out.stdout).starts_with("ok  \texample.com/sample/internal/greet"), "{}", text(&out.stdout));
+    // go test's own output, without the linker's phase lines (--phases) in it.
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("ok  \texample.com/sample/internal/greet"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let records = world.records(&world.only_build());
     let compiled = records.packages("compile");
     assert!(
@@ -320,6 +326,8 @@ fn exec_runs_go_test_through_the_shim() {
     assert_eq!(vetted.iter().filter(|p| *p == variant).count(), 1, "{vetted:?}");
     let start = records.start.as_ref().unwrap();
     assert_eq!(start["command"], serde_json::json!(["go", "test", "-count=1", "./internal/greet"]));
+    assert_eq!(records.context.as_ref().unwrap()["labels"], serde_json::json!([["purpose", "exec"]]));
+    assert!(records.phases_of(records.stage("link")[0]).iter().any(|p| p == "loadlib"), "the test binary's link");
 
     let failing = world.run_gohook(sample.path(), &["exec", "--", "sh", "-c", "exit 3"]);
     assert_eq!(failing.status.code(), Some(3), "the command's exit code comes through");

@@ -79,6 +79,35 @@ pub struct Cli {
     command: Command,
 }
 
+/// What `build` and `exec` record besides each tool run's times.
+#[derive(clap::Args, Debug)]
+struct Recording {
+    /// Label the build (repeatable), e.g. --label machine=ci-large; shown by `builds` and `report`, kept in
+    /// exports and benchfmt. GOHOOK_LABELS=k=v,k2=v2 does the same for any go command.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+    /// Record the compiler's phases (parse, inlining, escape analysis, SSA back end, object writing) and the
+    /// linker's (loadlib, deadcode, dwarf, …) for every compile and link; `report` then shows them. Changes
+    /// nothing go builds or caches. `[records] phases = true` in gohook.toml does it for every build.
+    #[arg(long)]
+    phases: bool,
+    /// Collect the compiler's and linker's own CPU profiles into one pprof profile, with a `package` label on
+    /// every sample: go tool pprof -top -tagfocus=package=example.com/slow FILE.
+    #[arg(long, value_name = "FILE")]
+    cpuprofile: Option<PathBuf>,
+    /// Write the build's timeline page (one self-contained HTML file) and print its path; without =FILE it
+    /// goes to <records dir>/html/<build id>.html.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    html: Option<String>,
+}
+
+impl Recording {
+    fn options(self, store: Store, config: Option<PathBuf>) -> RunOptions {
+        let html = self.html.map(|path| (!path.is_empty()).then(|| PathBuf::from(path)));
+        RunOptions { store, config, phases: self.phases, cpuprofile: self.cpuprofile, html }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run `go build` with gohook as -toolexec; every argument goes to go build.
@@ -86,23 +115,8 @@ enum Command {
     /// Example: gohook build -o bin/app ./cmd/app
     #[command(after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code.")]
     Build {
-        /// Label the build (repeatable), e.g. --label machine=ci-large; shown by `builds` and `report`, kept in
-        /// exports and benchfmt. GOHOOK_LABELS=k=v,k2=v2 does the same for any go command.
-        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
-        labels: Vec<(String, String)>,
-        /// Record the compiler's phases (parse, inlining, escape analysis, SSA back end, object writing) and the
-        /// linker's (loadlib, deadcode, dwarf, …) for every compile and link; `report` then shows them. Changes
-        /// nothing go builds or caches. `[records] phases = true` in gohook.toml does it for every build.
-        #[arg(long)]
-        phases: bool,
-        /// Collect the compiler's and linker's own CPU profiles into one pprof profile, with a `package` label on
-        /// every sample: go tool pprof -top -tagfocus=package=example.com/slow FILE.
-        #[arg(long, value_name = "FILE")]
-        cpuprofile: Option<PathBuf>,
-        /// Write the build's timeline page (one self-contained HTML file) and print its path; without =FILE it
-        /// goes to <records dir>/html/<build id>.html.
-        #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
-        html: Option<String>,
+        #[command(flatten)]
+        recording: Recording,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
         args: Vec<OsString>,
     },
@@ -184,6 +198,8 @@ enum Command {
     ///
     /// Example: gohook exec -- go test ./...
     Exec {
+        #[command(flatten)]
+        recording: Recording,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "COMMAND")]
         command: Vec<OsString>,
     },
@@ -375,10 +391,9 @@ fn store_of(cli: &Cli) -> Result<Store> {
 fn run_timing_command(cli: Cli) -> Result<u8> {
     let store = store_of(&cli)?;
     match cli.command {
-        Command::Build { labels, phases, cpuprofile, html, args } => {
-            let command = GoCommand::build(args, &self_path()?)?.with_labels(&labels);
-            let html = html.map(|path| (!path.is_empty()).then(|| PathBuf::from(path)));
-            driver::run(command, RunOptions { store, config: cli.config, phases, cpuprofile, html })
+        Command::Build { recording, args } => {
+            let command = GoCommand::build(args, &self_path()?)?.with_labels(&recording.labels);
+            driver::run(command, recording.options(store, cli.config))
         }
         Command::Bench { builds, run, warm, labels, vs, vs_go, vs_run, threshold, args } => {
             let run = run.unwrap_or_else(|| format!("bench-{}", chrono_free_stamp()));
@@ -422,9 +437,9 @@ fn run_timing_command(cli: Cli) -> Result<u8> {
             eprintln!("gohook: exported {} build(s) to {}", records.len(), output.display());
             Ok(0)
         }
-        Command::Exec { command } => {
-            let command = GoCommand::exec(command, &self_path()?)?;
-            driver::run(command, RunOptions::plain(store, cli.config))
+        Command::Exec { recording, command } => {
+            let command = GoCommand::exec(command, &self_path()?)?.with_labels(&recording.labels);
+            driver::run(command, recording.options(store, cli.config))
         }
         Command::Report { run: Some(run), format, output, .. } => {
             let summary = RunSummary::load(&store, &run)

@@ -104,13 +104,6 @@ pub struct RunOptions {
     pub html: Option<Option<PathBuf>>,
 }
 
-impl RunOptions {
-    /// Records and nothing more.
-    pub fn plain(store: Store, config: Option<PathBuf>) -> RunOptions {
-        RunOptions { store, config, phases: false, cpuprofile: None, html: None }
-    }
-}
-
 pub fn run(mut command: GoCommand, options: RunOptions) -> Result<u8> {
     let policy = Policy::find(options.config.as_deref(), &command.dir)?;
     if options.phases {
