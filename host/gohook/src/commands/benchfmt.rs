@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use gohook_records::Stage;
 
-use crate::commands::report::BuildRecords;
+use crate::commands::report::{BuildRecords, Totals};
 
 pub fn render(builds: &[BuildRecords]) -> String {
     let mut out = String::new();
@@ -59,32 +59,11 @@ fn config_key(key: &str) -> String {
     if key.starts_with(|c: char| c.is_ascii_lowercase()) { key } else { format!("label-{key}") }
 }
 
-#[derive(Default)]
-struct Totals {
-    wall: u64,
-    cpu: u64,
-    rss: u64,
-}
-
-impl Totals {
-    fn add(&mut self, wall: u64, cpu: u64, rss: u64) {
-        self.wall += wall;
-        self.cpu += cpu;
-        self.rss = self.rss.max(rss);
-    }
-}
-
 fn write_results(out: &mut String, build: &BuildRecords) {
-    let mut whole = Totals { wall: build.end_unix_ns().saturating_sub(build.start_unix_ns()), ..Totals::default() };
-    let mut stages: BTreeMap<Stage, Totals> = BTreeMap::new();
+    let (whole, stages) = build.totals();
     let mut packages: BTreeMap<&str, Totals> = BTreeMap::new();
-    for run in build.work() {
-        let cpu = run.user_ns + run.sys_ns;
-        whole.add(0, cpu, run.max_rss_bytes);
-        stages.entry(run.stage).or_default().add(run.duration_ns, cpu, run.max_rss_bytes);
-        if run.stage == Stage::Compile && !run.package.is_empty() {
-            packages.entry(&run.package).or_default().add(run.duration_ns, cpu, run.max_rss_bytes);
-        }
+    for run in build.work().filter(|r| r.stage == Stage::Compile && !r.package.is_empty()) {
+        packages.entry(&run.package).or_default().add(run);
     }
     line(out, "stage=build", &whole);
     for (stage, totals) in &stages {
@@ -99,6 +78,6 @@ fn line(out: &mut String, name: &str, totals: &Totals) {
     let _ = writeln!(
         out,
         "BenchmarkBuild/{name} 1 {} ns/op {} cpu-ns/op {} peak-rss-B/op",
-        totals.wall, totals.cpu, totals.rss
+        totals.wall_ns, totals.cpu_ns, totals.peak_rss_bytes
     );
 }

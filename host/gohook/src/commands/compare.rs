@@ -134,25 +134,18 @@ impl Subject {
 /// One build's measurements, by (metric, subject).
 pub fn measure(build: &BuildRecords) -> BTreeMap<(Metric, Subject), f64> {
     let mut values: BTreeMap<(Metric, Subject), f64> = BTreeMap::new();
-    let wall = build.end_unix_ns().saturating_sub(build.start_unix_ns());
-    values.insert((Metric::Wall, Subject::Build), wall as f64);
-    let mut cpu_total = 0u64;
-    let mut rss_max = 0u64;
-    for run in build.work() {
-        let stage = Subject::Stage(run.stage);
-        let cpu = run.user_ns + run.sys_ns;
-        cpu_total += cpu;
-        rss_max = rss_max.max(run.max_rss_bytes);
-        *values.entry((Metric::Wall, stage.clone())).or_default() += run.duration_ns as f64;
-        *values.entry((Metric::Cpu, stage.clone())).or_default() += cpu as f64;
-        let peak = values.entry((Metric::PeakRss, stage)).or_default();
-        *peak = peak.max(run.max_rss_bytes as f64);
-        if !run.package.is_empty() && run.stage != Stage::Link {
-            *values.entry((Metric::Wall, Subject::Package(run.package.clone()))).or_default() += run.duration_ns as f64;
-        }
+    let (whole, stages) = build.totals();
+    let subjects =
+        std::iter::once((Subject::Build, whole)).chain(stages.into_iter().map(|(s, t)| (Subject::Stage(s), t)));
+    for (subject, totals) in subjects {
+        values.insert((Metric::Wall, subject.clone()), totals.wall_ns as f64);
+        values.insert((Metric::Cpu, subject.clone()), totals.cpu_ns as f64);
+        values.insert((Metric::PeakRss, subject), totals.peak_rss_bytes as f64);
     }
-    values.insert((Metric::Cpu, Subject::Build), cpu_total as f64);
-    values.insert((Metric::PeakRss, Subject::Build), rss_max as f64);
+    // A package's compile and asm (its link is the build's).
+    for run in build.work().filter(|r| !r.package.is_empty() && r.stage != Stage::Link) {
+        *values.entry((Metric::Wall, Subject::Package(run.package.clone()))).or_default() += run.duration_ns as f64;
+    }
     values
 }
 

@@ -120,6 +120,20 @@ impl BuildRecords {
         self.runs.iter().filter(|r| !r.stage.is_probe())
     }
 
+    /// The whole build (its wall time, its runs' CPU and peak RSS) and each stage (its runs' wall and CPU summed,
+    /// their peak RSS); probes left out.
+    pub fn totals(&self) -> (Totals, BTreeMap<Stage, Totals>) {
+        let mut whole =
+            Totals { wall_ns: self.end_unix_ns().saturating_sub(self.start_unix_ns()), ..Totals::default() };
+        let mut stages: BTreeMap<Stage, Totals> = BTreeMap::new();
+        for run in self.work() {
+            whole.cpu_ns += run.user_ns + run.sys_ns;
+            whole.peak_rss_bytes = whole.peak_rss_bytes.max(run.max_rss_bytes);
+            stages.entry(run.stage).or_default().add(run);
+        }
+        (whole, stages)
+    }
+
     /// What each run measured about itself, by the run's (pid, start).
     pub fn self_reports(&self) -> std::collections::HashMap<(u32, u64), &ToolSelfReport> {
         self.self_reports.iter().map(|r| ((r.pid, r.start_unix_ns), r)).collect()
@@ -131,6 +145,22 @@ impl BuildRecords {
         run: &ToolRun,
     ) -> &'a [Phase] {
         reports.get(&(run.pid, run.start_unix_ns)).map_or(&[], |r| &r.phases)
+    }
+}
+
+/// Tool runs added up: wall and CPU summed, the peak of their peak RSS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub wall_ns: u64,
+    pub cpu_ns: u64,
+    pub peak_rss_bytes: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, run: &ToolRun) {
+        self.wall_ns += run.duration_ns;
+        self.cpu_ns += run.user_ns + run.sys_ns;
+        self.peak_rss_bytes = self.peak_rss_bytes.max(run.max_rss_bytes);
     }
 }
 
