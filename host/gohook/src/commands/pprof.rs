@@ -439,4 +439,88 @@ mod tests {
         assert_eq!(strings.id("wall"), 1);
         assert_eq!(strings.table, ["", "wall", "cpu"]);
     }
+
+    /// A CPU profile as runtime/pprof writes it: one sample (count, nanoseconds) of the stack main → `leaf`. Index 1
+    /// of its string table is `leaf`, so one index names different functions in different profiles, as in real ones.
+    fn tool_profile(package: &str, leaf: &str, address: u64, nanos: i64) -> ToolProfile {
+        let table: Vec<String> =
+            ["", leaf, "samples", "count", "cpu", "nanoseconds", "main", "/usr/lib/go/pkg/tool/compile"]
+                .map(String::from)
+                .to_vec();
+        let function = |id: u64, name: i64| proto::Function { id, name, system_name: name, ..Default::default() };
+        let location = |id: u64, function_id: u64, address: u64| proto::Location {
+            id,
+            mapping_id: 1,
+            address,
+            line: vec![proto::Line { function_id, line: 10 * id as i64, column: 0 }],
+            is_folded: false,
+        };
+        let profile = proto::Profile {
+            sample_type: vec![proto::ValueType { r#type: 2, unit: 3 }, proto::ValueType { r#type: 4, unit: 5 }],
+            sample: vec![proto::Sample { location_id: vec![2, 1], value: vec![1, nanos], label: Vec::new() }],
+            mapping: vec![proto::Mapping { id: 1, memory_start: 0x400000, filename: 7, ..Default::default() }],
+            location: vec![location(1, 1, 0x401000), location(2, 2, address)],
+            function: vec![function(1, 6), function(2, 1)],
+            string_table: table,
+            period_type: Some(proto::ValueType { r#type: 4, unit: 5 }),
+            period: 10_000_000,
+            duration_nanos: 1_000,
+            ..Default::default()
+        };
+        ToolProfile { package: package.into(), tool: "compile".into(), bytes: gzip(&profile) }
+    }
+
+    #[test]
+    fn merged_profiles_share_the_same_code_and_label_each_sample_with_its_package() {
+        let a = tool_profile("example.com/a", "ssa.Compile", 0x402000, 30_000_000);
+        let b = tool_profile("example.com/b", "ssa.Compile", 0x402000, 20_000_000);
+        let c = tool_profile("example.com/c", "gc.Main", 0x403000, 10_000_000);
+        let broken = ToolProfile { package: "example.com/d".into(), tool: "link".into(), bytes: b"not gzip".to_vec() };
+        let merged = merge(&[a, b, c, broken]);
+        assert_eq!(merged.skipped.len(), 1, "{:?}", merged.skipped);
+        assert!(merged.skipped[0].starts_with("link of example.com/d: "), "{:?}", merged.skipped);
+
+        let mut raw = Vec::new();
+        GzDecoder::new(merged.gzipped.as_slice()).read_to_end(&mut raw).unwrap();
+        let profile = proto::Profile::decode(raw.as_slice()).unwrap();
+        let text = |id: i64| profile.string_table[id as usize].as_str();
+        assert_eq!(text(0), "");
+        let types: Vec<(&str, &str)> = profile.sample_type.iter().map(|t| (text(t.r#type), text(t.unit))).collect();
+        assert_eq!(types, [("samples", "count"), ("cpu", "nanoseconds")]);
+        assert_eq!((profile.period, profile.duration_nanos), (10_000_000, 3_000));
+        // One mapping (the same compiler binary), main once, ssa.Compile once (a and b), gc.Main: 3 functions, and
+        // one location per distinct address.
+        assert_eq!(profile.mapping.len(), 1);
+        let names: Vec<&str> = profile.function.iter().map(|f| text(f.name)).collect();
+        assert_eq!(names, ["main", "ssa.Compile", "gc.Main"]);
+        assert_eq!(profile.location.len(), 3);
+        // Every sample keeps its value and its stack, and says whose it is.
+        let samples: Vec<(String, i64, Vec<&str>)> = profile
+            .sample
+            .iter()
+            .map(|s| {
+                let package = s.label.iter().find(|l| text(l.key) == "package").map(|l| text(l.str)).unwrap();
+                let stack = s
+                    .location_id
+                    .iter()
+                    .map(|id| {
+                        let location = &profile.location[*id as usize - 1];
+                        text(profile.function[location.line[0].function_id as usize - 1].name)
+                    })
+                    .collect();
+                (package.to_owned(), s.value[1], stack)
+            })
+            .collect();
+        assert_eq!(
+            samples,
+            [
+                ("example.com/a".to_owned(), 30_000_000, vec!["ssa.Compile", "main"]),
+                ("example.com/b".to_owned(), 20_000_000, vec!["ssa.Compile", "main"]),
+                ("example.com/c".to_owned(), 10_000_000, vec!["gc.Main", "main"]),
+            ]
+        );
+        assert!(
+            profile.sample.iter().all(|s| s.label.iter().any(|l| text(l.key) == "tool" && text(l.str) == "compile"))
+        );
+    }
 }
