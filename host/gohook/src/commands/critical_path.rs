@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use gohook_records::Stage;
 
-use crate::commands::report::BuildRecords;
+use crate::commands::report::{BuildRecords, format_duration};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CriticalPath {
@@ -49,6 +49,19 @@ struct Work {
 }
 
 impl CriticalPath {
+    /// `4 packages + link, 1.67s of work in 1.75s of wall (95%)`, and whether cached packages shortened it.
+    pub fn headline(&self) -> String {
+        let packages = self.steps.iter().filter(|s| s.name != "link").count();
+        format!(
+            "{packages} packages{}, {} of work in {} of wall ({:.0}%){}",
+            if self.steps.iter().any(|s| s.name == "link") { " + link" } else { "" },
+            format_duration(self.total_ns),
+            format_duration(self.wall_ns),
+            if self.wall_ns == 0 { 0.0 } else { self.total_ns as f64 / self.wall_ns as f64 * 100.0 },
+            if self.cached_packages { "; cached packages did no work, so the path covers what ran" } else { "" }
+        )
+    }
+
     /// `None` without a package graph (bare `-toolexec` builds, `gohook exec`) or without work.
     pub fn of(build: &BuildRecords) -> Option<CriticalPath> {
         let graph: BTreeMap<&str, &[String]> =

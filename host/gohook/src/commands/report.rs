@@ -472,13 +472,8 @@ impl Summary {
             exit,
             if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
         );
-        if let Some(total) = self.packages_in_build {
-            let _ = writeln!(
-                out,
-                "{} of {total} packages compiled, {} from go's build cache",
-                self.packages_compiled,
-                total.saturating_sub(self.packages_compiled)
-            );
+        if let Some(line) = self.cache_line() {
+            let _ = writeln!(out, "{line}");
         }
         let _ = writeln!(out);
         let _ = writeln!(
@@ -487,19 +482,9 @@ impl Summary {
             "stage", "count", "sum", "p50", "p95", "max", "cpu", "max rss"
         );
         for s in &self.stages {
-            let _ = writeln!(
-                out,
-                "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  {}",
-                s.stage,
-                s.count,
-                format_duration(s.total_ns),
-                format_duration(s.p50_ns),
-                format_duration(s.p95_ns),
-                format_duration(s.max_ns),
-                format_duration(s.cpu_ns),
-                format_bytes(s.max_rss_bytes),
-                s.max_rss_package,
-            );
+            let [stage, count, sum, p50, p95, max, cpu, rss, of] = s.cells();
+            let _ =
+                writeln!(out, "{stage:<8} {count:>6} {sum:>10} {p50:>10} {p95:>10} {max:>10} {cpu:>10} {rss:>9}  {of}");
         }
         let _ = writeln!(
             out,
@@ -546,16 +531,7 @@ impl Summary {
             }
         }
         if let Some(path) = &self.critical_path {
-            let packages = path.steps.iter().filter(|s| s.name != "link").count();
-            let _ = writeln!(
-                out,
-                "\ncritical path: {packages} packages{}, {} of work in {} of wall ({:.0}%){}",
-                if path.steps.iter().any(|s| s.name == "link") { " + link" } else { "" },
-                format_duration(path.total_ns),
-                format_duration(path.wall_ns),
-                if path.wall_ns == 0 { 0.0 } else { path.total_ns as f64 / path.wall_ns as f64 * 100.0 },
-                if path.cached_packages { "; cached packages did no work, so the path covers what ran" } else { "" }
-            );
+            let _ = writeln!(out, "\ncritical path: {}", path.headline());
             for step in &path.steps {
                 let _ = writeln!(
                     out,
@@ -627,6 +603,35 @@ impl Summary {
             );
         }
         out
+    }
+}
+
+impl Summary {
+    /// How many of the build's packages compiled and how many go's cache served, when the package set is known.
+    pub fn cache_line(&self) -> Option<String> {
+        let total = self.packages_in_build?;
+        Some(format!(
+            "{} of {total} packages compiled, {} from go's build cache",
+            self.packages_compiled,
+            total.saturating_sub(self.packages_compiled)
+        ))
+    }
+}
+
+impl StageStats {
+    /// The stage table's cells: stage, runs, sum, p50, p95, max, cpu, peak RSS and the package that had it.
+    pub fn cells(&self) -> [String; 9] {
+        [
+            self.stage.to_owned(),
+            self.count.to_string(),
+            format_duration(self.total_ns),
+            format_duration(self.p50_ns),
+            format_duration(self.p95_ns),
+            format_duration(self.max_ns),
+            format_duration(self.cpu_ns),
+            format_bytes(self.max_rss_bytes),
+            self.max_rss_package.clone(),
+        ]
     }
 }
 

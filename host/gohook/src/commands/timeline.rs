@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::commands::report::{BuildRecords, Summary, format_bytes, format_duration, format_unix_ns};
+use crate::commands::report::{BuildRecords, Summary, format_duration, format_unix_ns};
 use crate::commands::trace;
 
 const SCRIPT: &str = include_str!("timeline/page.js");
@@ -150,13 +150,8 @@ fn header(page: &mut String, summary: &Summary) {
         summary.probes,
         summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
     );
-    if let Some(total) = summary.packages_in_build {
-        let _ = write!(
-            line,
-            "; {} of {total} packages compiled, {} from go's build cache",
-            summary.packages_compiled,
-            total.saturating_sub(summary.packages_compiled)
-        );
+    if let Some(cache) = summary.cache_line() {
+        let _ = write!(line, "; {cache}");
     }
     let _ = writeln!(page, "<p class=\"meta\">{line}</p>");
 }
@@ -168,19 +163,9 @@ fn stage_table(page: &mut String, summary: &Summary) {
          <th>max</th><th>cpu</th><th>peak RSS</th><th>of</th></tr>"
     );
     for s in &summary.stages {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"name\">{}</td></tr>",
-            s.stage,
-            s.count,
-            format_duration(s.total_ns),
-            format_duration(s.p50_ns),
-            format_duration(s.p95_ns),
-            format_duration(s.max_ns),
-            format_duration(s.cpu_ns),
-            format_bytes(s.max_rss_bytes),
-            escape(&s.max_rss_package)
-        );
+        let [cells @ .., of] = s.cells();
+        let cells: String = cells.iter().map(|c| format!("<td>{}</td>", escape(c))).collect();
+        let _ = writeln!(page, "<tr>{cells}<td class=\"name\">{}</td></tr>", escape(&of));
     }
     let _ = writeln!(
         page,
@@ -197,15 +182,11 @@ fn critical_path(page: &mut String, summary: &Summary) {
         );
         return;
     };
-    let share = if path.wall_ns == 0 { 0.0 } else { path.total_ns as f64 / path.wall_ns as f64 * 100.0 };
     let _ = writeln!(
         page,
-        "<h2>Critical path</h2>\n<p class=\"meta\">{} steps, {} of work in {} of wall ({share:.0}%){}</p>\n\
+        "<h2>Critical path</h2>\n<p class=\"meta\">{}</p>\n\
          <table><tr><th>package</th><th>work</th><th>share</th><th>waited</th></tr>",
-        path.steps.len(),
-        format_duration(path.total_ns),
-        format_duration(path.wall_ns),
-        if path.cached_packages { "; cached packages did no work, so the path covers what ran" } else { "" }
+        escape(&path.headline())
     );
     for step in &path.steps {
         let _ = writeln!(
