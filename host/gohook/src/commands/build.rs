@@ -41,26 +41,27 @@ impl GoCommand {
     pub fn build(args: Vec<OsString>, gohook: &Path) -> Result<GoCommand> {
         let cwd = std::env::current_dir()?;
         let toolexec = OsString::from(format!("-toolexec={}", quote_for_go(gohook)?));
-        let mut argv = vec![go_program(), OsString::from("build")];
+        let mut rest = args;
+        let mut chdir: Vec<OsString> = Vec::new();
         let mut dir = cwd.clone();
-        let mut rest = args.into_iter().peekable();
-        match rest.peek().and_then(|a| a.to_str()) {
+        match rest.first().and_then(|a| a.to_str()) {
             Some("-C" | "--C") => {
-                argv.push(rest.next().unwrap());
-                if let Some(chdir) = rest.next() {
-                    dir = cwd.join(&chdir);
-                    argv.push(chdir);
+                chdir = rest.drain(..rest.len().min(2)).collect();
+                if let Some(to) = chdir.get(1) {
+                    dir = cwd.join(to);
                 }
             }
             Some(flag) if flag.starts_with("-C=") || flag.starts_with("--C=") => {
                 dir = cwd.join(flag.split_once('=').unwrap().1);
-                argv.push(rest.next().unwrap());
+                chdir = rest.drain(..1).collect();
             }
             _ => {}
         }
+        let list = list_arguments(&chdir, &rest);
+        let mut argv = vec![go_program(), OsString::from("build")];
+        argv.extend(chdir);
         argv.push(toolexec);
         argv.extend(rest);
-        let list = list_arguments(&argv);
         Ok(GoCommand { argv, dir, env: Vec::new(), list: Some(list) })
     }
 
@@ -302,17 +303,13 @@ fn write_timeline(store: &Store, build_id: &str, path: &Path) -> Result<()> {
 /// that the listing would overwrite; `-toolexec` is irrelevant to listing.
 const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongraph", "debug-runtime-trace"];
 
-/// `go build`'s argv turned into `go list -deps -json=…`'s: the same `-C` (first, as go requires), flags and packages.
-fn list_arguments(build_argv: &[OsString]) -> Vec<OsString> {
+/// `go list -deps -json=…` of what `go build <chdir> <build_args>` builds: the same `-C` (first, as go requires),
+/// flags and packages.
+fn list_arguments(chdir: &[OsString], build_args: &[OsString]) -> Vec<OsString> {
     let mut list: Vec<OsString> = vec!["list".into()];
-    let mut args = build_argv.iter().skip(2).peekable();
-    if args.peek().is_some_and(|a| matches!(a.to_str(), Some("-C" | "--C"))) {
-        list.extend(args.next().cloned());
-        list.extend(args.next().cloned());
-    } else if args.peek().and_then(|a| a.to_str()).is_some_and(|a| a.starts_with("-C=") || a.starts_with("--C=")) {
-        list.extend(args.next().cloned());
-    }
+    list.extend(chdir.iter().cloned());
     list.extend(["-deps".into(), "-json=ImportPath,Imports,ImportMap".into()]);
+    let mut args = build_args.iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
         let flag = text.trim_start_matches('-');
