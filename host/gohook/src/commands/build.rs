@@ -124,10 +124,17 @@ pub fn run(mut command: GoCommand, options: RunOptions) -> Result<u8> {
     if finished.exit.success() && signals::received().is_none() {
         record_packages(&command, &options.store, &finished.build_id, policy.records.keep_builds);
     }
-    print_summary(&options.store, &finished.build_id, &finished.log_path);
+    // Read once for the summary line and every report asked for.
+    let read = BuildRecords::find(&options.store, &finished.build_id)
+        .map(|records| {
+            let summary = Summary::of(&records, calibration::process_cost(&options.store));
+            (records, summary)
+        })
+        .map_err(|e| format!("{e:#}"));
+    print_summary(&finished.build_id, read.as_ref().ok().map(|(_, summary)| summary), &finished.log_path);
     // go's exit stays the exit code: a report that cannot be written is said, not turned into a failure.
     if let Some(path) = &options.cpuprofile
-        && let Err(e) = write_cpu_profile(&options.store, &finished.build_id, path)
+        && let Err(e) = read.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|(r, _)| write_cpu_profile(r, path))
     {
         eprintln!("gohook: no CPU profile: {e:#}");
     }
@@ -135,7 +142,8 @@ pub fn run(mut command: GoCommand, options: RunOptions) -> Result<u8> {
     if let Some(path) = options.html {
         let path =
             path.unwrap_or_else(|| options.store.root().join("html").join(format!("{}.html", finished.build_id)));
-        if let Err(e) = write_timeline(&options.store, &finished.build_id, &path) {
+        if let Err(e) = read.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|(r, s)| write_timeline(r, s, &path))
+        {
             eprintln!("gohook: no timeline page: {e:#}");
         }
     }
@@ -198,11 +206,10 @@ pub fn run_recorded(command: &GoCommand, store: &Store, policy: &Policy, progres
     Ok(Finished { build_id: stamp.id, exit, log_path })
 }
 
-pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
-    let summary =
-        BuildRecords::find(store, build_id).ok().map(|records| Summary::of(&records, calibration::process_cost(store)));
+/// The line gohook prints when go is done: `summary` is `None` when the build's records could not be read.
+fn print_summary(build_id: &str, summary: Option<&Summary>, log_path: &Path) {
     match summary {
-        Some(ref summary) => {
+        Some(summary) => {
             let stages: Vec<String> = summary
                 .stages
                 .iter()
@@ -218,7 +225,7 @@ pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
         }
         None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),
     }
-    if let Some(summary) = &summary {
+    if let Some(summary) = summary {
         let warnings: Vec<_> =
             summary.findings.iter().filter(|f| f.finding.severity != gohook_records::FindingLevel::Error).collect();
         for f in warnings.iter().take(5) {
@@ -246,8 +253,7 @@ pub fn print_summary(store: &Store, build_id: &str, log_path: &Path) {
 }
 
 /// Merges the CPU profiles the build's compiles and links wrote (`--cpuprofile`) into `path`.
-fn write_cpu_profile(store: &Store, build_id: &str, path: &Path) -> Result<()> {
-    let records = BuildRecords::find(store, build_id)?;
+fn write_cpu_profile(records: &BuildRecords, path: &Path) -> Result<()> {
     let runs: std::collections::HashMap<(u32, u64), &gohook_records::ToolRun> =
         records.runs.iter().map(|r| ((r.pid, r.start_unix_ns), r)).collect();
     let mut profiles = Vec::new();
@@ -291,10 +297,8 @@ fn write_cpu_profile(store: &Store, build_id: &str, path: &Path) -> Result<()> {
 }
 
 /// Writes the build's timeline page to `path` and says where.
-fn write_timeline(store: &Store, build_id: &str, path: &Path) -> Result<()> {
-    let records = BuildRecords::find(store, build_id)?;
-    let summary = Summary::of(&records, calibration::process_cost(store));
-    crate::commands::write_file(path, timeline::render(&records, &summary).as_bytes())?;
+fn write_timeline(records: &BuildRecords, summary: &Summary, path: &Path) -> Result<()> {
+    crate::commands::write_file(path, timeline::render(records, summary).as_bytes())?;
     eprintln!("gohook: timeline page: {}", path.display());
     Ok(())
 }
