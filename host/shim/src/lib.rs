@@ -275,9 +275,7 @@ impl Outcome {
 
 fn run_tool(invocation: &Invocation, requests: &Requests) -> Outcome {
     let mut command = Command::new(&invocation.tool_path);
-    if !requests.is_empty() {
-        command.args(requests.flags());
-    }
+    command.args(requests.flags());
     command.args(&invocation.args);
     if invocation.is_version_probe() || requests.reads_stdout() {
         command.stdout(Stdio::piped());
@@ -305,7 +303,7 @@ fn run_tool(invocation: &Invocation, requests: &Requests) -> Outcome {
             (Exit::NotStarted, Vec::new(), Usage::default())
         }
     };
-    let (phases, cpu_profile) = if requests.is_empty() { Default::default() } else { requests.collect(&mut stdout) };
+    let (phases, cpu_profile) = requests.collect(&mut stdout);
     if requests.reads_stdout() {
         let _ = std::io::stdout().write_all(&stdout);
     }

@@ -50,11 +50,8 @@ impl Requests {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.compile_phases.is_none() && !self.link_phases && self.cpu_profile.is_none()
-    }
-
-    /// Flags to put before the tool's own arguments (both tools take flags in any order before their inputs).
+    /// Flags to put before the tool's own arguments (both tools take flags in any order before their inputs); none,
+    /// and no allocation, when nothing is asked.
     pub fn flags(&self) -> Vec<OsString> {
         let mut flags = Vec::new();
         if let Some(file) = &self.compile_phases {
@@ -75,7 +72,7 @@ impl Requests {
     }
 
     /// The phases and profile the tool reported; `stdout` keeps only what go should see. The compiler's phase file
-    /// is removed once read.
+    /// is removed once read. Nothing asked, nothing read.
     pub fn collect(&self, stdout: &mut Vec<u8>) -> (Vec<Phase>, Option<String>) {
         let mut phases = Vec::new();
         if let Some(file) = &self.compile_phases {
