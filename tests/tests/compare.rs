@@ -1,5 +1,5 @@
-//! `gohook bench`, `compare`, `export` and benchfmt on real cold builds of the sample module, checked against a
-//! real benchstat, and the machine identity every build records.
+//! `gohook bench`, `compare`, `export` and benchfmt on real cold builds (of the sample module; the slowdown of a
+//! runtime-only program), checked against a real benchstat, and the machine identity every build records.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 use gohook_tests::*;
 use serde_json::Value;
+use tempfile::TempDir;
 
 /// A compiler flag that makes every compile do much more work: the SSA checker runs after every pass.
 const SLOW_GOFLAGS: &str = "GOFLAGS=-gcflags=all=-d=ssa/check/on";
@@ -22,16 +23,24 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// `gohook bench ARGS` of a fresh copy of the sample module in a world of its own, binary into the copy.
-fn bench(args: &[&str]) -> (World, Output) {
+/// `gohook bench ARGS` of `module` in a world of its own, binary into the module.
+fn bench(module: TempDir, args: &[&str]) -> (World, Output) {
     let world = World::new();
-    let sample = fresh_sample();
-    let binary = sample.path().join("bench-bin");
+    let binary = module.path().join("bench-bin");
     let mut all: Vec<&str> = vec!["bench"];
     all.extend(args);
     all.extend(["--", "-o", binary.to_str().unwrap(), "."]);
-    let out = world.run_gohook(sample.path(), &all);
+    let out = world.run_gohook(module.path(), &all);
     (world, out)
+}
+
+/// The smallest program go links: only the runtime and what it imports (asm included), so a cold build costs ~60%
+/// of the sample's. For the slowdown, where the sample's own packages add nothing but time.
+fn runtime_only_module() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("go.mod"), "module example.com/runtimeonly\n\ngo 1.26\n").unwrap();
+    std::fs::write(dir.path().join("main.go"), "package main\n\nfunc main() { println(\"hello\") }\n").unwrap();
+    dir
 }
 
 fn compare_json(world: &World, old: &str, new: &str, extra: &[&str]) -> (Output, Value) {
@@ -146,8 +155,10 @@ const IDENTICAL_ALPHA: &str = "0.015";
 fn identical_settings_are_not_significantly_different_and_exports_compare_across_machines() {
     let _serial = one_at_a_time();
     // The same settings on both sides, interleaved (A B B A …) as a noisy machine needs.
-    let (world, out) =
-        bench(&["-n", "5", "--run", "same-a", "--vs", "", "--vs-run", "same-b", "--label", "purpose=test"]);
+    let (world, out) = bench(
+        fresh_sample(),
+        &["-n", "5", "--run", "same-a", "--vs", "", "--vs-run", "same-b", "--label", "purpose=test"],
+    );
     assert_exit(&out, 0, "gohook bench");
     let stderr = text(&out.stderr);
     for k in 1..=10 {
@@ -240,8 +251,10 @@ fn identical_settings_are_not_significantly_different_and_exports_compare_across
 #[test]
 fn a_constructed_slowdown_is_flagged_and_two_samples_are_not_enough() {
     let _serial = one_at_a_time();
-    let (world, out) =
-        bench(&["-n", "5", "--run", "plain", "--vs", SLOW_GOFLAGS, "--vs-run", "checked", "--threshold", "5%"]);
+    let (world, out) = bench(
+        runtime_only_module(),
+        &["-n", "5", "--run", "plain", "--vs", SLOW_GOFLAGS, "--vs-run", "checked", "--threshold", "5%"],
+    );
     assert_exit(&out, 1, "gohook bench with a slower second side and --threshold");
 
     let (out, report) = compare_json(&world, "plain", "checked", &["--threshold", "5%"]);

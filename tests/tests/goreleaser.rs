@@ -37,10 +37,14 @@ fn goreleaser_bin() -> PathBuf {
 
 /// The example project in a fresh git repository, with this config and policy.
 fn project(config: &str, policy: &str) -> TempDir {
+    project_with_main(config, policy, &example("main.go"))
+}
+
+/// The example project with another main.go.
+fn project_with_main(config: &str, policy: &str, main_go: &str) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for file in ["go.mod", "main.go"] {
-        std::fs::write(dir.path().join(file), example(file)).unwrap();
-    }
+    std::fs::write(dir.path().join("go.mod"), example("go.mod")).unwrap();
+    std::fs::write(dir.path().join("main.go"), main_go).unwrap();
     std::fs::write(dir.path().join(".goreleaser.yaml"), config).unwrap();
     std::fs::write(dir.path().join("gohook.toml"), policy).unwrap();
     for args in [&["init", "-q"][..], &["add", "-A"], &["commit", "-q", "-m", "release"]] {
@@ -273,8 +277,11 @@ fn lint_agrees_with_what_goreleaser_builds() {
          release:\n  disable: true\n",
     ];
     let expected_counts = [8, 6, 4, 2];
+    // The test is about which targets goreleaser builds, not what: a program that imports nothing keeps each of the
+    // 20 targets' first compile of std to the runtime (about half of what the example's fmt needs).
+    let main_go = "package main\n\nfunc main() {}\n";
     for (config, count) in configs.iter().zip(expected_counts) {
-        let dir = project(config, "");
+        let dir = project_with_main(config, "", main_go);
         let (code, lint) = lint_json(&world, dir.path());
         assert_eq!(code, Some(0), "no policy: every target passes");
         let out = goreleaser(&world, dir.path());
