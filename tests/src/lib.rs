@@ -14,6 +14,24 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
+/// A go tool the tests drive (`goreleaser`, `benchstat`): where `tools/test` installs it (`target/go-tools`), else
+/// from PATH, else from `go env GOPATH`/bin.
+pub fn go_tool(name: &str) -> PathBuf {
+    let installed = repo_root().join("target/go-tools").join(name);
+    if installed.is_file() {
+        return installed;
+    }
+    let on_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()));
+    if let Some(found) = on_path {
+        return found;
+    }
+    let gopath = text(&Command::new("go").args(["env", "GOPATH"]).output().unwrap().stdout).trim().to_owned();
+    let path = Path::new(&gopath).join("bin").join(name);
+    assert!(path.is_file(), "{name} is not installed: tools/test installs it into target/go-tools with go install");
+    path
+}
+
 /// The gohook binary, built once per test process with the same profile as the tests, with the plugin host
 /// (`gohook-plugin-host`) next to it, as `cargo install` puts them.
 pub fn gohook_bin() -> &'static Path {

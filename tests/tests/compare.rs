@@ -74,7 +74,7 @@ fn verdict(report: &Value, metric: &str, subject: &str) -> String {
 
 /// benchstat's verdict per row of its first table (sec/op) at `alpha`: true when it calls the change significant.
 fn benchstat_significance(old: &Path, new: &Path, alpha: &str) -> BTreeMap<String, bool> {
-    let out = Command::new(benchstat())
+    let out = Command::new(go_tool("benchstat"))
         .args(["-format", "csv", "-alpha", alpha])
         .arg(old)
         .arg(new)
@@ -100,22 +100,6 @@ fn benchstat_significance(old: &Path, new: &Path, alpha: &str) -> BTreeMap<Strin
     }
     assert!(!rows.is_empty(), "no sec/op table in benchstat's output:\n{csv}");
     rows
-}
-
-/// benchstat from PATH or `go env GOPATH`/bin (where the README's `go install` puts it).
-fn benchstat() -> PathBuf {
-    if let Ok(found) = Command::new("sh").args(["-c", "command -v benchstat"]).output()
-        && found.status.success()
-    {
-        return PathBuf::from(text(&found.stdout).trim());
-    }
-    let gopath = Command::new("go").args(["env", "GOPATH"]).output().unwrap();
-    let path = Path::new(text(&gopath.stdout).trim()).join("bin/benchstat");
-    assert!(
-        path.is_file(),
-        "benchstat is not installed: go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da"
-    );
-    path
 }
 
 /// Our verdicts and benchstat's agree on which of the stage rows changed significantly at `alpha` (the report's).

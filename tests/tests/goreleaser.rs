@@ -22,19 +22,6 @@ fn example(file: &str) -> String {
     std::fs::read_to_string(repo_root().join("examples/goreleaser").join(file)).unwrap()
 }
 
-/// goreleaser from PATH, else where `go install` puts it (.ci/run installs it there).
-fn goreleaser_bin() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|p| p.join("goreleaser")).find(|p| p.is_file()))
-        .unwrap_or_default();
-    on_path.unwrap_or_else(|| {
-        let gopath = text(&Command::new("go").args(["env", "GOPATH"]).output().unwrap().stdout).trim().to_owned();
-        let installed = Path::new(&gopath).join("bin/goreleaser");
-        assert!(installed.is_file(), "goreleaser is not installed: .ci/run installs it with go install");
-        installed
-    })
-}
-
 /// The example project in a fresh git repository, with this config and policy.
 fn project(config: &str, policy: &str) -> TempDir {
     project_with_main(config, policy, &example("main.go"))
@@ -70,7 +57,7 @@ fn goreleaser(world: &World, dir: &Path) -> Output {
     )
     .unwrap();
     world
-        .command(goreleaser_bin())
+        .command(go_tool("goreleaser"))
         .current_dir(dir)
         .env("PATH", path)
         .args(["build", "--snapshot", "--clean"])
