@@ -264,6 +264,11 @@ pub fn text(bytes: &[u8]) -> String {
 pub const SAMPLE_PACKAGES: [&str; 3] =
     ["example.com/sample", "example.com/sample/internal/greet", "example.com/sample/internal/sum"];
 
+/// The smallest program go links: a main package that imports nothing, so a cold build compiles only the runtime
+/// and what it imports (its assembly included), ~60% of the sample's. For tests that need cold builds of something,
+/// not of the sample.
+pub const RUNTIME_ONLY_MAIN: &str = "package main\n\nfunc main() { println(\"hello\") }\n";
+
 /// A copy of `examples/sample` whose packages no earlier build has seen: each gets a file with a fresh constant,
 /// so go's cache misses on them (and only on them) and every test sees its own compiles.
 pub fn fresh_sample() -> TempDir {

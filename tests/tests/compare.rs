@@ -34,12 +34,11 @@ fn bench(module: TempDir, args: &[&str]) -> (World, Output) {
     (world, out)
 }
 
-/// The smallest program go links: only the runtime and what it imports (asm included), so a cold build costs ~60%
-/// of the sample's. For the slowdown, where the sample's own packages add nothing but time.
+/// A module of [`RUNTIME_ONLY_MAIN`], for the slowdown, where the sample's own packages add nothing but time.
 fn runtime_only_module() -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("go.mod"), "module example.com/runtimeonly\n\ngo 1.26\n").unwrap();
-    std::fs::write(dir.path().join("main.go"), "package main\n\nfunc main() { println(\"hello\") }\n").unwrap();
+    std::fs::write(dir.path().join("main.go"), RUNTIME_ONLY_MAIN).unwrap();
     dir
 }
 
