@@ -11,6 +11,8 @@
 //!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it.
 //!
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
+//! 5. What handing a command over costs: `gohook builds` (the shim `exec`s the plugin host) against
+//!    `gohook-plugin-host builds` run directly.
 //!
 //! Usage: cargo build --release && cargo run --release -p gohook-bench -- [--rounds N] [--builds K]
 //!        [--skip-go-build] [--skip-plugins] [--skip-check]
@@ -344,6 +346,7 @@ fn main() -> Result<()> {
     let options = parse_options()?;
     let records = tempfile::tempdir()?;
     per_invocation(&options, records.path())?;
+    command_hand_over(&options, records.path())?;
     if !options.skip_plugins {
         plugins_at_link(&options, records.path())?;
     }
@@ -352,6 +355,33 @@ fn main() -> Result<()> {
     }
     if !options.skip_go_build {
         go_build_cpu(&options, records.path())?;
+    }
+    Ok(())
+}
+
+/// A command typed as `gohook CMD` runs in the plugin host, which the shim `exec`s: one exec more than running the
+/// plugin host directly. `gohook builds` on an empty record root does nearly nothing else.
+fn command_hand_over(options: &Options, scratch: &Path) -> Result<()> {
+    let empty = scratch.join("hand-over");
+    std::fs::create_dir_all(&empty)?;
+    let host = options.gohook.with_file_name("gohook-plugin-host");
+    let variants = [("gohook-plugin-host builds (direct)", &host), ("gohook builds (exec hand-over)", &options.gohook)];
+    let rounds = (options.rounds / 4).max(20);
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    for round in 0..rounds + 5 {
+        for (i, (_, program)) in variants.iter().enumerate() {
+            let mut command = Command::new(program);
+            command.arg("builds").env("GOHOOK_DIR", &empty).stdout(Stdio::null());
+            let wall = wall_of(&mut command)?;
+            if round >= 5 {
+                samples[i].push(wall.as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
+    println!("\na command handed over by gohook, median of {rounds} interleaved rounds:");
+    for ((name, _), m) in variants.iter().zip(&medians) {
+        println!("  {name:<36} {m:>7.3} ms   {:+.3} ms vs direct", m - medians[0]);
     }
     Ok(())
 }

@@ -6,11 +6,6 @@
 //! target-feature=+crt-static` would also apply to proc-macros unless every build names `--target`. So this
 //! executable's link alone (`-L` is a link argument of the `gohook` binary only) finds a stand-in `libX.so` for each
 //! of those libraries: a linker script naming the static archive. The plugin host links as usual.
-//!
-//! On x86-64, where Rust links with lld, the functions the shim runs are also laid out side by side at the start of
-//! the text (`shim-order.txt`, made by `tools/shim-order`): each exec maps the pages the shim touches, ~0.6 MB instead
-//! of ~1.6-2.0 MB. `GOHOOK_NO_ORDER=1` leaves the layout to the linker (for a linker other than lld or mold, which
-//! know no `--symbol-ordering-file`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,8 +23,6 @@ const LIBRARIES: &[(&str, &[&str])] = &[
 
 fn main() {
     println!("cargo:rerun-if-env-changed=GOHOOK_DYNAMIC");
-    println!("cargo:rerun-if-env-changed=GOHOOK_NO_ORDER");
-    println!("cargo:rerun-if-changed=shim-order.txt");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     let linux_gnu = var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu";
     if !linux_gnu || std::env::var_os("GOHOOK_DYNAMIC").is_some() {
@@ -59,12 +52,6 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=gohook=-L{}", dir.display());
     println!("cargo:rustc-link-arg-bin=gohook=-no-pie");
     println!("cargo:rustc-link-arg-bin=gohook=-static");
-    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" && std::env::var_os("GOHOOK_NO_ORDER").is_none() {
-        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("shim-order.txt");
-        println!("cargo:rustc-link-arg-bin=gohook=-Wl,--symbol-ordering-file={}", order.display());
-        // Names a newer toolchain or a changed shim no longer has are skipped: a stale file costs speed, not a link.
-        println!("cargo:rustc-link-arg-bin=gohook=-Wl,--no-warn-symbol-ordering");
-    }
 }
 
 /// Where the C compiler finds `archive`, if it has it.

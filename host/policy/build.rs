@@ -1,5 +1,7 @@
-//! Builds the built-in plugins in `plugins/` for wasm32-wasip2 and embeds them, so that `cargo install --path host/gohook`
-//! gives a complete gohook with no other files.
+//! Builds the built-in plugins in `plugins/` for wasm32-wasip2. The policy crate keeps each one's name and content id
+//! (`builtins.rs`); the wasm itself is embedded by the runtime crate (`builtin_wasm.rs`, whose path reaches its build
+//! script through this crate's `links` metadata), so that the shim, which needs the ids and never runs a plugin,
+//! carries none of it, and `cargo install --path host/gohook` still gives a complete gohook with no other files.
 
 use std::path::PathBuf;
 
@@ -25,16 +27,19 @@ fn main() {
     let watched = ["plugins", "sdk", "wit"].map(|dir| repo.join(dir));
     let wasm_dir = build_components(&repo.join("plugins/Cargo.toml"), &crates, &target_dir(&repo), &watched);
 
-    let mut code = String::from("pub static BUILTINS: &[Builtin] = &[\n");
+    let mut ids = String::from("pub static BUILTINS: &[Builtin] = &[\n");
+    let mut wasm_table = String::from("&[\n");
     for (name, krate) in BUILTINS {
         let wasm = wasm_file(&wasm_dir, krate);
         let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
         let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        code += &format!(
-            "    Builtin {{ name: {name:?}, wasm: include_bytes!({:?}), sha256: {sha:?} }},\n",
-            wasm.display().to_string()
-        );
+        ids += &format!("    Builtin {{ name: {name:?}, sha256: {sha:?} }},\n");
+        wasm_table += &format!("    ({name:?}, include_bytes!({:?})),\n", wasm.display().to_string());
     }
-    code += "];\n";
-    std::fs::write(out_dir.join("builtins.rs"), code).unwrap();
+    ids += "];\n";
+    wasm_table += "]\n";
+    std::fs::write(out_dir.join("builtins.rs"), ids).unwrap();
+    let table = out_dir.join("builtin_wasm.rs");
+    std::fs::write(&table, wasm_table).unwrap();
+    println!("cargo:table={}", table.display());
 }

@@ -36,7 +36,7 @@ pub mod inspect;
 #[allow(clippy::too_many_arguments)] // generated code
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../wit/since_v0.1.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_bindings",

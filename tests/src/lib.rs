@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub use gohook_analysis::BuildRecords;
+pub use gohook_records::{Exit, FindingLevel, Stage, Store, ToolRun};
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
@@ -156,40 +159,13 @@ impl World {
     /// How each plugin run of build `id` got its native code (`compiled`, `hit`, `uncached`, `failed`).
     pub fn plugin_cache_states(&self, id: &str) -> Vec<String> {
         let records = self.records(id);
-        records
-            .runs
-            .iter()
-            .flat_map(|r| r["plugins"].as_array().unwrap())
-            .map(|p| p["cache"].as_str().unwrap().to_owned())
-            .collect()
+        records.runs.iter().flat_map(|r| &r.plugins).map(|p| p.cache.name().to_owned()).collect()
     }
 
-    /// Every record of a build, through `gohook report --format records`.
-    pub fn records(&self, build: &str) -> Records {
-        let out = self.gohook().args(["report", build, "--format", "records"]).output().unwrap();
-        assert!(out.status.success(), "gohook report: {}", text(&out.stderr));
-        let mut records = Records::default();
-        for line in text(&out.stdout).lines() {
-            let value: Value = serde_json::from_str(line).unwrap();
-            if let Some(run) = value.get("tool") {
-                records.runs.push(run.clone());
-            } else if let Some(start) = value.get("build_start") {
-                records.start = Some(start.clone());
-            } else if let Some(end) = value.get("build_end") {
-                records.end = Some(end.clone());
-            } else if let Some(label) = value.get("label") {
-                records.label = Some(label.clone());
-            } else if let Some(context) = value.get("context") {
-                records.context = Some(context.clone());
-            } else if let Some(packages) = value.get("packages") {
-                records.packages = Some(packages.clone());
-            } else if let Some(report) = value.get("self_report") {
-                records.self_reports.push(report.clone());
-            } else {
-                panic!("unknown record {value}");
-            }
-        }
-        records
+    /// Every record of a build, read from this world's record root by the model every report starts from.
+    pub fn records(&self, build: &str) -> BuildRecords {
+        BuildRecords::find(&Store::new(self.root.path().to_owned()), build)
+            .unwrap_or_else(|e| panic!("build {build}: {e}"))
     }
 
     /// The summary of a build, through `gohook report --format json`.
@@ -207,48 +183,29 @@ impl World {
     }
 }
 
-/// The records of one build as JSON values.
-#[derive(Debug, Default)]
-pub struct Records {
-    pub start: Option<Value>,
-    pub end: Option<Value>,
-    /// The run/target label (`GOHOOK_RUN`, `GOHOOK_TARGET`), if the build had one.
-    pub label: Option<Value>,
-    /// The machine, go command and labels the build ran with.
-    pub context: Option<Value>,
-    /// The build's package graph (`gohook build`).
-    pub packages: Option<Value>,
-    pub runs: Vec<Value>,
-    /// What compiles and links measured about themselves (`--phases`, `--cpuprofile`).
-    pub self_reports: Vec<Value>,
+/// What the tests ask of a build's records beyond the model's own fields.
+pub trait RecordsExt {
+    /// Runs of one stage.
+    fn stage(&self, stage: Stage) -> Vec<&ToolRun>;
+    /// Packages of one stage's runs, sorted, duplicates kept.
+    fn packages(&self, stage: Stage) -> Vec<String>;
+    /// The phase names `run` reported, in its order.
+    fn phase_names(&self, run: &ToolRun) -> Vec<String>;
 }
 
-impl Records {
-    /// Runs of one stage (`compile`, `asm`, `link`, `probe`, …).
-    pub fn stage(&self, stage: &str) -> Vec<&Value> {
-        self.runs.iter().filter(|r| r["stage"] == stage).collect()
+impl RecordsExt for BuildRecords {
+    fn stage(&self, stage: Stage) -> Vec<&ToolRun> {
+        self.runs.iter().filter(|r| r.stage == stage).collect()
     }
 
-    /// Runs that did work (everything but `-V=full` probes).
-    pub fn work(&self) -> Vec<&Value> {
-        self.runs.iter().filter(|r| r["stage"] != "probe").collect()
-    }
-
-    /// The phase names `run` reported, in its order.
-    pub fn phases_of(&self, run: &Value) -> Vec<String> {
-        let report =
-            self.self_reports.iter().find(|r| r["pid"] == run["pid"] && r["start_unix_ns"] == run["start_unix_ns"]);
-        report.map_or_else(Vec::new, |r| {
-            r["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
-        })
-    }
-
-    /// Packages of one stage's runs, sorted, duplicates kept.
-    pub fn packages(&self, stage: &str) -> Vec<String> {
-        let mut packages: Vec<String> =
-            self.stage(stage).iter().map(|r| r["package"].as_str().unwrap().to_owned()).collect();
+    fn packages(&self, stage: Stage) -> Vec<String> {
+        let mut packages: Vec<String> = self.stage(stage).iter().map(|r| r.package.clone()).collect();
         packages.sort();
         packages
+    }
+
+    fn phase_names(&self, run: &ToolRun) -> Vec<String> {
+        BuildRecords::phases_of(&self.self_reports(), run).iter().map(|p| p.name.clone()).collect()
     }
 }
 

@@ -7,20 +7,21 @@ use std::process::Command;
 use gohook_tests::*;
 use serde_json::Value;
 
+const EXIT_0: Exit = Exit::Code(0);
+
 fn assert_success(out: &std::process::Output, what: &str) {
     assert!(out.status.success(), "{what} failed ({:?}):\n{}", out.status, text(&out.stderr));
 }
 
 /// Every run belongs to the build, shares its time axis and sits inside its window.
-fn assert_on_build_axis(records: &Records, build: &str) {
+fn assert_on_build_axis(records: &BuildRecords, build: &str) {
     let start = records.start.as_ref().expect("gohook build writes a start record");
     let end = records.end.as_ref().expect("gohook build writes an end record");
-    let (window_start, window_end) = (u64_of(start, "start_unix_ns"), u64_of(end, "end_unix_ns"));
+    let (window_start, window_end) = (start.start_unix_ns, end.end_unix_ns);
     for run in &records.runs {
-        assert_eq!(run["build_id"], build);
-        assert_eq!(u64_of(run, "build_start_unix_ns"), window_start, "{run}");
-        let run_start = u64_of(run, "start_unix_ns");
-        assert!(window_start <= run_start && run_start + u64_of(run, "duration_ns") <= window_end, "{run}");
+        assert_eq!(run.build_id, build);
+        assert_eq!(run.build_start_unix_ns, window_start, "{run:?}");
+        assert!(window_start <= run.start_unix_ns && run.end_unix_ns() <= window_end, "{run:?}");
     }
 }
 
@@ -41,34 +42,34 @@ fn sample_build_records_every_stage_once() {
     let build = world.only_build();
     let records = world.records(&build);
     assert_on_build_axis(&records, &build);
-    assert_eq!(records.end.as_ref().unwrap()["exit"], serde_json::json!({"code": 0}));
+    assert_eq!(records.end.as_ref().unwrap().exit, EXIT_0);
 
-    assert_eq!(records.packages("link"), ["example.com/sample"]);
+    assert_eq!(records.packages(Stage::Link), ["example.com/sample"]);
     // The build's circumstances, recorded at go's probes: the go command gohook ran, in the sample's directory.
     let context = records.context.as_ref().expect("a context record");
-    assert_eq!(context["go"]["command"][1], "build");
-    assert_eq!(context["go"]["command"][4], binary.to_str().unwrap());
-    assert_eq!(Path::new(context["go"]["dir"].as_str().unwrap()), sample.path().canonicalize().unwrap());
+    assert_eq!(context.go.command[1], "build");
+    assert_eq!(context.go.command[4], binary.to_str().unwrap());
+    assert_eq!(Path::new(&context.go.dir), sample.path().canonicalize().unwrap());
     let go_version = Command::new("go").args(["env", "GOVERSION"]).output().unwrap();
-    assert_eq!(context["go"]["version"].as_str().unwrap(), text(&go_version.stdout).trim());
-    let compiled = records.packages("compile");
+    assert_eq!(context.go.version, text(&go_version.stdout).trim());
+    let compiled = records.packages(Stage::Compile);
     for package in SAMPLE_PACKAGES {
         assert_eq!(compiled.iter().filter(|p| *p == package).count(), 1, "{package} compiled once: {compiled:?}");
     }
     let unique: BTreeSet<_> = compiled.iter().collect();
     assert_eq!(unique.len(), compiled.len(), "no package compiled twice");
     // A package with .s files runs asm twice: once for the symbol ABIs, once to assemble.
-    let sum_asm = records.packages("asm").into_iter().filter(|p| p == "example.com/sample/internal/sum").count();
+    let sum_asm = records.packages(Stage::Asm).into_iter().filter(|p| p == "example.com/sample/internal/sum").count();
     assert_eq!(sum_asm, 2);
     let (goos, goarch) = host_target();
     for run in records.work() {
-        assert_eq!((run["goos"].as_str().unwrap(), run["goarch"].as_str().unwrap()), (goos.as_str(), goarch.as_str()));
-        assert_eq!(run["exit"], serde_json::json!({"code": 0}));
-        assert!(u64_of(run, "user_ns") + u64_of(run, "sys_ns") > 0, "rusage recorded: {run}");
-        assert!(u64_of(run, "max_rss_bytes") > 1 << 20, "peak RSS recorded: {run}");
+        assert_eq!((run.goos.as_str(), run.goarch.as_str()), (goos.as_str(), goarch.as_str()));
+        assert_eq!(run.exit, EXIT_0);
+        assert!(run.user_ns + run.sys_ns > 0, "rusage recorded: {run:?}");
+        assert!(run.max_rss_bytes > 1 << 20, "peak RSS recorded: {run:?}");
     }
     // go asks each tool for its identity once per go command.
-    let mut probed: Vec<_> = records.stage("probe").iter().map(|r| r["tool"].as_str().unwrap().to_owned()).collect();
+    let mut probed: Vec<_> = records.stage(Stage::Probe).iter().map(|r| r.tool.clone()).collect();
     probed.sort();
     assert_eq!(probed, ["asm", "compile", "link"]);
 }
@@ -93,19 +94,22 @@ fn type_error_fails_with_the_compilers_message() {
 
     let build = world.only_build();
     let records = world.records(&build);
-    let greet: Vec<_> =
-        records.stage("compile").into_iter().filter(|r| r["package"] == "example.com/sample/internal/greet").collect();
+    let greet: Vec<_> = records
+        .stage(Stage::Compile)
+        .into_iter()
+        .filter(|r| r.package == "example.com/sample/internal/greet")
+        .collect();
     assert_eq!(greet.len(), 1);
-    assert_eq!(greet[0]["exit"], serde_json::json!({"code": 2}), "compile exits 2 on type errors");
-    assert_eq!(records.end.as_ref().unwrap()["exit"], serde_json::json!({"code": 1}));
-    assert!(records.stage("link").is_empty());
+    assert_eq!(greet[0].exit, Exit::Code(2), "compile exits 2 on type errors");
+    assert_eq!(records.end.as_ref().unwrap().exit, Exit::Code(1));
+    assert!(records.stage(Stage::Link).is_empty());
 }
 
 fn sample_compiles(world: &World, dir: &Path) -> usize {
     let out = world.run_gohook(dir, &["build", "-o", "bin", "."]);
     assert_success(&out, "gohook build");
     let build = world.builds().pop().unwrap();
-    world.records(&build).packages("compile").iter().filter(|p| SAMPLE_PACKAGES.contains(&p.as_str())).count()
+    world.records(&build).packages(Stage::Compile).iter().filter(|p| SAMPLE_PACKAGES.contains(&p.as_str())).count()
 }
 
 #[test]
@@ -139,7 +143,7 @@ fn head(path: &Path, len: usize) -> Vec<u8> {
     bytes[..len.min(bytes.len())].to_vec()
 }
 
-fn cross_build(goos: &str, goarch: &str) -> (World, Records, Vec<u8>) {
+fn cross_build(goos: &str, goarch: &str) -> (World, BuildRecords, Vec<u8>) {
     let world = World::new();
     let sample = fresh_sample();
     let out = world
@@ -154,9 +158,9 @@ fn cross_build(goos: &str, goarch: &str) -> (World, Records, Vec<u8>) {
     let build = world.only_build();
     let records = world.records(&build);
     for run in records.work() {
-        assert_eq!((run["goos"].as_str().unwrap(), run["goarch"].as_str().unwrap()), (goos, goarch), "{run}");
+        assert_eq!((run.goos.as_str(), run.goarch.as_str()), (goos, goarch), "{run:?}");
     }
-    assert_eq!(records.packages("link"), ["example.com/sample"]);
+    assert_eq!(records.packages(Stage::Link), ["example.com/sample"]);
     let binary = std::fs::read(sample.path().join("bin")).unwrap();
     (world, records, binary)
 }
@@ -166,7 +170,7 @@ fn darwin_arm64_cross_build_is_recorded_and_mach_o() {
     let (_world, records, binary) = cross_build("darwin", "arm64");
     // MH_MAGIC_64 little-endian, then CPU_TYPE_ARM64 (0x0100000c).
     assert_eq!(binary[..8], [0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0x00, 0x00, 0x01]);
-    assert_eq!(records.packages("asm").iter().filter(|p| p.ends_with("internal/sum")).count(), 2);
+    assert_eq!(records.packages(Stage::Asm).iter().filter(|p| p.ends_with("internal/sum")).count(), 2);
 }
 
 #[test]
@@ -197,15 +201,14 @@ fn bare_toolexec_is_silent_and_groups_one_aligned_build() {
     assert!(build.starts_with("go-"), "derived from the go process: {build}");
     let records = world.records(&build);
     assert!(records.start.is_none() && records.end.is_none(), "no driver, no start/end records");
-    assert_eq!(records.packages("link"), ["example.com/sample"]);
-    let build_start = u64_of(&records.runs[0], "build_start_unix_ns");
+    assert_eq!(records.packages(Stage::Link), ["example.com/sample"]);
+    let build_start = records.runs[0].build_start_unix_ns;
     // /proc gives go's start in 10 ms clock ticks, rounded down.
     assert!(before - 50_000_000 <= build_start && build_start <= before + 50_000_000, "{before} vs {build_start}");
     for run in &records.runs {
-        assert_eq!(run["build_id"], build.as_str());
-        assert!(u64_of(run, "build_start_unix_ns").abs_diff(build_start) < 1_000_000, "one axis: {run}");
-        let start = u64_of(run, "start_unix_ns");
-        assert!(build_start <= start && start + u64_of(run, "duration_ns") <= after, "{run}");
+        assert_eq!(run.build_id, build.as_str());
+        assert!(run.build_start_unix_ns.abs_diff(build_start) < 1_000_000, "one axis: {run:?}");
+        assert!(build_start <= run.start_unix_ns && run.end_unix_ns() <= after, "{run:?}");
     }
 }
 
@@ -230,7 +233,7 @@ fn dash_x_lines_match_records_for_two_parallel_builds() {
         let build = builds.iter().find(|b| summary_line.contains(b.as_str())).expect("summary names the build");
         let records = world.records(build);
         assert!(x_lines > 100, "a -a build runs many tools: {x_lines}");
-        assert_eq!(records.work().len(), x_lines, "one record per tool run go reported");
+        assert_eq!(records.work().count(), x_lines, "one record per tool run go reported");
         let summary = world.summary(build);
         assert_eq!(summary["skipped_records"], serde_json::json!({"corrupt": 0, "unsupported_version": 0}));
     }
@@ -314,20 +317,23 @@ fn exec_runs_go_test_through_the_shim() {
     assert!(stdout.starts_with("ok  \texample.com/sample/internal/greet"), "{stdout}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let records = world.records(&world.only_build());
-    let compiled = records.packages("compile");
+    let compiled = records.packages(Stage::Compile);
     assert!(
         compiled.contains(&"example.com/sample/internal/greet [example.com/sample/internal/greet.test]".to_owned()),
         "test variant compiled: {compiled:?}"
     );
-    assert_eq!(records.packages("link"), ["example.com/sample/internal/greet.test"]);
+    assert_eq!(records.packages(Stage::Link), ["example.com/sample/internal/greet.test"]);
     // go test vets the package under test (and, for vet's facts, its dependencies) through the shim too.
-    let vetted = records.packages("vet");
+    let vetted = records.packages(Stage::Vet);
     let variant = "example.com/sample/internal/greet [example.com/sample/internal/greet.test]";
     assert_eq!(vetted.iter().filter(|p| *p == variant).count(), 1, "{vetted:?}");
     let start = records.start.as_ref().unwrap();
-    assert_eq!(start["command"], serde_json::json!(["go", "test", "-count=1", "./internal/greet"]));
-    assert_eq!(records.context.as_ref().unwrap()["labels"], serde_json::json!([["purpose", "exec"]]));
-    assert!(records.phases_of(records.stage("link")[0]).iter().any(|p| p == "loadlib"), "the test binary's link");
+    assert_eq!(start.command, ["go", "test", "-count=1", "./internal/greet"]);
+    assert_eq!(records.context.as_ref().unwrap().labels, [("purpose".to_owned(), "exec".to_owned())]);
+    assert!(
+        records.phase_names(records.stage(Stage::Link)[0]).iter().any(|p| p == "loadlib"),
+        "the test binary's link"
+    );
 
     let failing = world.run_gohook(sample.path(), &["exec", "--", "sh", "-c", "exit 3"]);
     assert_eq!(failing.status.code(), Some(3), "the command's exit code comes through");
@@ -382,9 +388,9 @@ fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
     assert_eq!(names, ["example.com/m/c", "example.com/m/b", "example.com/m/a", "example.com/m", "link"], "{path}");
 
     let records = world.records(&build);
-    let longest_run = records.work().iter().map(|r| u64_of(r, "duration_ns")).max().unwrap();
-    let d = records.stage("compile").into_iter().find(|r| r["package"] == "example.com/m/d").expect("d compiled");
-    assert_eq!(u64_of(d, "duration_ns"), longest_run, "d is the slowest single run");
+    let longest_run = records.work().map(|r| r.duration_ns).max().unwrap();
+    let d = records.stage(Stage::Compile).into_iter().find(|r| r.package == "example.com/m/d").expect("d compiled");
+    assert_eq!(d.duration_ns, longest_run, "d is the slowest single run");
     let total = u64_of(path, "total_ns");
     assert!(longest_run < total && total <= u64_of(&summary, "wall_ns"), "{longest_run} < {total} <= wall: {path}");
     let steps = path["steps"].as_array().unwrap();

@@ -39,17 +39,17 @@ fn phases_profiles_and_the_page_of_one_build_change_nothing_go_builds() {
 
     let build = world.builds().pop().unwrap();
     let records = world.records(&build);
-    let compiles = records.stage("compile");
+    let compiles = records.stage(Stage::Compile);
     assert_eq!(compiles.len(), 5, "the module's five packages compiled");
     for compile in &compiles {
-        let phases = records.phases_of(compile);
+        let phases = records.phase_names(compile);
         for phase in COMPILE_PHASES {
-            assert!(phases.iter().any(|p| p == phase), "{} has {phase}: {phases:?}", compile["package"]);
+            assert!(phases.iter().any(|p| p == phase), "{} has {phase}: {phases:?}", compile.package);
         }
         assert!(!phases.iter().any(|p| p.ends_with("total")), "subtotals and totals are left out: {phases:?}");
     }
-    let link = records.stage("link")[0];
-    let link_phases = records.phases_of(link);
+    let link = records.stage(Stage::Link)[0];
+    let link_phases = records.phase_names(link);
     for phase in ["loadlib", "deadcode", "pclntab"] {
         assert!(link_phases.iter().any(|p| p == phase), "the link has {phase}: {link_phases:?}");
     }
@@ -66,7 +66,7 @@ fn phases_profiles_and_the_page_of_one_build_change_nothing_go_builds() {
     let out = world.run_gohook(module.path(), &["build", "-o", "plain", "."]);
     assert_success(&out, "gohook build without --phases");
     let plain = world.builds().pop().unwrap();
-    assert_eq!(world.records(&plain).stage("compile").len(), 0, "a build with --phases feeds go's cache as usual");
+    assert_eq!(world.records(&plain).stage(Stage::Compile).len(), 0, "a build with --phases feeds go's cache as usual");
     // And the binary is the same, byte for byte, as one built from nothing without --phases.
     let cold = World::with_cold_go_cache();
     assert_success(&cold.run_gohook(module.path(), &["build", "-o", "cold", "."]), "cold gohook build");
@@ -146,13 +146,13 @@ fn phases_setting_in_gohook_toml_applies_to_bare_toolexec_builds_of_the_sample()
     assert_success(&out, "go build -toolexec=gohook");
     assert_eq!(text(&out.stdout) + &text(&out.stderr), "", "bare mode stays silent");
     let records = world.records(&world.only_build());
-    let compiles = records.stage("compile");
+    let compiles = records.stage(Stage::Compile);
     assert_eq!(compiles.len(), SAMPLE_PACKAGES.len());
     for compile in compiles {
-        let phases = records.phases_of(compile);
+        let phases = records.phase_names(compile);
         assert!(COMPILE_PHASES.iter().all(|p| phases.iter().any(|q| q == p)), "{phases:?}");
     }
-    assert!(records.phases_of(records.stage("link")[0]).iter().any(|p| p == "loadlib"));
+    assert!(records.phase_names(records.stage(Stage::Link)[0]).iter().any(|p| p == "loadlib"));
 
     // The same sample built from nothing without phases is the same binary, byte for byte.
     std::fs::remove_file(sample.path().join("gohook.toml")).unwrap();

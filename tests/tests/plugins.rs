@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gohook_tests::*;
-use serde_json::Value;
 
 fn example_plugin() -> String {
     test_plugin("gohook_plugin_example").display().to_string()
@@ -17,12 +16,12 @@ fn build(world: &World, dir: &Path, args: &[&str]) -> Output {
     world.run_gohook(dir, &all)
 }
 
-fn latest_records(world: &World) -> Records {
+fn latest_records(world: &World) -> BuildRecords {
     world.records(&world.builds().pop().expect("a recorded build"))
 }
 
-fn link_record(records: &Records) -> Value {
-    let links = records.stage("link");
+fn link_record(records: &BuildRecords) -> ToolRun {
+    let links = records.stage(Stage::Link);
     assert_eq!(links.len(), 1, "one link: {:?}", records.runs);
     links[0].clone()
 }
@@ -42,11 +41,11 @@ fn example_plugin_fails_the_link_and_warns_when_told_to() {
     assert!(stderr.contains("fix: link with -ldflags=\"-w\" (or -s -w) to leave DWARF out"), "{stderr}");
     assert!(!sample.path().join("bin").exists(), "the rejected binary never lands at -o");
     let link = link_record(&latest_records(&world));
-    assert_eq!(link["exit"], serde_json::json!({"code": 1}));
-    assert_eq!(link["findings"][0]["rule"], "no-debug/dwarf");
-    assert_eq!(link["findings"][0]["severity"], "error");
-    assert_eq!(link["plugins"][0]["plugin"], "no-debug");
-    assert!(u64_of(&link, "plugin_ns") > 0);
+    assert_eq!(link.exit, Exit::Code(1));
+    assert_eq!(link.findings[0].rule, "no-debug/dwarf");
+    assert_eq!(link.findings[0].severity, FindingLevel::Error);
+    assert_eq!(link.plugins[0].plugin, "no-debug");
+    assert!(link.plugin_ns > 0);
 
     std::fs::write(
         &policy,
@@ -62,12 +61,12 @@ fn example_plugin_fails_the_link_and_warns_when_told_to() {
     );
     assert!(sample.path().join("bin").exists());
     let link = link_record(&latest_records(&world));
-    assert_eq!(link["exit"], serde_json::json!({"code": 0}));
-    assert_eq!(link["findings"][0]["severity"], "warning");
+    assert_eq!(link.exit, Exit::Code(0));
+    assert_eq!(link.findings[0].severity, FindingLevel::Warning);
 
     let out = build(&world, sample.path(), &["-ldflags=-w", "-o", "bin", "."]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(link_record(&latest_records(&world))["findings"], serde_json::json!([]));
+    assert_eq!(link_record(&latest_records(&world)).findings, []);
 
     // A setting the plugin does not declare is a mistake in the policy, not something to ignore.
     std::fs::write(
@@ -104,7 +103,7 @@ fn probe_plugin_denies_goarch_before_anything_compiles_even_when_cached() {
     assert!(build_for("arm64").status.success());
     let cached = build_for("arm64");
     assert!(cached.status.success());
-    assert!(latest_records(&world).stage("compile").is_empty(), "second arm64 build is fully cached");
+    assert!(latest_records(&world).stage(Stage::Compile).is_empty(), "second arm64 build is fully cached");
 
     for attempt in 0..2 {
         let out = build_for("amd64");
@@ -112,8 +111,8 @@ fn probe_plugin_denies_goarch_before_anything_compiles_even_when_cached() {
         let stderr = text(&out.stderr);
         assert!(stderr.contains("error[arch/not-allowed] GOARCH=amd64 is not allowed (allowed: arm64)"), "{stderr}");
         let records = latest_records(&world);
-        assert!(records.work().is_empty(), "nothing ran but the probe: {:?}", records.runs);
-        assert_eq!(records.stage("probe")[0]["findings"][0]["rule"], "arch/not-allowed");
+        assert_eq!(records.work().count(), 0, "nothing ran but the probe: {:?}", records.runs);
+        assert_eq!(records.stage(Stage::Probe)[0].findings[0].rule, "arch/not-allowed");
     }
 }
 
@@ -142,21 +141,18 @@ fn hostile_plugins_are_contained_and_named() {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
     let link = link_record(&latest_records(&world));
-    let findings = link["findings"].as_array().unwrap();
-    let escape: Vec<_> = findings.iter().filter(|f| f["rule"] == "hostile/escape").collect();
+    let findings = &link.findings;
+    let escape: Vec<_> = findings.iter().filter(|f| f.rule == "hostile/escape").collect();
     assert_eq!(escape.len(), 1);
-    let message = escape[0]["message"].as_str().unwrap();
+    let message = escape[0].message.as_str();
     assert!(message.starts_with("file: "), "{message}");
     assert!(!message.contains("file: 1") && !message.contains("connected"), "sandbox held: {message}");
     assert!(message.ends_with("env vars: 0; wall clock: 0"), "{message}");
-    let huge = findings.iter().filter(|f| f["rule"] == "hostile/huge").count();
+    let huge = findings.iter().filter(|f| f.rule == "hostile/huge").count();
     assert_eq!(huge, 1000, "a flood of findings is cut");
-    assert!(findings.iter().any(|f| f["rule"] == "gohook/too-many-findings"));
-    let failed: Vec<&str> = findings
-        .iter()
-        .filter(|f| f["rule"] == "gohook/plugin-failed")
-        .map(|f| f["plugin"].as_str().unwrap())
-        .collect();
+    assert!(findings.iter().any(|f| f.rule == "gohook/too-many-findings"));
+    let failed: Vec<&str> =
+        findings.iter().filter(|f| f.rule == "gohook/plugin-failed").map(|f| f.plugin.as_str()).collect();
     assert_eq!(failed, ["flood", "loop", "memory", "panic", "recursion"]);
 }
 
@@ -205,7 +201,7 @@ fn native_code_is_cached_rebuilt_when_damaged_and_shared_by_parallel_first_uses(
             .unwrap()
     };
     let cache_of = |id: &str| -> Vec<String> {
-        world.records(id).runs.iter().map(|r| r["plugins"][0]["cache"].as_str().unwrap().to_owned()).collect()
+        world.records(id).runs.iter().map(|r| r.plugins[0].cache.name().to_owned()).collect()
     };
 
     // 16 first uses at once: all succeed, and the flock lets only one of them compile.
@@ -270,14 +266,14 @@ fn runtime_starts_only_for_subscribed_invocations() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let records = latest_records(&world);
-    assert!(records.stage("compile").is_empty(), "cached build");
+    assert!(records.stage(Stage::Compile).is_empty(), "cached build");
     let logged = std::fs::read_to_string(&log).unwrap();
     // Probes (compile, link) and the link run the shim; only the link has a subscribed plugin.
     assert_eq!(logged.matches("wasm runtime started").count(), 1, "{logged}");
-    assert_eq!(records.stage("link").len(), 1);
+    assert_eq!(records.stage(Stage::Link).len(), 1);
     for run in &records.runs {
-        let expected = if run["stage"] == "link" { 1 } else { 0 };
-        assert_eq!(run["plugins"].as_array().unwrap().len(), expected, "{run}");
+        let expected = if run.stage == Stage::Link { 1 } else { 0 };
+        assert_eq!(run.plugins.len(), expected, "{run:?}");
     }
 }
 
@@ -295,9 +291,40 @@ fn installed_gohook_carries_its_built_in_plugins() {
         .unwrap();
     assert!(status.success());
     let installed = root.path().join("bin/gohook");
+    // What lands on a user's disk: a small shim, and the commands with the wasm runtime beside it.
+    let size = |name: &str| std::fs::metadata(root.path().join("bin").join(name)).unwrap().len();
+    assert!(size("gohook") <= 10_000_000, "gohook installs at {} bytes", size("gohook"));
+    assert!(
+        size("gohook-plugin-host") <= 40_000_000,
+        "the plugin host installs at {} bytes",
+        size("gohook-plugin-host")
+    );
 
     let world = World::new();
     let sample = fresh_sample();
+    // The installed pair builds the sample, and the binary runs.
+    let out = world.command(&installed).current_dir(sample.path()).args(["build", "-o", "app", "."]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ran = Command::new(sample.path().join("app")).arg("installed").output().unwrap();
+    assert_eq!(text(&ran.stdout), "hello, installed\n2 + 40 = 42\n");
+    let records = world.records(&world.only_build());
+    assert_eq!(records.packages(Stage::Link), ["example.com/sample"]);
+    // Its doctor names the installed gohook for -toolexec, and a go build with that line works.
+    let doctor =
+        world.command(&installed).current_dir(sample.path()).args(["doctor", "--format", "json"]).output().unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    let toolexec = findings.as_array().unwrap().iter().find(|f| f["check"] == "toolexec").unwrap();
+    assert_eq!(toolexec["message"], format!("gohook build/exec pass -toolexec={}", installed.display()));
+    let bare = world
+        .command("go")
+        .current_dir(sample.path())
+        .arg("build")
+        .arg(format!("-toolexec={}", installed.display()))
+        .args(["-o", "bare", "."])
+        .output()
+        .unwrap();
+    assert!(bare.status.success(), "{}", text(&bare.stderr));
+
     std::fs::write(sample.path().join("gohook.toml"), "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n").unwrap();
     let out = world.command(&installed).current_dir(sample.path()).args(["plugins"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -355,4 +382,32 @@ fn without_its_plugin_host_gohook_fails_closed_and_says_how_to_fix_it() {
     let out = world.command(&gohook).current_dir(dir.path()).args(["check", "out"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with(&format!("gohook: cannot start {}: No such file", host.display())));
+}
+
+#[test]
+fn a_plugin_built_against_the_frozen_contract_keeps_running() {
+    // `pinned` is built from wit/since_v0.1.0 itself, not through the SDK: when a newer contract ships and the SDK
+    // moves to it, this plugin stays a 0.1.0 plugin, and gohook must still serve it.
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let binary = sample_binary(dir.path(), "app", &[], &[]);
+    let size = std::fs::metadata(&binary).unwrap().len();
+    std::fs::write(
+        dir.path().join("gohook.toml"),
+        format!("[plugins.pinned]\npath = {:?}\n", test_plugin("pinned").display().to_string()),
+    )
+    .unwrap();
+    let out = world
+        .gohook()
+        .current_dir(dir.path())
+        .env("GOHOOK_LOG", "info")
+        .args(["check", "--format", "json", "app"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = &report["files"][0]["findings"];
+    assert_eq!(findings[0]["rule"], "pinned/seen", "{report}");
+    assert_eq!(findings[0]["message"], format!("size {size} magic [7f, 45, 4c, 46] settings {{}}"));
+    assert!(text(&out.stderr).contains("[pinned] contract 0.1.0 plugin checking"), "{}", text(&out.stderr));
 }

@@ -36,7 +36,7 @@ fn four_parallel_builds_and_sixteen_first_plugin_uses_lose_nothing() {
         assert!(*expected > 100, "a -a build runs many tools: {expected}");
         let summary = world.summary(build);
         assert_eq!(summary["skipped_records"], serde_json::json!({"corrupt": 0, "unsupported_version": 0}));
-        assert_eq!(world.records(build).work().len(), *expected, "{build}");
+        assert_eq!(world.records(build).work().count(), *expected, "{build}");
     }
     // Every plugin run succeeded; exactly one compiled the plugin, the rest loaded its result.
     let mut states = world.plugin_cache_states("first-uses");

@@ -23,11 +23,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use gohook_process::env::ConfigChoice;
 use gohook_records::DEFAULT_KEEP_BUILDS;
 
 pub const FILE_NAME: &str = "gohook.toml";
-/// Path of the policy file; set but empty means "no policy file" (how `gohook build` tells the shim it looked).
-pub const ENV_CONFIG: &str = "GOHOOK_CONFIG";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -119,14 +118,17 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Which policy file applies: `explicit` (a `--config` flag), else `GOHOOK_CONFIG`, else the nearest
+    /// Which policy file applies: `explicit` (a `--config` flag), else [`CONFIG`](gohook_process::env::CONFIG), else the nearest
     /// `gohook.toml` in `search_from` or one of its parents.
     pub fn locate(explicit: Option<&Path>, search_from: &Path) -> Option<PathBuf> {
         if let Some(path) = explicit {
             return Some(path.to_owned());
         }
-        if let Some(value) = std::env::var_os(ENV_CONFIG) {
-            return (!value.is_empty()).then(|| PathBuf::from(value));
+        match gohook_process::env::config() {
+            ConfigChoice::File(path) => return Some(path),
+            // How `gohook build` tells the shims that it looked and found none.
+            ConfigChoice::NoPolicy => return None,
+            ConfigChoice::Search => {}
         }
         search_from.ancestors().map(|dir| dir.join(FILE_NAME)).find(|candidate| candidate.is_file())
     }

@@ -7,12 +7,16 @@
 mod config;
 mod moment;
 mod plugins;
+pub mod protocol;
 mod verdict;
 
 pub use config::{
-    ENV_CONFIG, FILE_NAME, OnFailure, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel, hex,
-    valid_plugin_name, valid_rule_id,
+    FILE_NAME, OnFailure, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel, hex, valid_plugin_name,
+    valid_rule_id,
 };
-pub use moment::{Invocation, Moment, MomentInput, Probe, go_environment};
-pub use plugins::{BUILTINS, Builtin, Catalog, Limits, PluginMeta, PluginSpec, RuleMeta, SettingMeta, Source, builtin};
+pub use moment::{Moment, MomentInput, PluginInvocation, Probe, go_environment};
+pub use plugins::{
+    BUILTINS, Builtin, Catalog, Limits, PluginMeta, PluginSpec, RuleMeta, SettingMeta, Source, builtin,
+    read_plugin_file,
+};
 pub use verdict::{Finding, Verdict, judge};

@@ -41,7 +41,7 @@ pub struct Probe {
 pub fn go_environment(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vars
         .into_iter()
-        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with("GOHOOK_")) || k.starts_with("CGO_"))
+        .filter(|(k, _)| (k.starts_with("GO") && !k.starts_with(gohook_process::env::PREFIX)) || k.starts_with("CGO_"))
         .collect();
     env.sort();
     env
@@ -49,7 +49,7 @@ pub fn go_environment(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(
 
 /// One tool invocation as plugins see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Invocation {
+pub struct PluginInvocation {
     pub tool: String,
     /// compile, asm, cgo, link, vet, cover, cc or other.
     pub stage: String,
@@ -67,10 +67,10 @@ pub struct Invocation {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum MomentInput {
     Probe(Probe),
-    BeforeTool(Invocation),
+    BeforeTool(PluginInvocation),
     /// `output` is the tool's output file, absolute (for `link`: the binary).
     AfterTool {
-        invocation: Invocation,
+        invocation: PluginInvocation,
         exit_code: i32,
         output: Option<PathBuf>,
     },

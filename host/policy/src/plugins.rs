@@ -5,7 +5,6 @@
 //! `<root>/plugins/meta/<content id>.json`, so deciding that no plugin wants an invocation costs a file read, not a
 //! wasm engine. File plugins are hashed once per (path, size, mtime, inode); built-ins are hashed at build time.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -20,10 +19,9 @@ use gohook_records::{create_private_dir, write_atomically};
 use crate::config::{OnFailure, Policy, PolicyError, RuleLevel, hex};
 use crate::moment::Moment;
 
-/// A plugin compiled into gohook.
+/// A plugin compiled into gohook: its name and content id. Its wasm is embedded by the runtime, which runs it.
 pub struct Builtin {
     pub name: &'static str,
-    pub wasm: &'static [u8],
     pub sha256: &'static str,
 }
 
@@ -114,15 +112,11 @@ impl PluginSpec {
         }
         Ok(specs)
     }
+}
 
-    pub fn wasm(&self) -> io::Result<Cow<'static, [u8]>> {
-        match &self.source {
-            Source::Builtin(builtin) => Ok(Cow::Borrowed(builtin.wasm)),
-            Source::File(path) => std::fs::read(path)
-                .map(Cow::Owned)
-                .map_err(|e| io::Error::new(e.kind(), format!("cannot read plugin {}: {e}", path.display()))),
-        }
-    }
+/// A file plugin's wasm, read now (a built-in's is embedded by the runtime, which runs it).
+pub fn read_plugin_file(path: &Path) -> io::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| io::Error::new(e.kind(), format!("cannot read plugin {}: {e}", path.display())))
 }
 
 /// What a plugin said about itself, kept on disk by content id.
@@ -196,7 +190,7 @@ impl Catalog {
         {
             return Ok(id);
         }
-        let id = hex(&Sha256::digest(spec.wasm()?.as_ref()));
+        let id = hex(&Sha256::digest(read_plugin_file(path)?));
         if create_private_dir(&self.dir.join("ids")).is_ok() {
             let _ = write_atomically(&index, id.as_bytes());
         }

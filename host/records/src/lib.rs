@@ -7,21 +7,21 @@
 
 mod format;
 mod machine;
+mod process;
 mod stamp;
 mod store;
 
+// What the other crates use; the rest stays inside.
 pub use format::{
-    BuildEnd, BuildLabel, BuildPackages, BuildStart, CheckRun, CheckStatus, Decoded, Exit, FORMAT_VERSION,
-    FindingLevel, NativeCode, PackageImports, Phase, PluginTime, Record, RecordedFinding, Stage, ToolRun,
-    ToolSelfReport, decode, encode, signal_name, v1,
+    BuildEnd, BuildLabel, BuildPackages, BuildStart, CheckRun, CheckStatus, Exit, FindingLevel, NativeCode,
+    PackageImports, Phase, PluginTime, Record, RecordedFinding, Stage, ToolRun, ToolSelfReport, decode, encode,
+    signal_name, v1,
 };
-pub use machine::{BuildContext, Difference, ENV_LABELS, GoCommand, Machine, join_pairs, parse_labels};
-pub use stamp::{
-    BuildStamp, ENV_BUILD_ID, ENV_BUILD_START, ENV_RUN, ENV_TARGET, GoProcess, LabelError, Labels, command_line,
-    now_unix_ns, process_cwd, unix_ns,
-};
+pub use machine::{BuildContext, Difference, parse_labels};
+pub use process::{now_unix_ns, unix_ns};
+pub use stamp::{BuildStamp, Labels};
 pub use store::{
-    BuildFile, DEFAULT_KEEP_BUILDS, ENV_DIR, FindError, Store, create_private_dir, valid_build_id, write_atomically,
+    BuildFile, DEFAULT_KEEP_BUILDS, FindError, Store, create_private_dir, valid_build_id, write_atomically,
 };
 
 /// gohook's version, as records and the `-V=full` answer carry it.

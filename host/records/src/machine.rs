@@ -7,10 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::stamp;
-
-/// `key=value,key=value`: free-form labels of a build (`gohook build --label`, or set by hand).
-pub const ENV_LABELS: &str = "GOHOOK_LABELS";
+use crate::process;
 
 /// Settings that do not change what go builds or how fast (paths, caches, gohook's own plumbing): left out of
 /// [`GoCommand::env`] so that two benchmark runs with private caches do not differ by them.
@@ -63,13 +60,13 @@ impl BuildContext {
     /// The circumstances of the go process `go_pid`, whose compiler answered `-V=full` with `version_answer`.
     pub fn current(build_id: &str, go_pid: u32, version_answer: &str) -> BuildContext {
         let env: Vec<(String, String)> = std::env::vars().collect();
-        let command = stamp::command_line(go_pid);
+        let command = process::command_line(go_pid);
         BuildContext {
             build_id: build_id.to_owned(),
             machine: Machine::current(),
-            go: GoCommand::from_parts(version_answer, command, stamp::process_cwd(go_pid), &env),
+            go: GoCommand::from_parts(version_answer, command, process::process_cwd(go_pid), &env),
             gohook_version: crate::VERSION.to_owned(),
-            labels: parse_labels(std::env::var(ENV_LABELS).as_deref().unwrap_or("")).unwrap_or_default(),
+            labels: parse_labels(&gohook_process::env::labels()).unwrap_or_default(),
         }
     }
 
@@ -171,7 +168,9 @@ impl GoCommand {
         let parallelism = flag_after(&command, "-p").and_then(|p| p.parse().ok()).unwrap_or(gomaxprocs);
         let mut env: Vec<(String, String)> = env
             .iter()
-            .filter(|(k, _)| (k.starts_with("GO") || k.starts_with("CGO_")) && !k.starts_with("GOHOOK_"))
+            .filter(|(k, _)| {
+                (k.starts_with("GO") || k.starts_with("CGO_")) && !k.starts_with(gohook_process::env::PREFIX)
+            })
             .filter(|(k, _)| !UNCOMPARED_ENV.contains(&k.as_str()))
             .cloned()
             .collect();

@@ -26,7 +26,6 @@ pub enum FindError {
     Ambiguous { id: String, count: usize },
 }
 
-pub const ENV_DIR: &str = "GOHOOK_DIR";
 pub const DEFAULT_KEEP_BUILDS: usize = 50;
 const RECORD_EXT: &str = "rec";
 const LOG_EXT: &str = "log";
@@ -50,10 +49,11 @@ impl Store {
         Store { root }
     }
 
-    /// `GOHOOK_DIR`, else the platform cache directory, else (no home directory) `$TMPDIR/gohook-<uid>`.
+    /// [`env::DIR`](gohook_process::env::DIR), else the platform cache directory, else (no home directory)
+    /// `$TMPDIR/gohook-<uid>`.
     pub fn locate() -> Store {
-        if let Some(dir) = std::env::var_os(ENV_DIR).filter(|d| !d.is_empty()) {
-            return Store::new(std::path::absolute(&dir).unwrap_or_else(|_| PathBuf::from(dir)));
+        if let Some(dir) = gohook_process::env::record_root() {
+            return Store::new(dir);
         }
         match dirs::cache_dir() {
             Some(cache) => Store::new(cache.join("gohook")),

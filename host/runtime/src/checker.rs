@@ -11,7 +11,7 @@ use std::time::Instant;
 use gohook_policy::{Catalog, Finding, MomentInput, OnFailure, PluginMeta, PluginSpec, Verdict, judge};
 use gohook_records::{FindingLevel, NativeCode, PluginTime, RecordedFinding};
 
-use crate::{Answer, CacheState, Call, Loaded, MAX_FINDINGS, PluginFailure, Runtime};
+use crate::{CacheState, Loaded, MAX_FINDINGS, PluginFailure, Runtime, wasm_of};
 
 /// A subscribed plugin's answer, with its metadata and how its native code was obtained.
 struct Answered {
@@ -110,7 +110,7 @@ impl<'a> Checker<'a> {
     /// Loads the plugin into `self.loaded` unless it is there.
     fn load(&mut self, spec: &PluginSpec, content_id: &str) -> Result<(), PluginFailure> {
         if !self.loaded.contains_key(content_id) {
-            let loaded = self.runtime()?.load(content_id, || spec.wasm())?;
+            let loaded = self.runtime()?.load(content_id, || wasm_of(spec))?;
             self.loaded.insert(content_id.to_owned(), loaded);
         }
         Ok(())
@@ -119,8 +119,7 @@ impl<'a> Checker<'a> {
     fn ask_metadata(&mut self, spec: &PluginSpec, content_id: &str) -> Result<PluginMeta, PluginFailure> {
         let runtime = self.runtime.as_ref().expect("loaded plugins have a runtime");
         let loaded = &self.loaded[content_id];
-        let answer = runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, Call::Metadata)?;
-        let Answer::Metadata(metadata) = answer else { unreachable!("metadata calls answer with metadata") };
+        let metadata = runtime.metadata(loaded, &spec.name, spec.settings_json.clone(), spec.limits)?;
         self.catalog.remember(content_id, &metadata);
         Ok(metadata)
     }
@@ -146,10 +145,8 @@ impl<'a> Checker<'a> {
             CacheState::Compiled => NativeCode::Compiled,
             CacheState::Uncached => NativeCode::Uncached,
         };
-        match runtime.call(loaded, &spec.name, spec.settings_json.clone(), spec.limits, Call::Moment(input))? {
-            Answer::Findings { findings, dropped } => Ok(Some(Answered { findings, dropped, meta, cache })),
-            Answer::Metadata(_) => unreachable!("moment calls answer with findings"),
-        }
+        let (findings, dropped) = runtime.moment(loaded, &spec.name, spec.settings_json.clone(), spec.limits, input)?;
+        Ok(Some(Answered { findings, dropped, meta, cache }))
     }
 
     fn runtime(&mut self) -> Result<&Runtime, PluginFailure> {

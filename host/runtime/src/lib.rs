@@ -7,9 +7,9 @@
 //! wasm code that keeps running (a loop), and each call is an async future under a timer, so a plugin waiting in a
 //! host call — a WASI poll on a clock, a stream, any pollable — is dropped at the limit as well.
 
-mod bindings;
 mod cache;
 mod checker;
+mod contract;
 mod sandbox;
 mod untrusted;
 
@@ -18,18 +18,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, Store, Trap};
 
-use bindings::gohook::plugin::types as wit;
 use cache::{CacheState, CompileCache};
 pub use checker::Checker;
-use gohook_policy::{Finding, Invocation, Limits, Moment, MomentInput, PluginMeta, Probe, RuleMeta, SettingMeta};
-use gohook_records::FindingLevel;
-use sandbox::{ArtifactFile, Sandbox};
+use contract::Version;
+use gohook_policy::{Finding, Limits, MomentInput, PluginMeta, PluginSpec, RuleMeta, SettingMeta, Source};
+use sandbox::Sandbox;
 
-/// The contract this host implements (`package gohook:plugin@…` in `wit/plugin.wit`).
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The built-in plugins' wasm, by name (`host/policy/build.rs` builds them; the shim carries only their ids).
+static BUILTIN_WASM: &[(&str, &[u8])] = include!(env!("BUILTIN_WASM_TABLE"));
+
+/// The plugin's wasm: embedded for a built-in, read now for a file.
+fn wasm_of(spec: &PluginSpec) -> std::io::Result<std::borrow::Cow<'static, [u8]>> {
+    match &spec.source {
+        Source::Builtin(builtin) => {
+            let wasm = BUILTIN_WASM.iter().find(|(name, _)| *name == builtin.name).map(|(_, wasm)| *wasm);
+            Ok(std::borrow::Cow::Borrowed(wasm.expect("every built-in's wasm is embedded")))
+        }
+        Source::File(path) => gohook_policy::read_plugin_file(path).map(std::borrow::Cow::Owned),
+    }
+}
 
 /// Epoch ticks are this long; time limits are counted in them.
 const TICK: Duration = Duration::from_millis(10);
@@ -41,51 +51,33 @@ pub(crate) const MAX_FINDINGS: usize = 1000;
 const MAX_ERROR: usize = untrusted::MAX_MESSAGE;
 
 /// Why a plugin produced no answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PluginFailure {
     /// Not a component, or not one gohook can link.
+    #[error("could not be loaded: {0}")]
     Load(String),
     /// Built for a contract this gohook does not speak.
+    #[error("{0}")]
     Incompatible(String),
+    #[error("did not finish within its time limit of {} ms (timeout_ms in gohook.toml)", .0.as_millis())]
     Timeout(Duration),
+    #[error("exceeded its memory limit of {} MiB (memory_mib in gohook.toml)", .0 >> 20)]
     Memory(usize),
+    #[error("overflowed its stack (runaway recursion)")]
     StackOverflow,
     /// The plugin panicked; the text is where and why, from what it printed.
+    #[error("panicked{}", if .0.is_empty() { String::new() } else { format!(" {}", .0) })]
     Panic(String),
     /// The plugin printed more than its output allows.
+    #[error("flooded its output (more than {} KiB printed)", sandbox::OUTPUT_CAPACITY >> 10)]
     Flood,
+    #[error("trapped: {0}")]
     Trap(String),
-}
-
-impl std::fmt::Display for PluginFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PluginFailure::Load(why) => write!(f, "could not be loaded: {why}"),
-            PluginFailure::Incompatible(why) => f.write_str(why),
-            PluginFailure::Timeout(limit) => {
-                write!(
-                    f,
-                    "did not finish within its time limit of {} ms (timeout_ms in gohook.toml)",
-                    limit.as_millis()
-                )
-            }
-            PluginFailure::Memory(bytes) => {
-                write!(f, "exceeded its memory limit of {} MiB (memory_mib in gohook.toml)", bytes >> 20)
-            }
-            PluginFailure::StackOverflow => f.write_str("overflowed its stack (runaway recursion)"),
-            PluginFailure::Panic(message) if message.is_empty() => f.write_str("panicked"),
-            PluginFailure::Panic(message) => write!(f, "panicked {message}"),
-            PluginFailure::Flood => {
-                write!(f, "flooded its output (more than {} KiB printed)", sandbox::OUTPUT_CAPACITY >> 10)
-            }
-            PluginFailure::Trap(message) => write!(f, "trapped: {message}"),
-        }
-    }
 }
 
 /// A compiled plugin, ready to instantiate.
 pub(crate) struct Loaded {
-    pre: bindings::PluginPre<Sandbox>,
+    pre: contract::Pre,
     pub cache: CacheState,
 }
 
@@ -95,13 +87,16 @@ pub(crate) enum Call<'a> {
     Moment(&'a MomentInput),
 }
 
+/// What a plugin answered, in gohook's types, as the contract's module converted it: not yet cleaned or bounded.
 pub(crate) enum Answer {
     Metadata(PluginMeta),
-    /// At most [`MAX_FINDINGS`], cleaned; `dropped` says how many more the plugin returned.
-    Findings {
-        findings: Vec<Finding>,
-        dropped: usize,
-    },
+    Findings(Vec<Finding>),
+}
+
+/// What a call brings back, cleaned: at most [`MAX_FINDINGS`] findings (`dropped` says how many more there were).
+pub(crate) enum Cleaned {
+    Metadata(PluginMeta),
+    Findings { findings: Vec<Finding>, dropped: usize },
 }
 
 pub(crate) struct Runtime {
@@ -121,7 +116,7 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        bindings::Plugin::add_to_linker::<Sandbox, wasmtime::component::HasSelf<Sandbox>>(&mut linker, |s| s)?;
+        contract::add_to_linker(&mut linker)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (ticking, stop) = (engine.clone(), ticker_stop.clone());
         std::thread::spawn(move || {
@@ -152,35 +147,65 @@ impl Runtime {
         let load_failure =
             |e: &dyn std::fmt::Display| PluginFailure::Load(untrusted::clean(&format!("{e:#}"), MAX_ERROR));
         let (component, cache) = self.cache.load(&self.engine, content_id, wasm).map_err(|e| load_failure(&e))?;
-        check_contract(&self.engine, &component)?;
+        let version = Version::of(&self.engine, &component).map_err(PluginFailure::Incompatible)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| load_failure(&e))?;
-        let pre = bindings::PluginPre::new(pre).map_err(|e| {
+        let pre = contract::Pre::new(version, pre).map_err(|e| {
             let why = untrusted::clean(&format!("{e:#}"), MAX_ERROR);
             PluginFailure::Load(format!("{why} (is this a gohook plugin built with gohook-sdk?)"))
         })?;
         Ok(Loaded { pre, cache })
     }
 
+    /// What the plugin says about itself.
+    pub fn metadata(
+        &self,
+        loaded: &Loaded,
+        plugin: &str,
+        settings_json: String,
+        limits: Limits,
+    ) -> Result<PluginMeta, PluginFailure> {
+        match self.call(loaded, plugin, settings_json, limits, Call::Metadata)? {
+            Cleaned::Metadata(meta) => Ok(meta),
+            Cleaned::Findings { .. } => Err(PluginFailure::Trap("answered a metadata call with findings".into())),
+        }
+    }
+
+    /// What the plugin finds at a moment: at most [`MAX_FINDINGS`] findings and how many more it returned.
+    pub fn moment(
+        &self,
+        loaded: &Loaded,
+        plugin: &str,
+        settings_json: String,
+        limits: Limits,
+        input: &MomentInput,
+    ) -> Result<(Vec<Finding>, usize), PluginFailure> {
+        match self.call(loaded, plugin, settings_json, limits, Call::Moment(input))? {
+            Cleaned::Findings { findings, dropped } => Ok((findings, dropped)),
+            Cleaned::Metadata(_) => Err(PluginFailure::Trap("answered a moment with metadata".into())),
+        }
+    }
+
     /// One call into a fresh instance of the plugin.
-    pub fn call(
+    fn call(
         &self,
         loaded: &Loaded,
         plugin: &str,
         settings_json: String,
         limits: Limits,
         call: Call<'_>,
-    ) -> Result<Answer, PluginFailure> {
+    ) -> Result<Cleaned, PluginFailure> {
         let mut store = Store::new(&self.engine, Sandbox::new(plugin, settings_json, limits.memory_bytes));
         store.limiter(|sandbox| &mut sandbox.limits);
         store.set_epoch_deadline((limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64);
         store.epoch_deadline_trap();
         // The timer is made inside the executor, whose clock it needs.
-        let outcome =
-            self.executor.block_on(async { tokio::time::timeout(limits.timeout, run(&mut store, loaded, call)).await });
+        let outcome = self
+            .executor
+            .block_on(async { tokio::time::timeout(limits.timeout, loaded.pre.call(&mut store, call)).await });
         store.data_mut().flush_log();
         relay_output(&store);
         match outcome {
-            Ok(result) => result.map_err(|e| classify(e, &store, limits)),
+            Ok(result) => result.map(clean).map_err(|e| classify(e, &store, limits)),
             // Dropping the future abandons the call wherever the plugin was waiting.
             Err(_elapsed) => Err(PluginFailure::Timeout(limits.timeout)),
         }
@@ -193,92 +218,40 @@ impl Drop for Runtime {
     }
 }
 
-async fn run(store: &mut Store<Sandbox>, loaded: &Loaded, call: Call<'_>) -> wasmtime::Result<Answer> {
-    let plugin = loaded.pre.instantiate_async(&mut *store).await?;
-    let findings = match call {
-        Call::Metadata => return Ok(Answer::Metadata(clean_metadata(plugin.call_metadata(&mut *store).await?))),
-        Call::Moment(MomentInput::Probe(probe)) => plugin.call_on_probe(&mut *store, &wit_probe(probe)).await?,
-        Call::Moment(MomentInput::BeforeTool(invocation)) => {
-            plugin.call_before_tool(&mut *store, &wit_invocation(invocation)).await?
+/// The answer with every text a plugin wrote [`untrusted::clean`]ed and its lists bounded.
+fn clean(answer: Answer) -> Cleaned {
+    match answer {
+        Answer::Metadata(meta) => Cleaned::Metadata(clean_metadata(meta)),
+        Answer::Findings(findings) => {
+            let dropped = findings.len().saturating_sub(MAX_FINDINGS);
+            Cleaned::Findings { findings: bounded(findings), dropped }
         }
-        Call::Moment(MomentInput::AfterTool { invocation, exit_code, output }) => {
-            let artifact = match output.clone().map(ArtifactFile::open) {
-                Some(Ok(file)) => Some(store.data_mut().hand_over(file)?),
-                // A tool that failed may have left no output: the plugin sees none.
-                Some(Err(_)) | None => None,
-            };
-            plugin.call_after_tool(&mut *store, &wit_invocation(invocation), *exit_code, artifact).await?
-        }
-        Call::Moment(MomentInput::Check(path)) => {
-            let file = ArtifactFile::open(path.clone())
-                .map_err(|e| wasmtime::format_err!("cannot open {}: {e}", path.display()))?;
-            let artifact = store.data_mut().hand_over(file)?;
-            plugin.call_check(&mut *store, artifact).await?
-        }
-    };
-    let dropped = findings.len().saturating_sub(MAX_FINDINGS);
-    Ok(Answer::Findings { findings: bounded(findings), dropped })
-}
-
-// gohook's own types to the contract's, and back: the bindings stay inside the runtime.
-
-fn wit_probe(probe: &Probe) -> wit::Probe {
-    wit::Probe {
-        tool: probe.tool.clone(),
-        goos: probe.goos.clone(),
-        goarch: probe.goarch.clone(),
-        env: probe.env.clone(),
-    }
-}
-
-fn wit_invocation(invocation: &Invocation) -> wit::Invocation {
-    wit::Invocation {
-        tool: invocation.tool.clone(),
-        stage: invocation.stage.clone(),
-        import_path: invocation.import_path.clone(),
-        goos: invocation.goos.clone(),
-        goarch: invocation.goarch.clone(),
-        args: invocation.args.clone(),
-        output: invocation.output.clone(),
-    }
-}
-
-fn moment_of(moment: wit::Moment) -> Moment {
-    match moment {
-        wit::Moment::Probe => Moment::Probe,
-        wit::Moment::BeforeTool => Moment::BeforeTool,
-        wit::Moment::AfterTool => Moment::AfterTool,
-        wit::Moment::Check => Moment::Check,
     }
 }
 
 /// At most [`MAX_FINDINGS`] findings, every text in them [`untrusted::clean`]ed.
-fn bounded(findings: Vec<wit::Finding>) -> Vec<Finding> {
+fn bounded(findings: Vec<Finding>) -> Vec<Finding> {
     findings.into_iter().take(MAX_FINDINGS).map(clean_finding).collect()
 }
 
-fn clean_finding(finding: wit::Finding) -> Finding {
+fn clean_finding(finding: Finding) -> Finding {
     use untrusted::{MAX_HELP, MAX_MESSAGE, MAX_RULE, clean, clean_opt};
     Finding {
         rule: clean(&finding.rule, MAX_RULE),
-        severity: match finding.severity {
-            wit::Severity::Error => FindingLevel::Error,
-            wit::Severity::Warning => FindingLevel::Warning,
-            wit::Severity::Note => FindingLevel::Note,
-        },
+        severity: finding.severity,
         message: clean(&finding.message, MAX_MESSAGE),
         help: clean_opt(finding.help, MAX_HELP),
     }
 }
 
 /// What a plugin says about itself is shown by `gohook plugins` and in messages: cleaned like findings.
-fn clean_metadata(m: wit::Metadata) -> PluginMeta {
+fn clean_metadata(m: PluginMeta) -> PluginMeta {
     use untrusted::{MAX_HELP, MAX_LINE, MAX_NAME, MAX_RULE, clean};
     let names = |list: Vec<String>| list.iter().take(MAX_FINDINGS).map(|t| clean(t, MAX_NAME)).collect();
     PluginMeta {
         name: clean(&m.name, MAX_NAME),
         version: clean(&m.version, MAX_NAME),
-        moments: m.moments.into_iter().map(|x| moment_of(x).name().to_owned()).collect(),
+        moments: names(m.moments),
         tools: names(m.tools),
         settings: m
             .settings
@@ -354,81 +327,17 @@ fn panic_message(store: &Store<Sandbox>) -> String {
     untrusted::clean(message.trim_end(), untrusted::MAX_MESSAGE)
 }
 
-/// A plugin must import gohook's interfaces at a version this host can serve. wasmtime would refuse a mismatch too,
-/// but with a message about link names; this one says which side to upgrade.
-fn check_contract(engine: &Engine, component: &Component) -> Result<(), PluginFailure> {
-    for (name, _) in component.component_type().imports(engine) {
-        if let Some(rest) = name.strip_prefix("gohook:plugin/") {
-            let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("");
-            contract_compatibility(version).map_err(PluginFailure::Incompatible)?;
-        }
-    }
-    Ok(())
-}
-
-/// Same major version, and for 0.x the same minor, no newer than the host: 0.1.x plugins run on any 0.1.y host
-/// with y >= x.
-fn contract_compatibility(plugin_version: &str) -> Result<(), String> {
-    let host = semver_triple(CONTRACT_VERSION).expect("CONTRACT_VERSION is x.y.z");
-    let Some(plugin) = semver_triple(plugin_version) else {
-        return Err(format!(
-            "imports gohook's interfaces without a version this gohook understands: rebuild the plugin with gohook-sdk {CONTRACT_VERSION}"
-        ));
-    };
-    let same_line = plugin.0 == host.0 && (host.0 > 0 || plugin.1 == host.1);
-    if same_line && plugin <= host {
-        return Ok(());
-    }
-    let upgrade = if plugin > host {
-        format!("upgrade gohook to one that supports contract {plugin_version}")
-    } else {
-        format!("rebuild the plugin with gohook-sdk {CONTRACT_VERSION}")
-    };
-    Err(format!("was built for plugin contract {plugin_version}, and this gohook speaks {CONTRACT_VERSION}: {upgrade}"))
-}
-
-fn semver_triple(version: &str) -> Option<(u64, u64, u64)> {
-    let mut parts = version.split(['.', '-', '+']).map(|p| p.parse::<u64>());
-    Some((parts.next()?.ok()?, parts.next()?.ok()?, parts.next()?.ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn contract_version_matches_the_wit_package() {
-        let wit = include_str!("../../../wit/plugin.wit");
-        assert!(wit.contains(&format!("package gohook:plugin@{CONTRACT_VERSION};")));
-    }
-
-    #[test]
-    fn contract_versions_within_a_line_are_compatible() {
-        assert_eq!(contract_compatibility("0.1.0"), Ok(()));
-        let newer = contract_compatibility("0.1.7").unwrap_err();
-        assert!(newer.ends_with("upgrade gohook to one that supports contract 0.1.7"), "{newer}");
-        let next_line = contract_compatibility("0.2.0").unwrap_err();
-        assert!(next_line.ends_with("upgrade gohook to one that supports contract 0.2.0"), "{next_line}");
-        let old_line = contract_compatibility("0.0.3").unwrap_err();
-        assert!(old_line.ends_with("rebuild the plugin with gohook-sdk 0.1.0"), "{old_line}");
-        assert!(contract_compatibility("").unwrap_err().contains("without a version"));
-    }
-
-    #[test]
-    fn semver_parsing() {
-        assert_eq!(semver_triple("0.1.0"), Some((0, 1, 0)));
-        assert_eq!(semver_triple("1.2.3-pre"), Some((1, 2, 3)));
-        assert_eq!(semver_triple("x"), None);
-    }
-
-    #[test]
     fn oversized_answers_are_cut() {
-        let finding = |i: usize| wit::Finding {
+        let finding = |i: usize| Finding {
             rule: "r".into(),
-            severity: wit::Severity::Error,
+            severity: gohook_records::FindingLevel::Error,
             message: "é".repeat(3000 + i),
             help: None,
-            location: None,
         };
         let findings = bounded((0..MAX_FINDINGS + 5).map(finding).collect());
         assert_eq!(findings.len(), MAX_FINDINGS);

@@ -1,5 +1,5 @@
 //! What a plugin's store holds, and everything a plugin can reach: its settings, a log, and the artifact handed to
-//! it. WASI is linked only so that Rust's std works inside the plugin; it gets no files, no network, no environment,
+//! it, as plain methods that each contract version's host functions call (`contract/`). WASI is linked only so that Rust's std works inside the plugin; it gets no files, no network, no environment,
 //! no arguments, a wall clock stuck at the epoch, and stdout/stderr captured into bounded buffers.
 
 use std::fs::File;
@@ -12,8 +12,7 @@ use wasmtime::{ResourceLimiter, Result, bail};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::gohook::plugin::host::{self, LogLevel};
-use super::untrusted;
+use crate::untrusted;
 
 /// The most a plugin may read in one `artifact.read` call.
 const MAX_READ: u32 = 16 << 20;
@@ -59,6 +58,16 @@ impl ResourceLimiter for Limits {
         }
         Ok(true)
     }
+}
+
+/// How loud a plugin's log line is.
+#[derive(Debug, Clone, Copy)]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
 }
 
 /// A wall clock that always says 1970: plugins must not depend on the time of day.
@@ -144,20 +153,19 @@ impl WasiView for Sandbox {
     }
 }
 
-impl super::bindings::gohook::plugin::types::Host for Sandbox {}
-
-impl host::Host for Sandbox {
-    fn log(&mut self, level: LogLevel, message: String) -> Result<()> {
+impl Sandbox {
+    /// A line the plugin logs, prefixed with its name, within its budget per call.
+    pub fn log(&mut self, level: LogLevel, message: &str) {
         // Counted as shown: a line longer than MAX_LINE is shown cut.
         let shown = message.len().min(untrusted::MAX_LINE);
         if self.log.lines >= LOG_LINES || self.log.bytes + shown > LOG_BYTES {
             self.log.dropped_lines += 1;
             self.log.dropped_bytes += message.len();
-            return Ok(());
+            return;
         }
         self.log.lines += 1;
         self.log.bytes += shown;
-        let message = untrusted::clean(&message, untrusted::MAX_LINE);
+        let message = untrusted::clean(message, untrusted::MAX_LINE);
         let plugin = &self.plugin;
         match level {
             LogLevel::Trace => tracing::trace!("[{plugin}] {message}"),
@@ -166,50 +174,47 @@ impl host::Host for Sandbox {
             LogLevel::Warn => tracing::warn!("[{plugin}] {message}"),
             LogLevel::Error => tracing::error!("[{plugin}] {message}"),
         }
-        Ok(())
     }
 
-    fn settings(&mut self) -> Result<String> {
-        Ok(self.settings_json.clone())
+    /// The plugin's settings from gohook.toml, as a JSON object.
+    pub fn settings_json(&self) -> &str {
+        &self.settings_json
+    }
+
+    /// An artifact handed to the plugin in this call.
+    pub fn artifact(&self, handle: &Resource<ArtifactFile>) -> Result<&ArtifactFile> {
+        Ok(self.table.get(handle)?)
+    }
+
+    /// The plugin dropped its handle.
+    pub fn release(&mut self, handle: Resource<ArtifactFile>) -> Result<()> {
+        self.table.delete(handle)?;
+        Ok(())
     }
 }
 
-impl host::HostArtifact for Sandbox {
-    fn path(&mut self, artifact: Resource<ArtifactFile>) -> Result<String> {
-        Ok(self.table.get(&artifact)?.path.display().to_string())
+impl ArtifactFile {
+    pub fn size(&self) -> u64 {
+        self.size
     }
 
-    fn size(&mut self, artifact: Resource<ArtifactFile>) -> Result<u64> {
-        Ok(self.table.get(&artifact)?.size)
-    }
-
-    fn read(
-        &mut self,
-        artifact: Resource<ArtifactFile>,
-        offset: u64,
-        len: u32,
-    ) -> Result<std::result::Result<Vec<u8>, String>> {
-        let artifact = self.table.get(&artifact)?;
+    /// Up to `len` bytes from `offset` (fewer at the end), or why not: the plugin's answer to `artifact.read`.
+    pub fn read(&self, offset: u64, len: u32) -> std::result::Result<Vec<u8>, String> {
         if len > MAX_READ {
-            return Ok(Err(format!("read of {len} bytes refused: at most {MAX_READ} per call")));
+            return Err(format!("read of {len} bytes refused: at most {MAX_READ} per call"));
         }
-        let len = (len as u64).min(artifact.size.saturating_sub(offset)) as usize;
+        let len = (len as u64).min(self.size.saturating_sub(offset)) as usize;
         let mut buf = vec![0; len];
         let mut filled = 0;
         while filled < len {
-            match artifact.file.read_at(&mut buf[filled..], offset + filled as u64) {
+            match self.file.read_at(&mut buf[filled..], offset + filled as u64) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Ok(Err(format!("{}: {e}", artifact.path.display()))),
+                Err(e) => return Err(format!("{}: {e}", self.path.display())),
             }
         }
         buf.truncate(filled);
-        Ok(Ok(buf))
-    }
-
-    fn drop(&mut self, artifact: Resource<ArtifactFile>) -> Result<()> {
-        self.table.delete(artifact)?;
-        Ok(())
+        Ok(buf)
     }
 }

@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use gohook_policy as moment;
+use gohook_policy::{PluginInvocation, Probe, go_environment};
 use gohook_records::Stage;
 
 /// What gohook needs to know about one invocation. `args` are passed to the tool exactly as received; the other
@@ -69,8 +69,8 @@ impl Invocation {
     }
 
     /// The invocation as plugins see it.
-    pub fn to_plugin(&self) -> moment::Invocation {
-        moment::Invocation {
+    pub fn to_plugin(&self) -> PluginInvocation {
+        PluginInvocation {
             tool: self.tool.clone(),
             stage: self.stage.name().to_owned(),
             import_path: self.package.clone(),
@@ -82,9 +82,9 @@ impl Invocation {
     }
 
     /// The probe as plugins see it, with the go environment (GO* and CGO_* variables, gohook's own left out).
-    pub fn to_probe(&self) -> moment::Probe {
-        let env = moment::go_environment(std::env::vars());
-        moment::Probe { tool: self.tool.clone(), goos: self.goos.clone(), goarch: self.goarch.clone(), env }
+    pub fn to_probe(&self) -> Probe {
+        let env = go_environment(std::env::vars());
+        Probe { tool: self.tool.clone(), goos: self.goos.clone(), goarch: self.goarch.clone(), env }
     }
 }
 

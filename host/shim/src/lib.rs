@@ -5,10 +5,8 @@
 //! prints nothing: go caches a compile's output and would replay anything we printed on every later cache hit.
 
 mod invocation;
-pub mod logging;
-pub mod plugin_client;
-pub mod self_report;
-pub mod signals;
+mod plugin_client;
+mod self_report;
 mod version;
 
 use std::ffi::OsString;
@@ -16,7 +14,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use invocation::{ArgsError, Env, Invocation, ProcessEnv, expand_args, flag_value};
+pub use invocation::{ArgsError, expand_args};
+use invocation::{Invocation, ProcessEnv};
 
 use std::io::{Read, Write};
 
@@ -26,21 +25,18 @@ use gohook_records::{
     signal_name,
 };
 
-use crate::logging::ENV_LOG_FILE;
+use gohook_process::{EXIT_USAGE, env, executables, logging, signals};
+
 use crate::plugin_client::PluginClient;
 use crate::self_report::Requests;
-
-/// Exit code for usage and I/O errors of gohook's own (1 is kept for "the thing checked failed").
-pub const EXIT_USAGE: u8 = 2;
 
 /// The tool's argv when gohook was started as a toolexec shim, `None` when it was started as a command.
 ///
 /// go passes the tool as an absolute path, except for the C compiler probe, which passes `$CC` as given (`gcc`).
 /// Anything that is not one of gohook's commands or a flag is therefore taken as a tool.
-pub fn tool_argv(argv: &[OsString], commands: &[&str]) -> Option<Vec<OsString>> {
+pub fn tool_argv(argv: &[OsString]) -> Option<Vec<OsString>> {
     let first = argv.get(1)?.to_str().unwrap_or("/");
-    let is_command = commands.contains(&first) || first.starts_with('-');
-    (!is_command).then(|| argv[1..].to_vec())
+    (!executables::is_command(first)).then(|| argv[1..].to_vec())
 }
 
 /// Where this invocation's records, logs and policy come from.
@@ -68,7 +64,7 @@ impl Context {
     }
 
     fn log_file(&self) -> PathBuf {
-        std::env::var_os(ENV_LOG_FILE).map(PathBuf::from).unwrap_or_else(|| self.store.root().join("gohook.log"))
+        env::log_file().unwrap_or_else(|| self.store.root().join("gohook.log"))
     }
 }
 
@@ -89,7 +85,7 @@ struct Outcome {
 pub fn main(tool_argv: Vec<OsString>) -> u8 {
     let process_start = Instant::now();
     let context = Context::from_env();
-    logging::init(logging::Target::File(Some(context.log_file())));
+    logging::init_plain(logging::Target::File(Some(context.log_file())));
     let invocation = Invocation::parse(tool_argv, &ProcessEnv);
 
     // A broken policy must stop the build, at the -V=full probe before anything compiles.
@@ -113,7 +109,7 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         eprint!("{}", verdict.render_errors(&format!("{} (not run)", describe(&invocation)), policy.source.as_deref()));
         Outcome::not_run()
     } else {
-        run_tool(&invocation, &Requests::for_invocation(&invocation, policy.records.phases))
+        run_tool(&invocation, &Requests::for_invocation(&invocation, policy.records.phases || env::phases()))
     };
     let mut exit = outcome.exit;
 

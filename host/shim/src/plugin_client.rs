@@ -3,30 +3,31 @@
 //!
 //! [`PluginClient`] decides from the plugin catalog whether any plugin subscribes to a moment, and only then starts
 //! the host for the policy's file (once per invocation: a plugin compiled or asked for its metadata at one moment is
-//! loaded for the next), sends it each moment (a JSON line on its stdin) and reads back the [`Verdict`] (a JSON line
-//! on its stdout). The host side lives in the `gohook` crate.
+//! loaded for the next), and exchanges each moment for a [`Verdict`] as `gohook_policy::protocol` says. The host's
+//! side is the `gohook-cli` crate's `serve`.
 
 use std::cell::RefCell;
-use std::io::{BufRead, BufReader, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+use gohook_policy::protocol::{self, ProtocolError};
 use gohook_policy::{Catalog, MomentInput, PluginMeta, PluginSpec, Verdict};
+use gohook_process::executables::{self, PLUGIN_HOST, REINSTALL};
 use gohook_records::{FindingLevel, RecordedFinding};
 
-/// The plugin host's file name, next to gohook's own executable.
-pub const EXECUTABLE: &str = "gohook-plugin-host";
-/// The hidden argument that makes the plugin host answer moments for a policy (`__moment POLICY_FILE`) instead of
-/// running a command.
-pub const SERVE: &str = "__moment";
-
-/// The plugin host executable: next to this one (`cargo install` puts both in one directory).
-pub fn executable() -> std::io::Result<PathBuf> {
-    Ok(std::env::current_exe()?.with_file_name(EXECUTABLE))
+/// Why the plugin host gave no verdict.
+#[derive(Debug, thiserror::Error)]
+enum HostError {
+    #[error("cannot find gohook's own executable: {0}")]
+    NoExecutable(std::io::Error),
+    #[error("cannot start {}: {source}", path.display())]
+    Start { path: PathBuf, source: std::io::Error },
+    #[error("{} answered nonsense: {source}", path.display())]
+    Nonsense { path: PathBuf, source: serde_json::Error },
+    #[error("{} stopped ({status}): {said}", path.display())]
+    Stopped { path: PathBuf, status: String, said: String },
 }
-
-pub const REINSTALL: &str = "gohook: gohook runs its plugins in gohook-plugin-host, installed next to it; reinstall both \
-                         with `cargo install --path host/gohook` (or build them with `cargo build --release`)";
 
 /// The shim's side: runs the policy's plugins at a moment through the plugin host, when any of them wants it.
 pub struct PluginClient<'a> {
@@ -60,7 +61,7 @@ impl<'a> PluginClient<'a> {
         if host.is_none() {
             match HostProcess::start(policy) {
                 Ok(process) => *host = Some(process),
-                Err(why) => return Verdict { findings: vec![host_failed(why)], plugins: Vec::new() },
+                Err(why) => return Verdict { findings: vec![host_failed(&why)], plugins: Vec::new() },
             }
         }
         let answer = host.as_mut().expect("started above").ask(input);
@@ -69,7 +70,7 @@ impl<'a> PluginClient<'a> {
             if let Some(process) = host.take() {
                 process.finish();
             }
-            Verdict { findings: vec![host_failed(why)], plugins: Vec::new() }
+            Verdict { findings: vec![host_failed(&why)], plugins: Vec::new() }
         })
     }
 
@@ -102,43 +103,43 @@ struct HostProcess {
 }
 
 impl HostProcess {
-    fn start(policy: &Path) -> Result<HostProcess, String> {
-        let path = executable().map_err(|e| format!("cannot find gohook's own executable: {e}"))?;
-        let mut child = Command::new(&path)
-            .arg(SERVE)
+    fn start(policy: &Path) -> Result<HostProcess, HostError> {
+        let path = executables::plugin_host().map_err(HostError::NoExecutable)?;
+        let spawned = Command::new(&path)
+            .arg(protocol::SERVE)
             .arg(policy)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(source) => return Err(HostError::Start { path, source }),
+        };
         let requests = child.stdin.take().expect("piped");
         let answers = BufReader::new(child.stdout.take().expect("piped"));
         Ok(HostProcess { path, child, requests, answers })
     }
 
-    fn ask(&mut self, input: &MomentInput) -> Result<Verdict, String> {
-        let mut line = serde_json::to_vec(input).expect("moments serialize");
-        line.push(b'\n');
-        let mut answer = String::new();
-        let asked = self.requests.write_all(&line).and_then(|()| self.requests.flush());
-        let answered = asked.and_then(|()| self.answers.read_line(&mut answer));
+    fn ask(&mut self, input: &MomentInput) -> Result<Verdict, HostError> {
+        let answered = protocol::write_moment(&mut self.requests, input)
+            .map_err(ProtocolError::Io)
+            .and_then(|()| protocol::read_verdict(&mut self.answers));
         match answered {
-            Ok(n) if n > 0 => {
-                serde_json::from_str(&answer).map_err(|e| format!("{} answered nonsense: {e}", self.path.display()))
-            }
-            _ => Err(self.failure()),
+            Ok(verdict) => Ok(verdict),
+            Err(ProtocolError::Malformed(source)) => Err(HostError::Nonsense { path: self.path.clone(), source }),
+            Err(ProtocolError::Io(_) | ProtocolError::Closed) => Err(self.failure()),
         }
     }
 
     /// What went wrong with a host that stopped answering: its exit and what it said.
-    fn failure(&mut self) -> String {
+    fn failure(&mut self) -> HostError {
         let mut said = String::new();
         if let Some(stderr) = self.child.stderr.as_mut() {
             let _ = std::io::Read::read_to_string(stderr, &mut said);
         }
         let status = self.child.wait().map_or_else(|e| e.to_string(), |s| s.to_string());
-        format!("{} stopped ({status}): {}", self.path.display(), said.trim())
+        HostError::Stopped { path: self.path.clone(), status, said: said.trim().to_owned() }
     }
 
     /// Closes its stdin, which ends it, and reaps it.
@@ -151,12 +152,12 @@ impl HostProcess {
 }
 
 /// Without the plugin host nothing can be checked: fail closed, and say how to get it back.
-fn host_failed(why: String) -> RecordedFinding {
+fn host_failed(why: &HostError) -> RecordedFinding {
     RecordedFinding {
-        plugin: EXECUTABLE.to_owned(),
+        plugin: PLUGIN_HOST.to_owned(),
         rule: "gohook/plugin-host-failed".to_owned(),
         severity: FindingLevel::Error,
         message: format!("the policy's plugins could not run: {why}"),
-        help: Some(REINSTALL.trim_start_matches("gohook: ").to_owned()),
+        help: Some(REINSTALL.to_owned()),
     }
 }

@@ -12,11 +12,6 @@ use gohook_records::{Phase, Stage};
 
 use crate::Invocation;
 
-/// Set to `1` by `gohook build --phases`.
-pub const ENV_PHASES: &str = "GOHOOK_PHASES";
-/// The directory `gohook build --cpuprofile` collects the tools' profiles in.
-pub const ENV_CPUPROFILE_DIR: &str = "GOHOOK_CPUPROFILE_DIR";
-
 /// What one tool run is asked to report, and where it will be.
 #[derive(Debug, Default)]
 pub struct Requests {
@@ -28,13 +23,13 @@ pub struct Requests {
 }
 
 impl Requests {
-    /// The requests for `invocation`: none for anything but a compile or a link, and none unless asked for.
-    pub fn for_invocation(invocation: &Invocation, phases_in_policy: bool) -> Requests {
+    /// The requests for `invocation`: none for anything but a compile or a link, and none unless asked for
+    /// (`phases`: by the policy or `gohook build --phases`; a CPU profile: by `gohook build --cpuprofile`).
+    pub fn for_invocation(invocation: &Invocation, phases: bool) -> Requests {
         if !matches!(invocation.stage, Stage::Compile | Stage::Link) {
             return Requests::default();
         }
-        let phases = phases_in_policy || std::env::var_os(ENV_PHASES).is_some_and(|v| v == "1");
-        let profile_dir = std::env::var_os(ENV_CPUPROFILE_DIR).filter(|d| !d.is_empty()).map(PathBuf::from);
+        let profile_dir = gohook_process::env::cpuprofile_dir();
         if !phases && profile_dir.is_none() {
             return Requests::default();
         }

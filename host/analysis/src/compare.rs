@@ -1,0 +1,487 @@
+//! `gohook compare OLD NEW`: is one set of builds faster than another, and is the difference real.
+//!
+//! Each side is a run name, a build id or an exported file; each build on a side gives one sample per row (the whole
+//! build's wall time, each stage's summed run time, CPU and peak RSS, and the packages that take longest). Rows are
+//! compared with `gohook-stats` (median ± 95% CI, Mann-Whitney U, benchstat's verdict words), and the circumstances
+//! of the two sides (machine, go version, flags, settings) are compared too, so a "faster" that comes from another
+//! machine says so.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use gohook_records::{BuildContext, Difference, Stage, Store};
+use gohook_stats::{Comparison, Verdict, geomean, samples_needed_for_ci};
+
+use crate::Error;
+use crate::export;
+use crate::model::BuildRecords;
+use crate::units::{format_bytes, format_duration};
+
+/// How many packages get their own rows: the slowest by median on either side.
+const PACKAGE_ROWS: usize = 5;
+
+/// One side of a comparison: the builds a name stands for.
+pub struct Side {
+    /// What the user typed (run name, build id or file).
+    pub name: String,
+    /// `run`, `build` or `file`.
+    pub kind: &'static str,
+    pub builds: Vec<BuildRecords>,
+}
+
+impl Side {
+    /// An exported file if `name` is one, else a build id (or unique prefix), else a run name.
+    pub fn resolve(store: &Store, name: &str) -> Result<Side, Error> {
+        let path = Path::new(name);
+        if path.is_file() {
+            let builds = export::read(path)?;
+            return Ok(Side { name: name.to_owned(), kind: "file", builds });
+        }
+        if let Ok(file) = store.find(name) {
+            let build = BuildRecords::load(store, &file).map_err(|source| Error::Read { path: file.path, source })?;
+            return Ok(Side { name: name.to_owned(), kind: "build", builds: vec![build] });
+        }
+        let builds = BuildRecords::of_run(store, name)?;
+        if builds.is_empty() {
+            return Err(Error::NoSuchSide { name: name.to_owned(), root: store.root().to_owned() });
+        }
+        Ok(Side { name: name.to_owned(), kind: "run", builds })
+    }
+
+    fn contexts(&self) -> Vec<&BuildContext> {
+        self.builds.iter().filter_map(|b| b.context.as_ref()).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Wall,
+    Cpu,
+    PeakRss,
+}
+
+impl Metric {
+    fn title(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall time",
+            Metric::Cpu => "CPU time",
+            Metric::PeakRss => "peak RSS",
+        }
+    }
+
+    /// How the rows of this metric are made, said once under its table.
+    fn meaning(self) -> &'static str {
+        match self {
+            Metric::Wall => "build: go's start to end; a stage or package: the sum of its tool runs' wall times",
+            Metric::Cpu => "user + system CPU of the tools, summed",
+            Metric::PeakRss => "the largest tool's peak resident memory",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall",
+            Metric::Cpu => "cpu",
+            Metric::PeakRss => "peak-rss",
+        }
+    }
+
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Metric::Wall | Metric::Cpu => format_duration(value.max(0.0) as u64),
+            Metric::PeakRss => format_bytes(value.max(0.0) as u64),
+        }
+    }
+
+    /// Time rows decide the exit code; memory is shown, not gated.
+    fn gates(self) -> bool {
+        matches!(self, Metric::Wall | Metric::Cpu)
+    }
+}
+
+/// What a row measures: the whole build, one stage (its runs summed), or one package (its runs summed).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Subject {
+    Build,
+    Stage(Stage),
+    Package(String),
+}
+
+impl Subject {
+    pub fn label(&self) -> String {
+        match self {
+            Subject::Build => "build".to_owned(),
+            Subject::Stage(stage) => stage.name().to_owned(),
+            Subject::Package(package) => format!("pkg {package}"),
+        }
+    }
+}
+
+/// One build's measurements, by (metric, subject).
+pub fn measure(build: &BuildRecords) -> BTreeMap<(Metric, Subject), f64> {
+    let mut values: BTreeMap<(Metric, Subject), f64> = BTreeMap::new();
+    let (whole, stages) = build.totals();
+    let subjects =
+        std::iter::once((Subject::Build, whole)).chain(stages.into_iter().map(|(s, t)| (Subject::Stage(s), t)));
+    for (subject, totals) in subjects {
+        values.insert((Metric::Wall, subject.clone()), totals.wall_ns as f64);
+        values.insert((Metric::Cpu, subject.clone()), totals.cpu_ns as f64);
+        values.insert((Metric::PeakRss, subject), totals.peak_rss_bytes as f64);
+    }
+    // A package's compile and asm (its link is the build's).
+    for run in build.work().filter(|r| !r.package.is_empty() && r.stage != Stage::Link) {
+        *values.entry((Metric::Wall, Subject::Package(run.package.clone()))).or_default() += run.duration_ns as f64;
+    }
+    values
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub metric: Metric,
+    pub subject: Subject,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+    /// The change of the medians as a share of OLD's whole build — for the build row its own change, for a stage
+    /// the build's summed run times (wall) or CPU: what `--threshold` weighs, so that a tiny stage's large relative
+    /// noise does not fail a build.
+    pub cost_of_build_percent: Option<f64>,
+    /// A significant increase that costs more than the threshold of the build, in a time row: what makes the exit
+    /// code 1.
+    pub regression: bool,
+}
+
+/// One build's stage rows of `metric` added up.
+fn summed_work(values: &BTreeMap<(Metric, Subject), f64>, metric: Metric) -> f64 {
+    values.iter().filter(|((m, s), _)| *m == metric && matches!(s, Subject::Stage(_))).map(|(_, v)| v).sum()
+}
+
+/// (new − old) of the medians as a percentage of `build` (OLD's median of the whole build, same metric).
+fn build_share(comparison: &Comparison, build: f64) -> Option<f64> {
+    (build > 0.0 && comparison.old.n > 0 && comparison.new.n > 0)
+        .then(|| (comparison.new.median - comparison.old.median) / build * 100.0)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GeomeanRow {
+    pub metric: Metric,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+    pub delta_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SideInfo {
+    pub name: String,
+    pub kind: &'static str,
+    pub builds: usize,
+    /// The first build's circumstances (what `differences` compares).
+    pub context: Option<BuildContext>,
+    /// True when the side's own builds ran under different circumstances (e.g. two machines in one run).
+    pub mixed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub old: SideInfo,
+    pub new: SideInfo,
+    pub alpha: f64,
+    pub threshold_percent: Option<f64>,
+    /// What differs between the two sides' machines, go and settings; empty when they ran alike.
+    pub differences: Vec<Difference>,
+    pub rows: Vec<Row>,
+    pub geomean: Vec<GeomeanRow>,
+    /// The rows that make the exit code 1, as `metric subject`.
+    pub regressions: Vec<String>,
+    pub exit_code: u8,
+}
+
+pub struct Options {
+    pub alpha: f64,
+    /// In percent.
+    pub threshold: Option<f64>,
+}
+
+impl Report {
+    pub fn of(old: &Side, new: &Side, options: &Options) -> Report {
+        let old_values: Vec<_> = old.builds.iter().map(measure).collect();
+        let new_values: Vec<_> = new.builds.iter().map(measure).collect();
+        let samples = |sides: &[BTreeMap<(Metric, Subject), f64>], key: &(Metric, Subject)| -> Vec<f64> {
+            sides.iter().filter_map(|values| values.get(key).copied()).collect()
+        };
+
+        let mut keys: BTreeSet<(Metric, Subject)> = BTreeSet::new();
+        for values in old_values.iter().chain(&new_values) {
+            keys.extend(values.keys().filter(|(_, s)| !matches!(s, Subject::Package(_))).cloned());
+        }
+        keys.extend(slowest_packages(&old_values, &new_values));
+
+        let mut rows = Vec::new();
+        for key in keys {
+            let comparison = Comparison::of(&samples(&old_values, &key), &samples(&new_values, &key), options.alpha);
+            let (metric, subject) = key;
+            // What a slowdown is weighed against, on the old side: for the build row its own wall or CPU; for a
+            // stage, like with like: the build's summed run times (stages overlap, so their sums exceed the wall).
+            let whole = match (&subject, metric) {
+                (Subject::Build, _) | (_, Metric::Cpu) => samples(&old_values, &(metric, Subject::Build)),
+                _ => old_values.iter().map(|values| summed_work(values, metric)).collect(),
+            };
+            let cost = build_share(&comparison, gohook_stats::Summary::of(&whole).median);
+            let regression = metric.gates()
+                && !matches!(subject, Subject::Package(_))
+                && comparison.verdict == Verdict::Larger
+                && cost.zip(options.threshold).is_some_and(|(cost, limit)| cost > limit);
+            rows.push(Row { metric, subject, comparison, cost_of_build_percent: cost, regression });
+        }
+        let geomean = [Metric::Wall, Metric::Cpu, Metric::PeakRss]
+            .into_iter()
+            .map(|metric| {
+                let medians = |new: bool| -> Vec<f64> {
+                    rows.iter()
+                        .filter(|r| r.metric == metric && !matches!(r.subject, Subject::Package(_)))
+                        .filter(|r| r.comparison.old.n > 0 && r.comparison.new.n > 0)
+                        .map(|r| if new { r.comparison.new.median } else { r.comparison.old.median })
+                        .collect()
+                };
+                let (old, new) = (geomean(&medians(false)), geomean(&medians(true)));
+                let delta_percent = old.zip(new).map(|(o, n)| (n - o) / o * 100.0);
+                GeomeanRow { metric, old, new, delta_percent }
+            })
+            .collect();
+        let regressions: Vec<String> =
+            rows.iter().filter(|r| r.regression).map(|r| format!("{} {}", r.metric.key(), r.subject.label())).collect();
+        let old_context = old.contexts().first().map(|c| (*c).clone());
+        let new_context = new.contexts().first().map(|c| (*c).clone());
+        let differences = match (&old_context, &new_context) {
+            (Some(a), Some(b)) => a.differences(b),
+            _ => Vec::new(),
+        };
+        Report {
+            old: side_info(old, old_context),
+            new: side_info(new, new_context),
+            alpha: options.alpha,
+            threshold_percent: options.threshold,
+            differences,
+            exit_code: u8::from(!regressions.is_empty()),
+            regressions,
+            rows,
+            geomean,
+        }
+    }
+
+    pub fn to_table(&self) -> String {
+        self.render(false)
+    }
+
+    /// A GitHub-flavoured markdown table, for a pull-request comment.
+    pub fn to_markdown(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, markdown: bool) -> String {
+        let mut out = String::new();
+        let side = |s: &SideInfo| {
+            format!("{} {} ({} build{})", s.kind, s.name, s.builds, if s.builds == 1 { "" } else { "s" })
+        };
+        if markdown {
+            let _ = writeln!(out, "### gohook compare: {} → {}\n", side(&self.old), side(&self.new));
+        } else {
+            let _ = writeln!(out, "OLD: {}\nNEW: {}", side(&self.old), side(&self.new));
+        }
+        self.render_circumstances(&mut out, markdown);
+
+        let mut footnotes: BTreeMap<u8, String> = BTreeMap::new();
+        let header = ["", "OLD", "NEW", "delta", "p"];
+        for metric in [Metric::Wall, Metric::Cpu, Metric::PeakRss] {
+            let rows: Vec<&Row> = self.rows.iter().filter(|r| r.metric == metric).collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut lines: Vec<[String; 5]> = Vec::new();
+            for row in rows {
+                let c = &row.comparison;
+                let (delta, note) = verdict_words(c);
+                if let Some(note) = note {
+                    footnotes.insert(2, note);
+                }
+                let ci_note = c.old.ci.is_none() || c.new.ci.is_none();
+                if ci_note && (c.old.n > 0 && c.new.n > 0) {
+                    footnotes.insert(
+                        1,
+                        format!("¹ need ≥ {} samples for a 95% confidence interval", samples_needed_for_ci()),
+                    );
+                }
+                let p = match c.p_value {
+                    Some(p) => format!("p={p:.3} n={}+{}", c.old.n, c.new.n),
+                    None => format!("n={}+{}", c.old.n, c.new.n),
+                };
+                let flag = if row.regression { " ✗" } else { "" };
+                lines.push([
+                    row.subject.label(),
+                    summary_cell(metric, &c.old),
+                    summary_cell(metric, &c.new),
+                    format!("{delta}{flag}"),
+                    p,
+                ]);
+            }
+            if let Some(g) = self.geomean.iter().find(|g| g.metric == metric) {
+                lines.push([
+                    "geomean".to_owned(),
+                    g.old.map_or("-".to_owned(), |v| metric.format(v)),
+                    g.new.map_or("-".to_owned(), |v| metric.format(v)),
+                    g.delta_percent.map_or("-".to_owned(), |d| format!("{d:+.2}%")),
+                    String::new(),
+                ]);
+            }
+            let mut title = header.map(str::to_owned);
+            title[0] = metric.title().to_owned();
+            write_table(&mut out, &title, &lines, markdown);
+            let _ = writeln!(out, "{}({})\n", if markdown { "\n" } else { "  " }, metric.meaning());
+        }
+        for note in footnotes.values() {
+            let _ = writeln!(out, "{note}");
+        }
+        let verdict = if self.regressions.is_empty() {
+            match self.threshold_percent {
+                Some(t) => format!("no significant slowdown costing more than {t}% of the build"),
+                None => "no threshold set (--threshold 5% makes a significant slowdown exit 1)".to_owned(),
+            }
+        } else {
+            format!(
+                "significantly slower, by more than {}% of the build: {} (exit 1)",
+                self.threshold_percent.unwrap_or(0.0),
+                self.regressions.join(", ")
+            )
+        };
+        let _ = writeln!(out, "{}{verdict}", if markdown { "\n**" } else { "" });
+        if markdown {
+            out.pop();
+            out.push_str("**\n");
+        }
+        out
+    }
+
+    fn render_circumstances(&self, out: &mut String, markdown: bool) {
+        let bullet = if markdown { "- " } else { "" };
+        match (&self.old.context, &self.new.context) {
+            (Some(old), Some(_)) if self.differences.is_empty() => {
+                let _ = writeln!(out, "{bullet}same machine and settings: {}", old.describe());
+            }
+            (Some(old), Some(new)) => {
+                let _ = writeln!(out, "{bullet}OLD ran on: {}", old.describe());
+                let _ = writeln!(out, "{bullet}NEW ran on: {}", new.describe());
+                let _ = writeln!(out, "{bullet}what differs:");
+                for d in &self.differences {
+                    let show = |v: &str| if v.is_empty() { "(none)".to_owned() } else { v.to_owned() };
+                    let _ = writeln!(out, "  {bullet}{}: {} → {}", d.what, show(&d.old), show(&d.new));
+                }
+            }
+            _ => {
+                let _ =
+                    writeln!(out, "{bullet}machine unknown on one side (builds recorded before gohook recorded it)");
+            }
+        }
+        for side in [&self.old, &self.new] {
+            if side.mixed {
+                let _ = writeln!(out, "{bullet}note: the builds of {} ran under different circumstances", side.name);
+            }
+        }
+        let _ = writeln!(out);
+    }
+}
+
+fn side_info(side: &Side, context: Option<BuildContext>) -> SideInfo {
+    let contexts = side.contexts();
+    let mixed = contexts.windows(2).any(|pair| !pair[0].differences(pair[1]).is_empty());
+    SideInfo { name: side.name.clone(), kind: side.kind, builds: side.builds.len(), context, mixed }
+}
+
+/// The packages whose median wall time is among the [`PACKAGE_ROWS`] largest on either side.
+fn slowest_packages(
+    old: &[BTreeMap<(Metric, Subject), f64>],
+    new: &[BTreeMap<(Metric, Subject), f64>],
+) -> BTreeSet<(Metric, Subject)> {
+    let mut chosen = BTreeSet::new();
+    for side in [old, new] {
+        let mut by_package: BTreeMap<&Subject, Vec<f64>> = BTreeMap::new();
+        for values in side {
+            for ((metric, subject), value) in values {
+                if *metric == Metric::Wall && matches!(subject, Subject::Package(_)) {
+                    by_package.entry(subject).or_default().push(*value);
+                }
+            }
+        }
+        let mut medians: Vec<(f64, &Subject)> =
+            by_package.into_iter().map(|(s, v)| (gohook_stats::Summary::of(&v).median, s)).collect();
+        medians.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        chosen.extend(medians.into_iter().take(PACKAGE_ROWS).map(|(_, s)| (Metric::Wall, s.clone())));
+    }
+    chosen
+}
+
+fn summary_cell(metric: Metric, summary: &gohook_stats::Summary) -> String {
+    if summary.n == 0 {
+        return "-".to_owned();
+    }
+    let ci = match summary.ci_relative() {
+        Some(r) => format!(" ± {:.0}%", r * 100.0),
+        None => " ± ∞ ¹".to_owned(),
+    };
+    format!("{}{ci}", metric.format(summary.median))
+}
+
+/// The delta column in benchstat's words, and a footnote when it needs one.
+fn verdict_words(c: &Comparison) -> (String, Option<String>) {
+    match c.verdict {
+        _ if c.old.n == 0 || c.new.n == 0 => ("missing".to_owned(), None),
+        Verdict::NotSignificant => ("~".to_owned(), None),
+        Verdict::NeedSamples { per_side } => (
+            "? ²".to_owned(),
+            Some(format!("² need ≥ {per_side} samples per side to detect a difference at this alpha")),
+        ),
+        Verdict::Larger | Verdict::Smaller => (c.delta_percent.map_or("?".to_owned(), |d| format!("{d:+.2}%")), None),
+    }
+}
+
+fn write_table(out: &mut String, header: &[String; 5], lines: &[[String; 5]], markdown: bool) {
+    if markdown {
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let _ = writeln!(out, "|---|---:|---:|---:|---|");
+        for line in lines {
+            let _ = writeln!(out, "| {} |", line.join(" | "));
+        }
+        return;
+    }
+    let width =
+        |i: usize| lines.iter().map(|l| l[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let pad = |text: &str, w: usize, right: bool| {
+        let fill = " ".repeat(w.saturating_sub(text.chars().count()));
+        if right { format!("{fill}{text}") } else { format!("{text}{fill}") }
+    };
+    let line = |cells: &[String; 5]| {
+        let mut s = pad(&cells[0], widths[0], false);
+        for (i, cell) in cells.iter().enumerate().skip(1) {
+            s.push_str("  ");
+            s.push_str(&pad(cell, widths[i], i < 4));
+        }
+        s.trim_end().to_owned()
+    };
+    let _ = writeln!(out, "{}", line(header));
+    for l in lines {
+        let _ = writeln!(out, "{}", line(l));
+    }
+}
+
+/// Parses `5%`, `5` or `0.5%` into percent.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("{text:?} is not a percentage: write e.g. 5% or 2.5")),
+    }
+}

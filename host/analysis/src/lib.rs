@@ -1,0 +1,58 @@
+//! Everything gohook computes or renders from records: the build model ([`BuildRecords`]), the summary table and
+//! JSON, the critical path, the Chrome trace, the timeline page, pprof profiles, the Go benchmark format, the
+//! comparison of two sets of builds, and the portable export file.
+//!
+//! It depends on the records and the statistics only: no command line, no plugins, no processes started. What a
+//! report needs from outside — the calibrated cost of a process, a go `-debug-trace` to merge — is passed in.
+
+mod benchfmt;
+mod compare;
+mod critical_path;
+mod export;
+mod model;
+mod pprof;
+mod run_summary;
+mod summary;
+mod timeline;
+mod trace;
+mod units;
+
+pub use compare::{Metric, Options as CompareOptions, Report as Comparison, Side, Subject, parse_percent};
+pub use critical_path::CriticalPath;
+pub use model::{BuildRecords, Totals};
+pub use pprof::{Merged, ToolProfile, merge as merge_profiles, render as pprof_profile};
+pub use run_summary::RunSummary;
+pub use summary::{ProcessCost, Summary};
+pub use units::{count, format_duration, format_unix_ns};
+
+/// The Go benchmark format (`benchstat` reads it): one line per build, stage and compiled package.
+pub use benchfmt::render as benchfmt;
+/// The portable export file.
+pub use export::{read as read_export, write as write_export};
+/// The build as a self-contained HTML page.
+pub use timeline::render as timeline_page;
+/// The Chrome trace events of a build, and go's own `-debug-trace` read for merging.
+pub use trace::{events as trace_events, parse_go_trace};
+
+use std::path::PathBuf;
+
+/// What can go wrong reading builds for a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Find(#[from] gohook_records::FindError),
+    #[error("no recorded builds in {}: run `gohook build` first", dir.display())]
+    NoBuilds { dir: PathBuf },
+    #[error("{}: {why}", path.display())]
+    Export { path: PathBuf, why: String },
+    #[error(
+        "{name:?} is neither a file, a build id nor a run name here ({}): `gohook builds` lists builds and their \
+         runs, `gohook bench --run {name}` records one",
+        root.display()
+    )]
+    NoSuchSide { name: String, root: PathBuf },
+}

@@ -1,0 +1,589 @@
+//! One build's records summed up: per stage count/total/p50/p95/max, the slowest packages, gohook's own overhead,
+//! failures. Rendered as a table or JSON; [`crate::trace`] renders the same records as a Chrome trace.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use gohook_records::{BuildContext, Exit, Phase, RecordedFinding, Stage, ToolRun};
+
+use crate::critical_path::CriticalPath;
+use crate::model::BuildRecords;
+use crate::units::{format_bytes, format_duration, format_unix_ns, percentile};
+
+/// The per-invocation price of being a separate process, calibrated on this machine for one gohook executable (the
+/// plugin host's `calibration` measures it; a report takes it as given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessCost {
+    /// Median wall time one invocation costs from outside beyond running the tool directly, minus gohook's own CPU.
+    pub process_ns: u64,
+    /// What the same calibration measured from outside, for comparison with gohook's own figure.
+    pub outside_ns: u64,
+    pub rounds: u32,
+    pub measured_unix_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub build_id: String,
+    /// `GOHOOK_RUN` of the build, if set.
+    pub run: Option<String>,
+    /// `GOHOOK_TARGET` of the build, if set.
+    pub target: Option<String>,
+    pub command: Vec<String>,
+    /// Where go ran (its working directory).
+    pub dir: String,
+    /// The machine, go version and settings, and labels of the build, when recorded.
+    pub context: Option<BuildContext>,
+    pub start_unix_ns: u64,
+    pub end_unix_ns: u64,
+    pub wall_ns: u64,
+    /// go's exit, when the build ran under `gohook build`/`gohook exec`.
+    pub exit: Option<Exit>,
+    /// Tool runs that did work (probes excluded).
+    pub invocations: usize,
+    /// go's probes (`-V=full` of each tool, the C compiler's `-###`): asked on every go command, even a fully
+    /// cached one.
+    pub probes: usize,
+    /// The build's packages (`go list -deps`, recorded by `gohook build`), and how many of them ran a compile; the
+    /// rest came from go's build cache.
+    pub packages_in_build: Option<usize>,
+    pub packages_compiled: usize,
+    /// The longest chain of measured work through the package graph (`gohook build` only).
+    pub critical_path: Option<CriticalPath>,
+    /// GOOS/GOARCH pairs the tools ran for.
+    pub targets: Vec<String>,
+    pub stages: Vec<StageStats>,
+    /// Compiler and linker phases summed over the build, per stage, slowest first; empty without `--phases`.
+    pub phases: Vec<PhaseTotal>,
+    pub slowest_packages: Vec<PackageTime>,
+    pub failures: Vec<Failure>,
+    /// What plugins found, in record order.
+    pub findings: Vec<FindingAt>,
+    /// Time per plugin over the build.
+    pub plugins: Vec<PluginTotal>,
+    pub gohook: Overhead,
+    /// Records that could not be read: damaged, or written by another record format.
+    pub skipped_records: Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageStats {
+    pub stage: &'static str,
+    pub count: usize,
+    pub total_ns: u64,
+    pub p50_ns: u64,
+    pub p95_ns: u64,
+    pub max_ns: u64,
+    /// User + system CPU of the tools.
+    pub cpu_ns: u64,
+    pub max_rss_bytes: u64,
+    /// The package whose run had that peak.
+    pub max_rss_package: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageTime {
+    pub package: String,
+    /// The sum of its runs' wall times.
+    pub total_ns: u64,
+    /// User + system CPU of its runs: below the wall time when it waited for a core.
+    pub cpu_ns: u64,
+    /// Time per stage for this package, e.g. compile and asm.
+    pub stages: BTreeMap<&'static str, u64>,
+    /// Its compile's and link's phases (`--phases`), slowest first.
+    pub phases: Vec<Phase>,
+}
+
+/// One compiler or linker phase summed over the build's runs (`--phases`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseTotal {
+    /// `compile` or `link`.
+    pub stage: &'static str,
+    pub phase: String,
+    pub total_ns: u64,
+    /// Runs that reported it.
+    pub runs: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub tool: String,
+    pub package: String,
+    pub exit: Exit,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingAt {
+    pub tool: String,
+    pub package: String,
+    #[serde(flatten)]
+    pub finding: RecordedFinding,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginTotal {
+    pub plugin: String,
+    pub runs: usize,
+    pub total_ns: u64,
+    pub max_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overhead {
+    /// What gohook cost the build in all: each run's own CPU (exec and start-up included) plus the calibrated price
+    /// of being a process ([`ProcessCost`]); what a benchmark measures from outside.
+    pub whole_ns: u64,
+    /// The median run's `own CPU + process_ns`.
+    pub whole_p50_ns: u64,
+    /// The calibrated price of being a process, per run; `None` when calibration failed (then `whole_*` count CPU only).
+    pub process_ns: Option<u64>,
+    /// Wall time gohook measured inside its `main` around all tool runs, probes included (no exec, loader or exit).
+    pub total_ns: u64,
+    pub p50_ns: u64,
+    pub max_ns: u64,
+    pub plugin_ns: u64,
+    /// `whole_ns` as a share of the tools' own wall time.
+    pub share_of_tool_time: f64,
+    /// CPU of the gohook processes themselves (exec and start-up included).
+    pub cpu_ns: u64,
+    /// CPU of the tools gohook ran.
+    pub tool_cpu_ns: u64,
+    /// `cpu_ns` as a share of `tool_cpu_ns`: what gohook adds to a build's total CPU.
+    pub share_of_tool_cpu: f64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Skipped {
+    pub corrupt: usize,
+    pub unsupported_version: usize,
+}
+
+const SLOWEST_PACKAGES: usize = 10;
+/// Phases named per stage and per package in the table (the JSON has all).
+const PHASES_SHOWN: usize = 5;
+
+impl Summary {
+    /// `process_cost`: the per-invocation price of being a process, calibrated on this machine; without it each
+    /// run's overhead is its own CPU only.
+    pub fn of(build: &BuildRecords, process_cost: Option<ProcessCost>) -> Summary {
+        let mut by_stage: BTreeMap<Stage, Vec<&ToolRun>> = BTreeMap::new();
+        for run in build.work() {
+            by_stage.entry(run.stage).or_default().push(run);
+        }
+        let stages = by_stage.into_iter().map(|(stage, runs)| stage_stats(stage, &runs)).collect();
+
+        let reports = build.self_reports();
+        let mut packages: BTreeMap<&str, PackageTime> = BTreeMap::new();
+        let mut phases: BTreeMap<(&'static str, &str), PhaseTotal> = BTreeMap::new();
+        for run in build.work() {
+            let run_phases = BuildRecords::phases_of(&reports, run);
+            for phase in run_phases {
+                let total = phases.entry((run.stage.name(), &phase.name)).or_insert_with(|| PhaseTotal {
+                    stage: run.stage.name(),
+                    phase: phase.name.clone(),
+                    total_ns: 0,
+                    runs: 0,
+                });
+                total.total_ns += phase.ns;
+                total.runs += 1;
+            }
+            if run.package.is_empty() {
+                continue;
+            }
+            let entry = packages.entry(&run.package).or_insert_with(|| PackageTime {
+                package: run.package.clone(),
+                total_ns: 0,
+                cpu_ns: 0,
+                stages: BTreeMap::new(),
+                phases: Vec::new(),
+            });
+            entry.total_ns += run.duration_ns;
+            entry.cpu_ns += run.user_ns + run.sys_ns;
+            *entry.stages.entry(run.stage.name()).or_default() += run.duration_ns;
+            entry.phases.extend(run_phases.iter().cloned());
+        }
+        let mut slowest_packages: Vec<PackageTime> = packages.into_values().collect();
+        slowest_packages.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then_with(|| a.package.cmp(&b.package)));
+        slowest_packages.truncate(SLOWEST_PACKAGES);
+        for package in &mut slowest_packages {
+            package.phases.sort_by(|a, b| b.ns.cmp(&a.ns).then_with(|| a.name.cmp(&b.name)));
+        }
+        let mut phases: Vec<PhaseTotal> = phases.into_values().collect();
+        phases.sort_by(|a, b| a.stage.cmp(b.stage).then(b.total_ns.cmp(&a.total_ns)));
+
+        let mut overheads: Vec<u64> = build.runs.iter().map(|r| r.gohook_ns).collect();
+        overheads.sort_unstable();
+        let overhead_total: u64 = overheads.iter().sum();
+        let tool_total: u64 = build.runs.iter().map(|r| r.duration_ns).sum();
+        let gohook_cpu: u64 = build.runs.iter().map(|r| r.gohook_cpu_ns).sum();
+        let process_ns = process_cost.map(|cost| cost.process_ns);
+        let mut whole: Vec<u64> = build.runs.iter().map(|r| r.gohook_cpu_ns + process_ns.unwrap_or(0)).collect();
+        whole.sort_unstable();
+        let whole_ns: u64 = whole.iter().sum();
+        let tool_cpu: u64 = build.runs.iter().map(|r| r.user_ns + r.sys_ns).sum();
+
+        let mut plugins: BTreeMap<&str, PluginTotal> = BTreeMap::new();
+        for time in build.runs.iter().flat_map(|r| &r.plugins) {
+            let total = plugins.entry(&time.plugin).or_insert_with(|| PluginTotal {
+                plugin: time.plugin.clone(),
+                runs: 0,
+                total_ns: 0,
+                max_ns: 0,
+            });
+            total.runs += 1;
+            total.total_ns += time.ns;
+            total.max_ns = total.max_ns.max(time.ns);
+        }
+
+        let mut targets: Vec<String> = build.work().map(|r| format!("{}/{}", r.goos, r.goarch)).collect();
+        targets.sort();
+        targets.dedup();
+
+        Summary {
+            build_id: build.id.clone(),
+            run: build.label.as_ref().map(|l| l.run.clone()).filter(|r| !r.is_empty()),
+            target: build.label.as_ref().map(|l| l.target.clone()).filter(|t| !t.is_empty()),
+            command: build.command(),
+            dir: build
+                .start
+                .as_ref()
+                .map(|s| s.dir.clone())
+                .or_else(|| build.context.as_ref().map(|c| c.go.dir.clone()))
+                .unwrap_or_default(),
+            context: build.context.clone(),
+            start_unix_ns: build.start_unix_ns(),
+            end_unix_ns: build.end_unix_ns(),
+            wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
+            exit: build.end.as_ref().map(|e| e.exit),
+            invocations: build.work().count(),
+            packages_in_build: build.packages.as_ref().map(Vec::len),
+            packages_compiled: build
+                .work()
+                .filter(|r| r.stage == Stage::Compile)
+                .map(|r| r.package.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            critical_path: CriticalPath::of(build),
+            probes: build.runs.len() - build.work().count(),
+            targets,
+            stages,
+            phases,
+            slowest_packages,
+            failures: build
+                .runs
+                .iter()
+                .filter(|r| !r.exit.success())
+                .map(|r| Failure { tool: r.tool.clone(), package: r.package.clone(), exit: r.exit })
+                .collect(),
+            findings: build
+                .runs
+                .iter()
+                .flat_map(|r| {
+                    r.findings.iter().map(|f| FindingAt {
+                        tool: r.tool.clone(),
+                        package: r.package.clone(),
+                        finding: f.clone(),
+                    })
+                })
+                .collect(),
+            plugins: plugins.into_values().collect(),
+            gohook: Overhead {
+                whole_ns,
+                whole_p50_ns: percentile(&whole, 50),
+                process_ns,
+                total_ns: overhead_total,
+                p50_ns: percentile(&overheads, 50),
+                max_ns: overheads.last().copied().unwrap_or(0),
+                plugin_ns: build.runs.iter().map(|r| r.plugin_ns).sum(),
+                share_of_tool_time: ratio(whole_ns, tool_total),
+                cpu_ns: gohook_cpu,
+                tool_cpu_ns: tool_cpu,
+                share_of_tool_cpu: ratio(gohook_cpu, tool_cpu),
+            },
+            skipped_records: Skipped { corrupt: build.corrupt, unsupported_version: build.unsupported },
+        }
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let command = if self.command.is_empty() { "(bare -toolexec)".to_owned() } else { self.command.join(" ") };
+        let _ = writeln!(out, "build {}  {}", self.build_id, command);
+        if self.run.is_some() || self.target.is_some() {
+            let _ = writeln!(
+                out,
+                "run {}, target {}",
+                self.run.as_deref().unwrap_or("-"),
+                self.target.as_deref().unwrap_or("-")
+            );
+        }
+        if let Some(context) = &self.context {
+            let _ = writeln!(out, "machine {}", context.describe());
+        }
+        let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
+        let _ = writeln!(
+            out,
+            "started {}, {} wall, {} tool runs + {} probes, {}, targets {}",
+            format_unix_ns(self.start_unix_ns),
+            format_duration(self.wall_ns),
+            self.invocations,
+            self.probes,
+            exit,
+            if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
+        );
+        if let Some(line) = self.cache_line() {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  (of)",
+            "stage", "count", "sum", "p50", "p95", "max", "cpu", "max rss"
+        );
+        for s in &self.stages {
+            let [stage, count, sum, p50, p95, max, cpu, rss, of] = s.cells();
+            let _ =
+                writeln!(out, "{stage:<8} {count:>6} {sum:>10} {p50:>10} {p95:>10} {max:>10} {cpu:>10} {rss:>9}  {of}");
+        }
+        let _ = writeln!(
+            out,
+            "(sum: the runs' wall times added up; runs overlap, the build took {} of wall time)",
+            format_duration(self.wall_ns)
+        );
+        if !self.phases.is_empty() {
+            let _ = writeln!(out, "\nphases (the compiler's and linker's own timers, summed over their runs)");
+            for stage in ["compile", "link"] {
+                let of_stage: Vec<String> = self
+                    .phases
+                    .iter()
+                    .filter(|p| p.stage == stage)
+                    .take(PHASES_SHOWN)
+                    .map(|p| format!("{} {}", p.phase, format_duration(p.total_ns)))
+                    .collect();
+                if !of_stage.is_empty() {
+                    let _ = writeln!(out, "  {stage:<8} {}", of_stage.join(", "));
+                }
+            }
+        }
+        if !self.slowest_packages.is_empty() {
+            let _ = writeln!(out, "\nslowest packages");
+            for p in &self.slowest_packages {
+                let parts: Vec<String> =
+                    p.stages.iter().map(|(stage, ns)| format!("{stage} {}", format_duration(*ns))).collect();
+                let _ = writeln!(
+                    out,
+                    "  {:>10} wall {:>10} cpu  {}  ({})",
+                    format_duration(p.total_ns),
+                    format_duration(p.cpu_ns),
+                    p.package,
+                    parts.join(", ")
+                );
+                if !p.phases.is_empty() {
+                    let top: Vec<String> = p
+                        .phases
+                        .iter()
+                        .take(PHASES_SHOWN)
+                        .map(|ph| format!("{} {}", ph.name, format_duration(ph.ns)))
+                        .collect();
+                    let _ = writeln!(out, "  {:>10}      {:>10}       {}", "", "", top.join(", "));
+                }
+            }
+        }
+        if let Some(path) = &self.critical_path {
+            let _ = writeln!(out, "\ncritical path: {}", path.headline());
+            for step in &path.steps {
+                let _ = writeln!(
+                    out,
+                    "  {:>10} {:>4.0}%  {}  (waited {})",
+                    format_duration(step.work_ns),
+                    step.share * 100.0,
+                    step.name,
+                    format_duration(step.waited_ns)
+                );
+            }
+        }
+        if !self.failures.is_empty() {
+            let _ = writeln!(out, "\nfailed tool runs");
+            for f in &self.failures {
+                let _ = writeln!(out, "  {} {}: {}", f.tool, f.package, f.exit);
+            }
+        }
+        if !self.findings.is_empty() {
+            let _ = writeln!(out, "\nplugin findings");
+            for f in &self.findings {
+                let _ = writeln!(
+                    out,
+                    "  {}[{}] {} ({} {})",
+                    f.finding.severity.name(),
+                    f.finding.rule,
+                    f.finding.message,
+                    f.tool,
+                    f.package
+                );
+            }
+        }
+        if !self.plugins.is_empty() {
+            let _ = writeln!(out, "\nplugins");
+            for p in &self.plugins {
+                let _ = writeln!(
+                    out,
+                    "  {:<20} {:>4} runs  {:>10} total  {:>10} max",
+                    p.plugin,
+                    p.runs,
+                    format_duration(p.total_ns),
+                    format_duration(p.max_ns)
+                );
+            }
+        }
+        let g = &self.gohook;
+        let how = match g.process_ns {
+            Some(process) => format!("own CPU + {} per process, calibrated on this machine", format_duration(process)),
+            None => "own CPU only: calibration failed, see the log".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "\ngohook overhead: {} in all ({:.2}% of tool time), median {} per run ({how}); {} cpu ({:.2}% of tool cpu); \
+             in-process wall {}, max {} per run; plugins {}",
+            format_duration(g.whole_ns),
+            g.share_of_tool_time * 100.0,
+            format_duration(g.whole_p50_ns),
+            format_duration(g.cpu_ns),
+            g.share_of_tool_cpu * 100.0,
+            format_duration(g.total_ns),
+            format_duration(g.max_ns),
+            format_duration(g.plugin_ns),
+        );
+        let skipped = self.skipped_records;
+        if skipped.corrupt + skipped.unsupported_version > 0 {
+            let _ = writeln!(
+                out,
+                "skipped records: {} damaged, {} from another gohook record format",
+                skipped.corrupt, skipped.unsupported_version
+            );
+        }
+        out
+    }
+}
+
+impl Summary {
+    /// How many of the build's packages compiled and how many go's cache served, when the package set is known.
+    pub fn cache_line(&self) -> Option<String> {
+        let total = self.packages_in_build?;
+        Some(format!(
+            "{} of {total} packages compiled, {} from go's build cache",
+            self.packages_compiled,
+            total.saturating_sub(self.packages_compiled)
+        ))
+    }
+}
+
+impl StageStats {
+    /// The stage table's cells: stage, runs, sum, p50, p95, max, cpu, peak RSS and the package that had it.
+    pub fn cells(&self) -> [String; 9] {
+        [
+            self.stage.to_owned(),
+            self.count.to_string(),
+            format_duration(self.total_ns),
+            format_duration(self.p50_ns),
+            format_duration(self.p95_ns),
+            format_duration(self.max_ns),
+            format_duration(self.cpu_ns),
+            format_bytes(self.max_rss_bytes),
+            self.max_rss_package.clone(),
+        ]
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+fn stage_stats(stage: Stage, runs: &[&ToolRun]) -> StageStats {
+    let mut durations: Vec<u64> = runs.iter().map(|r| r.duration_ns).collect();
+    durations.sort_unstable();
+    StageStats {
+        stage: stage.name(),
+        count: runs.len(),
+        total_ns: durations.iter().sum(),
+        p50_ns: percentile(&durations, 50),
+        p95_ns: percentile(&durations, 95),
+        max_ns: durations.last().copied().unwrap_or(0),
+        cpu_ns: runs.iter().map(|r| r.user_ns + r.sys_ns).sum(),
+        max_rss_bytes: runs.iter().map(|r| r.max_rss_bytes).max().unwrap_or(0),
+        max_rss_package: runs.iter().max_by_key(|r| r.max_rss_bytes).map(|r| r.package.clone()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn run(stage: Stage, package: &str, start: u64, duration: u64) -> ToolRun {
+        ToolRun {
+            build_id: "b".into(),
+            build_start_unix_ns: 1_000,
+            tool: stage.name().into(),
+            stage,
+            package: package.into(),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            start_unix_ns: start,
+            duration_ns: duration,
+            user_ns: duration / 2,
+            sys_ns: 0,
+            max_rss_bytes: 10,
+            exit: Exit::Code(0),
+            gohook_ns: 7,
+            gohook_cpu_ns: 5,
+            plugin_ns: 0,
+            pid: 1,
+            findings: Vec::new(),
+            plugins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let values: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&values, 50), 10);
+        assert_eq!(percentile(&values, 95), 19);
+        assert_eq!(percentile(&[5], 95), 5);
+        assert_eq!(percentile(&[], 50), 0);
+    }
+
+    #[test]
+    fn summary_groups_by_stage_and_package() {
+        let build = BuildRecords {
+            id: "b".into(),
+            start: None,
+            end: None,
+            label: None,
+            context: None,
+            packages: None,
+            self_reports: Vec::new(),
+            runs: vec![
+                run(Stage::Probe, "", 1_100, 5),
+                run(Stage::Compile, "a", 1_200, 100),
+                run(Stage::Asm, "a", 1_300, 30),
+                run(Stage::Compile, "b", 1_250, 300),
+                run(Stage::Link, "main", 1_600, 50),
+            ],
+            corrupt: 0,
+            unsupported: 0,
+        };
+        let cost = ProcessCost { process_ns: 1_000, outside_ns: 0, rounds: 1, measured_unix_ns: 0 };
+        let s = Summary::of(&build, Some(cost));
+        assert_eq!((s.invocations, s.probes), (4, 1));
+        assert_eq!((s.start_unix_ns, s.end_unix_ns, s.wall_ns), (1_000, 1_650, 650));
+        let compile = s.stages.iter().find(|x| x.stage == "compile").unwrap();
+        assert_eq!((compile.count, compile.total_ns, compile.p50_ns, compile.max_ns), (2, 400, 100, 300));
+        assert_eq!(s.slowest_packages[0].package, "b");
+        assert_eq!(s.slowest_packages[1].stages, BTreeMap::from([("asm", 30), ("compile", 100)]));
+        assert_eq!(s.gohook.total_ns, 35);
+        assert_eq!((s.gohook.cpu_ns, s.gohook.tool_cpu_ns), (25, 2 + 50 + 15 + 150 + 25));
+        // Each run: its own CPU (5) plus the calibrated price of a process (1,000).
+        assert_eq!((s.gohook.whole_ns, s.gohook.whole_p50_ns, s.gohook.process_ns), (5_025, 1_005, Some(1_000)));
+        assert_eq!(s.targets, ["linux/amd64"]);
+    }
+}

@@ -1,0 +1,330 @@
+//! `gohook report --format html` and `gohook build --html`: one build as a single self-contained page, in the
+//! spirit of cargo's `--timings`: every tool run on its lane with the critical path outlined, the number of running
+//! tools against the machine's CPUs, the stage table, the critical path, the slowest packages with their phases, the
+//! machine.
+//!
+//! The page opens offline: the runs travel in a JSON block and are drawn on canvases by the page's one script
+//! (a canvas stays fast at 10,000 runs, where as many DOM bars would not), and a Content-Security-Policy that allows
+//! only that script and style, by hash, forbids every fetch.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::BuildRecords;
+use crate::summary::Summary;
+use crate::trace;
+use crate::units::{format_duration, format_unix_ns};
+
+const SCRIPT: &str = include_str!("timeline/page.js");
+const STYLE: &str = include_str!("timeline/page.css");
+
+/// What the script draws.
+#[derive(Serialize)]
+struct Drawing {
+    wall_ms: f64,
+    /// The machine's logical CPUs; 0 when not recorded.
+    cpus: u32,
+    stages: Vec<&'static str>,
+    packages: Vec<String>,
+    runs: Vec<DrawnRun>,
+}
+
+/// One tool run: `[lane, start ms, wall ms, stage index, package index, cpu ms, peak RSS MiB, on the critical path]`,
+/// an array rather than an object to keep a 10,000-run page small (the script's `RUN` names the positions).
+type DrawnRun = (usize, f64, f64, usize, usize, f64, f64, bool);
+
+impl Drawing {
+    fn of(build: &BuildRecords, summary: &Summary) -> Drawing {
+        let start = summary.start_unix_ns;
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let work: Vec<_> = build.work().collect();
+        let on_path: std::collections::BTreeSet<&str> =
+            summary.critical_path.iter().flat_map(|p| &p.steps).map(|s| s.name.as_str()).collect();
+        let mut stages: Vec<&'static str> = Vec::new();
+        let mut packages: Vec<String> = Vec::new();
+        let mut runs = Vec::with_capacity(work.len());
+        for (run, lane) in work.iter().zip(trace::lanes(work.iter().copied())) {
+            let stage = index_of(&mut stages, run.stage.name());
+            let package = if run.package.is_empty() { run.tool.clone() } else { run.package.clone() };
+            let critical = match run.stage {
+                gohook_records::Stage::Link => on_path.contains("link"),
+                _ => on_path.contains(run.package.as_str()),
+            };
+            runs.push((
+                lane,
+                ms(run.start_unix_ns.saturating_sub(start)),
+                ms(run.duration_ns),
+                stage,
+                index_of(&mut packages, package),
+                ms(run.user_ns + run.sys_ns),
+                run.max_rss_bytes as f64 / (1 << 20) as f64,
+                critical,
+            ));
+        }
+        Drawing {
+            wall_ms: ms(summary.wall_ns),
+            cpus: summary.context.as_ref().map_or(0, |c| c.machine.logical_cpus),
+            stages,
+            packages,
+            runs,
+        }
+    }
+}
+
+fn index_of<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
+    items.iter().position(|i| *i == item).unwrap_or_else(|| {
+        items.push(item);
+        items.len() - 1
+    })
+}
+
+/// The page for one build.
+pub fn render(build: &BuildRecords, summary: &Summary) -> String {
+    let drawing = Drawing::of(build, summary);
+    // `</script>` inside the JSON would end the block early.
+    let data = serde_json::to_string(&drawing).unwrap_or_else(|_| "{}".into()).replace("</", "<\\/");
+    let policy = format!(
+        "default-src 'none'; script-src '{}'; style-src '{}'; img-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'",
+        csp_hash(SCRIPT),
+        csp_hash(STYLE)
+    );
+    let mut page = String::new();
+    let title = format!("gohook build {}", summary.build_id);
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style></head>\n<body>\n",
+        escape(&title)
+    );
+    header(&mut page, summary);
+    let legend: String = drawing
+        .stages
+        .iter()
+        .map(|s| format!("<span><i class=\"stage-{s}\"></i>{s}</span>"))
+        .collect::<Vec<_>>()
+        .join("");
+    let _ = write!(
+        page,
+        "<h2>Tool runs</h2>\n<p class=\"legend\">{legend}<span>outlined in red: the critical path</span></p>\n\
+         <div class=\"chart\"><canvas id=\"gantt\"></canvas><div id=\"tooltip\"></div></div>\n\
+         <p class=\"note\">One lane per tool running at once; hover a bar for its package, times and memory.</p>\n\
+         <h2>Concurrency</h2>\n<div class=\"chart\"><canvas id=\"concurrency\"></canvas></div>\n\
+         <p class=\"note\">Tools running over time; the dashed line is the machine's CPUs. <span id=\"peak\"></span></p>\n"
+    );
+    stage_table(&mut page, summary);
+    critical_path(&mut page, summary);
+    slowest_packages(&mut page, summary);
+    phase_totals(&mut page, summary);
+    let _ = write!(
+        page,
+        "<script type=\"application/json\" id=\"gohook-data\">{data}</script>\n<script>{SCRIPT}</script>\n</body></html>\n"
+    );
+    page
+}
+
+/// A CSP source for an inline block: `sha256-<base64 of its digest>`.
+fn csp_hash(text: &str) -> String {
+    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes())))
+}
+
+fn header(page: &mut String, summary: &Summary) {
+    let command = if summary.command.is_empty() { "(bare -toolexec)".to_owned() } else { summary.command.join(" ") };
+    let _ = writeln!(page, "<h1>gohook build {}</h1>", escape(&summary.build_id));
+    let _ = writeln!(
+        page,
+        "<p class=\"meta\"><code>{}</code> in <code>{}</code></p>",
+        escape(&command),
+        escape(&summary.dir)
+    );
+    if let Some(context) = &summary.context {
+        let _ = writeln!(page, "<p class=\"meta\">{}</p>", escape(&context.describe()));
+    }
+    let mut line = format!(
+        "started {}, <b>{}</b> wall, <b id=\"tool-runs\">{}</b> tool runs + {} probes, {}",
+        format_unix_ns(summary.start_unix_ns),
+        format_duration(summary.wall_ns),
+        summary.invocations,
+        summary.probes,
+        summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
+    );
+    if let Some(cache) = summary.cache_line() {
+        let _ = write!(line, "; {cache}");
+    }
+    let _ = writeln!(page, "<p class=\"meta\">{line}</p>");
+}
+
+fn stage_table(page: &mut String, summary: &Summary) {
+    let _ = writeln!(
+        page,
+        "<h2>Stages</h2>\n<table><tr><th>stage</th><th>runs</th><th>sum of run times</th><th>p50</th><th>p95</th>\
+         <th>max</th><th>cpu</th><th>peak RSS</th><th>of</th></tr>"
+    );
+    for s in &summary.stages {
+        let [cells @ .., of] = s.cells();
+        let cells: String = cells.iter().map(|c| format!("<td>{}</td>", escape(c))).collect();
+        let _ = writeln!(page, "<tr>{cells}<td class=\"name\">{}</td></tr>", escape(&of));
+    }
+    let _ = writeln!(
+        page,
+        "</table>\n<p class=\"note\">Runs overlap: their times add up to more than the build's {} of wall time.</p>",
+        format_duration(summary.wall_ns)
+    );
+}
+
+fn critical_path(page: &mut String, summary: &Summary) {
+    let Some(path) = &summary.critical_path else {
+        let _ = writeln!(
+            page,
+            "<h2>Critical path</h2>\n<p class=\"note\">Not known: the package graph is recorded by <code>gohook build</code>.</p>"
+        );
+        return;
+    };
+    let _ = writeln!(
+        page,
+        "<h2>Critical path</h2>\n<p class=\"meta\">{}</p>\n\
+         <table><tr><th>package</th><th>work</th><th>share</th><th>waited</th></tr>",
+        escape(&path.headline())
+    );
+    for step in &path.steps {
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"name\">{}</td><td>{}</td><td>{:.0}%</td><td>{}</td></tr>",
+            escape(&step.name),
+            format_duration(step.work_ns),
+            step.share * 100.0,
+            format_duration(step.waited_ns)
+        );
+    }
+    let _ = writeln!(page, "</table>");
+}
+
+fn slowest_packages(page: &mut String, summary: &Summary) {
+    if summary.slowest_packages.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h2>Slowest packages</h2>\n<table><tr><th>package</th><th>wall</th><th>cpu</th><th>stages</th><th>phases</th></tr>"
+    );
+    for p in &summary.slowest_packages {
+        let stages: Vec<String> = p.stages.iter().map(|(s, ns)| format!("{s} {}", format_duration(*ns))).collect();
+        let phases: Vec<String> =
+            p.phases.iter().take(6).map(|ph| format!("{} {}", escape(&ph.name), format_duration(ph.ns))).collect();
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td class=\"phases\">{}</td><td class=\"phases\">{}</td></tr>",
+            escape(&p.package),
+            format_duration(p.total_ns),
+            format_duration(p.cpu_ns),
+            stages.join(", "),
+            if phases.is_empty() { "—".to_owned() } else { phases.join(", ") }
+        );
+    }
+    let _ = writeln!(page, "</table>");
+    if summary.phases.is_empty() {
+        let _ = writeln!(
+            page,
+            "<p class=\"note\">Build with <code>gohook build --phases</code> to see the compiler's and linker's phases.</p>"
+        );
+    }
+}
+
+fn phase_totals(page: &mut String, summary: &Summary) {
+    if summary.phases.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h2>Phases</h2>\n<p class=\"note\">The compiler's and linker's own timers, summed over their runs.</p>\n\
+         <table><tr><th>stage</th><th>phase</th><th>sum</th><th>runs</th></tr>"
+    );
+    for p in &summary.phases {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>",
+            p.stage,
+            escape(&p.phase),
+            format_duration(p.total_ns),
+            p.runs
+        );
+    }
+    let _ = writeln!(page, "</table>");
+}
+
+/// Text as HTML: the five characters that could end an element or attribute.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_hashes_are_base64_sha256() {
+        // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
+        assert_eq!(csp_hash("alert(1)"), "sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI=");
+    }
+
+    #[test]
+    fn ten_thousand_runs_make_a_page_of_one_json_row_each() {
+        use crate::summary::tests::run;
+        use gohook_records::Stage;
+        // 10,000 compiles of 1-200 ms, 16 at a time, as a large build on a 16-core machine.
+        let runs: Vec<_> = (0..10_000u64)
+            .map(|i| {
+                run(
+                    Stage::Compile,
+                    &format!("example.com/big/p{i}"),
+                    1_000 + i * 7_000_000 / 16,
+                    1_000_000 + (i * 7919) % 199_000_000,
+                )
+            })
+            .collect();
+        let build = BuildRecords {
+            id: "big".into(),
+            start: None,
+            end: None,
+            runs,
+            label: None,
+            context: None,
+            packages: None,
+            self_reports: Vec::new(),
+            corrupt: 0,
+            unsupported: 0,
+        };
+        let summary = Summary::of(&build, None);
+        let page = render(&build, &summary);
+        let data: serde_json::Value =
+            serde_json::from_str(page.split("id=\"gohook-data\">").nth(1).unwrap().split("</script>").next().unwrap())
+                .unwrap();
+        assert_eq!(data["runs"].as_array().unwrap().len(), 10_000);
+        assert_eq!(data["packages"].as_array().unwrap().len(), 10_000);
+        // About 100 bytes a run with its package name: a page to mail around, not a DOM of 10,000 bars.
+        assert!(page.len() < 1_500_000, "{} bytes", page.len());
+        if let Some(path) = std::env::var_os("GOHOOK_WRITE_BIG_PAGE") {
+            std::fs::write(path, &page).unwrap();
+        }
+    }
+
+    #[test]
+    fn escape_leaves_no_markup() {
+        assert_eq!(escape("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,354 @@
+//! The command line: what each command takes and its help, nothing else. [`crate::commands::run`] matches the
+//! parsed [`Command`] once and calls one function per command.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
+
+const AFTER_HELP: &str = "\
+How go runs gohook:
+  go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
+  gohook build ./...                             the same, plus one build id and a summary
+  gohook exec -- go test ./...                   any go command, -toolexec through GOFLAGS
+  gohook bench -n 5 --run before -- ./cmd/app    N cold builds; gohook compare before after
+  goreleaser: builds[].flags: [-toolexec=gohook] (README: \"Use with goreleaser\")
+
+As a shim (first argument a tool path) gohook passes the tool's output and exit code
+through untouched, prints nothing of its own on success, and appends one timing record
+per invocation.
+
+Environment:
+  GOHOOK_DIR     record root (default: the user cache directory, e.g. ~/.cache/gohook)
+  GOHOOK_CONFIG  policy file (default: the nearest gohook.toml above the go command's
+                 directory; empty: none)
+  GOHOOK_LOG     log filter, e.g. debug (default: warn); the shim logs to
+                 GOHOOK_LOG_FILE or <root>/gohook.log
+  GOHOOK_GO      the go binary gohook build/exec run (default: go from PATH)
+  GOHOOK_RUN     labels every build (and `gohook check`) with a run, e.g. one goreleaser
+                 release; `gohook report --run NAME` shows them together
+  GOHOOK_TARGET  labels the build with its target within the run (goreleaser's .Target)
+  GOHOOK_LABELS  free-form labels, key=value,key=value (gohook build/bench --label adds)
+
+Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); gohook check exits
+1 on a policy failure; every command exits 2 on usage or I/O errors.";
+
+#[derive(Parser, Debug)]
+#[command(name = "gohook", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Policy file to use instead of the nearest gohook.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Record root (default: GOHOOK_DIR, else the user cache directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What `build` and `exec` record besides each tool run's times.
+#[derive(clap::Args, Debug)]
+pub struct Recording {
+    /// Label the build (repeatable), e.g. --label machine=ci-large; shown by `builds` and `report`, kept in
+    /// exports and benchfmt. GOHOOK_LABELS=k=v,k2=v2 does the same for any go command.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+    /// Record the compiler's phases (parse, inlining, escape analysis, SSA back end, object writing) and the
+    /// linker's (loadlib, deadcode, dwarf, …) for every compile and link; `report` then shows them. Changes
+    /// nothing go builds or caches. `[records] phases = true` in gohook.toml does it for every build.
+    #[arg(long)]
+    pub phases: bool,
+    /// Collect the compiler's and linker's own CPU profiles into one pprof profile, with a `package` label on
+    /// every sample: go tool pprof -top -tagfocus=package=example.com/slow FILE.
+    #[arg(long, value_name = "FILE")]
+    pub cpuprofile: Option<PathBuf>,
+    /// Write the build's timeline page (one self-contained HTML file) and print its path; without =FILE it
+    /// goes to <records dir>/html/<build id>.html.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub html: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run `go build` with gohook as -toolexec; every argument goes to go build.
+    ///
+    /// Example: gohook build -o bin/app ./cmd/app
+    #[command(after_help = "Prints a one-line summary on stderr when go exits, and exits with go's exit code.")]
+    Build(BuildArgs),
+    /// Build the same thing N times, cold (a fresh private GOCACHE per build), under one run name; with --vs, against
+    /// a second configuration, interleaved A B B A.
+    ///
+    /// Example: gohook bench -n 5 --run before -- -o /tmp/app ./cmd/app
+    #[command(after_help = "Each build prints a progress line on stderr; the end shows each stage's median ± 95% \
+                            CI, or with --vs/--vs-go the comparison of the two sides (as `gohook compare`). The \
+                            builds stay recorded: `gohook compare RUN OTHER` compares them again later, with builds \
+                            from another commit or machine (`gohook export`).")]
+    Bench(BenchArgs),
+    /// Compare two sets of builds: is NEW faster or slower than OLD, per stage, and is the difference significant.
+    ///
+    /// Example: gohook compare before after --threshold 5%
+    #[command(after_help = "OLD and NEW are each a run name (gohook bench --run, GOHOOK_RUN), a build id, or a file \
+                            written by `gohook export` (from this or another machine). Per row: median ± 95% CI on \
+                            each side, the change, and the Mann-Whitney U p-value; `~` when the change is not \
+                            significant at --alpha, \"need ≥ N samples\" when the sides are too small to tell. Exit \
+                            1 when --threshold is given and a time row (the whole build or a stage) got significantly \
+                            slower by more than that share of the whole build; else 0 (improvements and noise too).")]
+    Compare(CompareArgs),
+    /// Write builds with their machine identity to one portable file that `gohook compare` reads anywhere.
+    ///
+    /// Example: gohook export --run before -o before.json
+    Export(ExportArgs),
+    /// Run any command with gohook as -toolexec of the go commands it starts (through GOFLAGS).
+    ///
+    /// Example: gohook exec -- go test ./...
+    Exec(ExecArgs),
+    /// Show where a recorded build spent its time.
+    Report(ReportArgs),
+    /// List recorded builds, oldest first.
+    Builds(BuildsArgs),
+    /// Check finished binaries with the configured plugins (or --rules); exit 0 pass, 1 policy failure, 2 error.
+    ///
+    /// Example: gohook check --rules strip,dwarf dist/app_linux_amd64/app
+    #[command(after_help = "Without --rules: the plugins of gohook.toml, or every built-in plugin with its defaults \
+                            when there is no gohook.toml.")]
+    Check(CheckArgs),
+    /// Check the installation: go, the -toolexec path, the record and plugin cache directory, the policy and its
+    /// plugins, the wasm target for plugin authors; exit 1 when something must be fixed.
+    Doctor(DoctorArgs),
+    /// goreleaser integration: `gohook goreleaser lint` checks the build matrix against the policy.
+    #[command(subcommand)]
+    Goreleaser(GoreleaserCommand),
+    /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
+    Plugins(PluginsArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GoreleaserCommand {
+    /// Expand the build matrix as goreleaser does and put every target to the policy's probe checks (the arch
+    /// allow-list), before anything builds; exit 0 pass, 1 a forbidden target, 2 error.
+    ///
+    /// Example: gohook goreleaser lint .goreleaser.yaml
+    #[command(after_help = "The policy is the nearest gohook.toml above the config file (or --config). Targets \
+                            follow goreleaser v2: goos × goarch × goamd64/goarm64/goarm/…, `ignore`, `targets`, \
+                            and goreleaser's defaults for absent fields.")]
+    Lint(LintArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ReportFormat {
+    /// A human summary.
+    Table,
+    /// The summary as one JSON object.
+    Json,
+    /// Trace Event JSON in epoch microseconds; opens in Perfetto next to go's -debug-trace.
+    ChromeTrace,
+    /// Every record, one JSON object per line.
+    Records,
+    /// The Go benchmark format (one line per build, stage and package) for benchstat; also with --run.
+    Benchfmt,
+    /// A gzipped pprof profile (samples: tool runs; stack: build, stage, package) for `go tool pprof`; give -o.
+    Pprof,
+    /// The timeline page: one self-contained HTML file (tool runs on lanes, critical path, concurrency, tables).
+    Html,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompareFormat {
+    Table,
+    Json,
+    /// A GitHub-flavoured table, for a pull-request comment.
+    Markdown,
+}
+
+pub fn parse_label(text: &str) -> Result<(String, String), String> {
+    let mut labels = gohook_records::parse_labels(text)?;
+    match (labels.pop(), labels.is_empty()) {
+        (Some(label), true) => Ok(label),
+        _ => Err(format!("{text:?}: one KEY=VALUE per --label")),
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub recording: Recording,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
+    pub args: Vec<OsString>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Builds per side.
+    #[arg(short = 'n', default_value_t = 5, value_name = "N")]
+    pub builds: usize,
+    /// The run name the builds are recorded under (default: bench-<time>).
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    /// Keep one private GOCACHE per side (warmed by one uncounted build) instead of a fresh one per build.
+    #[arg(long)]
+    pub warm: bool,
+    /// Label every build (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+    /// A second side: the same build with these environment settings, e.g. --vs 'GOAMD64=v3' or
+    /// --vs 'GOFLAGS=-gcflags=all=-N'.
+    #[arg(long, value_name = "KEY=VALUE ...")]
+    pub vs: Option<String>,
+    /// A second side built by another go binary, e.g. --vs-go ~/sdk/go1.27/bin/go.
+    #[arg(long, value_name = "GO")]
+    pub vs_go: Option<PathBuf>,
+    /// The run name of the second side (default: <run>-vs).
+    #[arg(long, value_name = "NAME")]
+    pub vs_run: Option<String>,
+    /// With a second side: exit 1 on a significant slowdown costing more than this share of the build, e.g. 5%.
+    #[arg(long, value_name = "PERCENT", value_parser = gohook_analysis::parse_percent)]
+    pub threshold: Option<f64>,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
+    pub args: Vec<OsString>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    pub old: String,
+    pub new: String,
+    /// Significance level of the Mann-Whitney U test.
+    #[arg(long, default_value_t = gohook_stats::DEFAULT_ALPHA)]
+    pub alpha: f64,
+    /// Exit 1 when a time row (whole build or a stage) is significantly slower and its slowdown costs more than
+    /// this share of the whole build, e.g. 5%.
+    #[arg(long, value_name = "PERCENT", value_parser = gohook_analysis::parse_percent)]
+    pub threshold: Option<f64>,
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Every build of this run.
+    #[arg(long, value_name = "NAME", conflicts_with = "builds")]
+    pub run: Option<String>,
+    /// Build ids (or unique prefixes); default: the latest build.
+    pub builds: Vec<String>,
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub recording: Recording,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Build id or a unique prefix of it (default: the latest build).
+    #[arg(conflicts_with = "run")]
+    pub build: Option<String>,
+    /// Every build and check labelled with this GOHOOK_RUN (e.g. all targets of one goreleaser run).
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// With chrome-trace: a `go build -debug-trace=FILE` file to merge into the output.
+    #[arg(long, value_name = "GO_TRACE")]
+    pub merge: Option<PathBuf>,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BuildsArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Binaries to check (ELF, Mach-O thin or universal, PE).
+    #[arg(required_unless_present = "artifacts", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also check every binary listed in goreleaser's dist/artifacts.json.
+    #[arg(long, value_name = "ARTIFACTS_JSON")]
+    pub artifacts: Option<PathBuf>,
+    /// Plugins to run, by name (comma separated); settings from gohook.toml where it has them.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub rules: Vec<String>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Also show the Go build info of each binary (go version, GOOS/GOARCH, -buildmode, -ldflags, …).
+    #[arg(long)]
+    pub explain: bool,
+    /// The target the binaries were built for (goreleaser's {{ .Target }}), recorded with the results when
+    /// GOHOOK_RUN is set (default: GOHOOK_TARGET).
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Exit 0 even when a binary fails the policy (errors such as an unreadable file still exit 2): for CI steps
+    /// that upload the SARIF to code scanning and must not fail on findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DoctorArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PluginsArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// The goreleaser config (version 2).
+    #[arg(default_value = ".goreleaser.yaml", value_name = "GORELEASER_YAML")]
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// The `gohook` executable hands these first arguments to the plugin host; every command must be among them.
+    #[test]
+    fn the_shims_command_list_matches_the_parser() {
+        let mut names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();
+        names.push("help".to_owned());
+        names.sort();
+        let mut listed: Vec<String> = gohook_process::executables::COMMANDS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(names, listed);
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

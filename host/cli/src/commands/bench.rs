@@ -1,0 +1,282 @@
+//! `gohook bench`: N builds of the same thing under one run name, cold by default (each with a fresh, private
+//! GOCACHE, so every package compiles), optionally against a second configuration, interleaved A B B A so that a
+//! machine that drifts (thermals, other load) drifts for both. Ends with a per-stage summary, and with `--vs` the
+//! comparison of the two sides.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use gohook_analysis::{BuildRecords, CompareOptions, Comparison, Side, Subject, Summary, format_duration};
+use gohook_policy::Policy;
+use gohook_process::signals;
+use gohook_records::{Store, valid_build_id};
+
+use crate::args::BenchArgs;
+use crate::commands::Context as CommandContext;
+use crate::commands::build::{GoLaunch, gohook_executable, run_recorded};
+
+/// One configuration to build with.
+struct Config {
+    /// The run name its builds are labelled with.
+    run: String,
+    /// Extra environment (`--vs 'GOAMD64=v3'`).
+    env: Vec<(String, String)>,
+    /// Another go binary (`--vs-go`).
+    go: Option<PathBuf>,
+}
+
+struct Options {
+    builds: usize,
+    warm: bool,
+    labels: Vec<(String, String)>,
+    configs: Vec<Config>,
+    alpha: f64,
+    threshold: Option<f64>,
+}
+
+/// `KEY=VALUE KEY2=VALUE2` (words as a shell splits them, without quotes) into environment pairs.
+fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.split_whitespace()
+        .map(|word| match word.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => Err(format!("--vs {word:?}: give environment settings as KEY=VALUE, e.g. --vs 'GOAMD64=v3'")),
+        })
+        .collect()
+}
+
+/// `gohook bench`.
+pub fn bench(args: BenchArgs, context: CommandContext) -> Result<u8> {
+    let BenchArgs { builds, run, warm, labels, vs, vs_go, vs_run, threshold, args } = args;
+    let run = run.unwrap_or_else(|| format!("bench-{}", chrono_free_stamp()));
+    let mut configs = vec![Config { run: run.clone(), env: Vec::new(), go: None }];
+    if vs.is_some() || vs_go.is_some() {
+        let env = parse_env(vs.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+        configs.push(Config { run: vs_run.unwrap_or_else(|| format!("{run}-vs")), env, go: vs_go });
+    } else if vs_run.is_some() {
+        bail!("--vs-run names the second side: give --vs or --vs-go too");
+    }
+    let options = Options { builds, warm, labels, configs, alpha: gohook_stats::DEFAULT_ALPHA, threshold };
+    run_bench(args, &gohook_executable()?, &context.store, context.config.as_deref(), options)
+}
+
+/// `20261126T012517Z`: a run name from the current time (UTC), sortable and valid as a file name.
+fn chrono_free_stamp() -> String {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    now.replace(['-', ':'], "")
+}
+
+fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&Path>, options: Options) -> Result<u8> {
+    if options.builds == 0 {
+        bail!("-n 0: a benchmark needs at least one build (5 or more to tell differences apart)");
+    }
+    for side in &options.configs {
+        if !valid_build_id(&side.run) {
+            bail!("run name {:?} cannot be a file name: use letters, digits, '-', '_' and '.'", side.run);
+        }
+    }
+    for side in &options.configs {
+        let earlier = BuildRecords::of_run(store, &side.run)?.len();
+        if earlier > 0 {
+            eprintln!(
+                "bench: run {} already has {earlier} builds; these add to them (another --run starts afresh)",
+                side.run
+            );
+        }
+    }
+    let template = GoLaunch::build(args, gohook)?;
+    let policy = Policy::find(config, &template.dir)?;
+    signals::install();
+
+    // One private cache per side when warm (warmed by one unlabelled build first), else one per build.
+    let scratch =
+        tempfile::Builder::new().prefix("gohook-bench-").tempdir().context("cannot create a temporary directory")?;
+    let warm_caches: Vec<PathBuf> =
+        (0..options.configs.len()).map(|i| scratch.path().join(format!("cache-{i}"))).collect();
+    if options.warm {
+        for (side, cache) in options.configs.iter().zip(&warm_caches) {
+            eprintln!("bench: warming {}'s private GOCACHE (not counted)", side.run);
+            let command = command_for(&template, side, cache, &options.labels, false);
+            let finished = run_recorded(&command, store, &policy, false)?;
+            if !finished.exit.success() {
+                bail!("the warm-up build failed ({}): see `gohook report {}`", finished.exit, finished.build_id);
+            }
+        }
+    }
+
+    let total = options.builds * options.configs.len();
+    let mut done = 0;
+    for round in 0..options.builds {
+        // A B, then B A: whatever the first build of a round does to the second (a cache just deleted, a disk
+        // still writing) falls on both sides equally, and so does a machine that drifts.
+        let mut order: Vec<usize> = (0..options.configs.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let side = &options.configs[i];
+            if signals::received().is_some() {
+                bail!(
+                    "interrupted after {done} of {total} builds; the finished ones are recorded under their run names"
+                );
+            }
+            let cold = scratch.path().join(format!("cold-{round}-{i}"));
+            let cache = if options.warm { &warm_caches[i] } else { &cold };
+            let mut command = command_for(&template, side, cache, &options.labels, true);
+            relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
+            let finished = run_recorded(&command, store, &policy, false)?;
+            done += 1;
+            let line = BuildRecords::find(store, &finished.build_id)
+                .map(|build| progress(&Summary::of(&build, None)))
+                .unwrap_or_default();
+            eprintln!("bench: [{done}/{total}] {} {line}", side.run);
+            if !options.warm {
+                let _ = std::fs::remove_dir_all(&cold);
+            }
+            if !finished.exit.success() {
+                bail!(
+                    "build {done} of {total} ({}) failed: {}; see `gohook report {}` and its log {}",
+                    side.run,
+                    finished.exit,
+                    finished.build_id,
+                    finished.log_path.display()
+                );
+            }
+        }
+    }
+
+    let sides: Vec<Side> = options
+        .configs
+        .iter()
+        .map(|c| Ok(Side { name: c.run.clone(), kind: "run", builds: BuildRecords::of_run(store, &c.run)? }))
+        .collect::<Result<_>>()?;
+    match sides.as_slice() {
+        [a, b] => {
+            let report = Comparison::of(a, b, &CompareOptions { alpha: options.alpha, threshold: options.threshold });
+            print!("{}", report.to_table());
+            println!("(compare again any time: gohook compare {} {})", a.name, b.name);
+            Ok(report.exit_code)
+        }
+        [only] => {
+            let report = Comparison::of(only, only, &CompareOptions { alpha: options.alpha, threshold: None });
+            print!("{}", per_stage(&report));
+            println!("(compare with another run: gohook compare {} OTHER)", only.name);
+            Ok(0)
+        }
+        _ => Ok(0),
+    }
+}
+
+fn command_for(
+    template: &GoLaunch,
+    side: &Config,
+    cache: &Path,
+    labels: &[(String, String)],
+    counted: bool,
+) -> GoLaunch {
+    let mut argv = template.argv.clone();
+    if let Some(go) = &side.go {
+        argv[0] = go.clone().into();
+    }
+    let mut env = template.env.clone();
+    env.push(("GOCACHE".to_owned(), cache.display().to_string()));
+    env.extend(side.env.iter().cloned());
+    let mut shim = template.shim.clone();
+    if counted {
+        shim.run = Some(side.run.clone());
+    }
+    GoLaunch { argv, dir: template.dir.clone(), env, shim, list: None }.with_labels(labels)
+}
+
+/// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build
+/// would not link: the user's `-o` file is removed first; an `-o` directory (or none) becomes a directory of the
+/// build's own.
+fn relink_every_time(command: &mut GoLaunch, private_output: &Path) {
+    let private_dir = OsString::from(format!("{}/", private_output.display()));
+    let args: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    // Where the value is: (index in argv, the value, whether it is written `-o=value`).
+    let given = args.iter().enumerate().find_map(|(i, arg)| match arg.as_str() {
+        "-o" | "--o" => args.get(i + 1).map(|value| (i + 1, value.clone(), false)),
+        _ => arg.strip_prefix("-o=").or_else(|| arg.strip_prefix("--o=")).map(|value| (i, value.to_owned(), true)),
+    });
+    match given {
+        Some((at, output, inline)) => {
+            let path = command.dir.join(&output);
+            if output.ends_with('/') || path.is_dir() {
+                command.argv[at] = if inline {
+                    let mut flag = OsString::from("-o=");
+                    flag.push(&private_dir);
+                    flag
+                } else {
+                    private_dir
+                };
+            } else if path.is_file() {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        None => {
+            let at = args.iter().position(|a| a.starts_with("-toolexec=")).map_or(2, |i| i + 1);
+            // A trailing slash: go writes each main package's binary into the directory.
+            command.argv.splice(at..at, [OsString::from("-o"), private_dir]);
+        }
+    }
+}
+
+/// `12.31s wall, 117 tool runs (compile 8.12s, link 1.20s), exit 0`.
+fn progress(summary: &Summary) -> String {
+    let stages: Vec<String> =
+        summary.stages.iter().map(|s| format!("{} {}", s.stage, format_duration(s.total_ns))).collect();
+    format!(
+        "{} wall, {} tool runs ({}), {}",
+        format_duration(summary.wall_ns),
+        summary.invocations,
+        if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
+        summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
+    )
+}
+
+/// One side's medians: the OLD column of a report that compares the side with itself.
+fn per_stage(report: &Comparison) -> String {
+    let mut out = format!("{} builds of run {}, medians ± 95% CI:\n", report.old.builds, report.old.name);
+    if let Some(context) = &report.old.context {
+        out += &format!("machine: {}\n", context.describe());
+    }
+    for row in report.rows.iter().filter(|r| !matches!(r.subject, Subject::Package(_))) {
+        let s = &row.comparison.old;
+        let ci = s.ci_relative().map_or("± ∞ (need ≥ 6 builds)".to_owned(), |r| format!("± {:.0}%", r * 100.0));
+        let value = row.metric.format(s.median);
+        out += &format!("  {:<9} {:<10} {value:>10} {ci}\n", row.metric.key(), row.subject.label());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(args: &[&str]) -> GoLaunch {
+        GoLaunch::build(args.iter().map(OsString::from).collect(), Path::new("/opt/gohook")).unwrap()
+    }
+
+    fn argv(command: &GoLaunch) -> Vec<String> {
+        command.argv[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn every_build_links_into_a_fresh_place_unless_it_names_a_file() {
+        let private = Path::new("/scratch/out-0-1");
+        let mut none = command(&["./cmd/..."]);
+        relink_every_time(&mut none, private);
+        assert_eq!(argv(&none), ["build", "-toolexec=/opt/gohook", "-o", "/scratch/out-0-1/", "./cmd/..."]);
+        let mut dir = command(&["-o", "bin/", "./cmd/..."]);
+        relink_every_time(&mut dir, private);
+        assert_eq!(argv(&dir), ["build", "-toolexec=/opt/gohook", "-o", "/scratch/out-0-1/", "./cmd/..."]);
+        let mut inline = command(&["-o=bin/", "."]);
+        relink_every_time(&mut inline, private);
+        assert_eq!(argv(&inline), ["build", "-toolexec=/opt/gohook", "-o=/scratch/out-0-1/", "."]);
+        let mut file = command(&["-o", "/nonexistent/app", "."]);
+        relink_every_time(&mut file, private);
+        assert_eq!(argv(&file), ["build", "-toolexec=/opt/gohook", "-o", "/nonexistent/app", "."]);
+    }
+}

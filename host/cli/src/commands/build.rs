@@ -1,0 +1,478 @@
+//! `gohook build` and `gohook exec`: run a go command with gohook as `-toolexec`, on one build id and time axis.
+//!
+//! The driver picks the build id and start stamp, resolves the policy file once, and passes all of it down in the
+//! environment, so every shim invocation agrees without looking anything up. Afterwards it prints a short summary on
+//! stderr and exits with go's exit code.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use gohook_analysis::{BuildRecords, Summary, ToolProfile, format_duration};
+use gohook_policy::Policy;
+use gohook_process::env::{self, ShimEnvironment};
+use gohook_process::signals;
+use gohook_records::{
+    BuildEnd, BuildPackages, BuildStamp, BuildStart, Exit, PackageImports, Record, Store, now_unix_ns,
+};
+
+use crate::args::{BuildArgs, ExecArgs, Recording};
+use crate::calibration;
+use crate::commands::Context as CommandContext;
+use crate::commands::progress::Progress;
+use crate::output::write_file;
+
+/// `gohook build`.
+pub fn build(args: BuildArgs, context: CommandContext) -> Result<u8> {
+    let launch = GoLaunch::build(args.args, &gohook_executable()?)?.with_labels(&args.recording.labels);
+    run(launch, RunOptions::of(args.recording, context))
+}
+
+/// `gohook exec`.
+pub fn exec(args: ExecArgs, context: CommandContext) -> Result<u8> {
+    let launch = GoLaunch::exec(args.command, &gohook_executable()?)?.with_labels(&args.recording.labels);
+    run(launch, RunOptions::of(args.recording, context))
+}
+
+/// The installed `gohook` next to this plugin host: what `-toolexec` names (never the plugin host itself).
+pub fn gohook_executable() -> Result<PathBuf> {
+    gohook_process::executables::gohook().context("cannot find gohook's own executable to pass as -toolexec")
+}
+
+/// A go command line to launch under gohook.
+pub struct GoLaunch {
+    /// argv, `argv[0]` being the program.
+    pub argv: Vec<OsString>,
+    /// Where the go command will run from: the policy file is looked for here and above.
+    pub dir: PathBuf,
+    /// Extra environment for go, e.g. `GOFLAGS` carrying `-toolexec`, or a private `GOCACHE`.
+    pub env: Vec<(String, String)>,
+    /// What the shims are told beyond the build id, record root, policy and log, which [`run_recorded`] sets.
+    pub shim: ShimEnvironment,
+    /// For `go build`: the `go list -deps` arguments that name the same packages with the same flags, run after the
+    /// build to learn its package graph.
+    pub list: Option<Vec<OsString>>,
+}
+
+impl GoLaunch {
+    /// `go build <args>` with `-toolexec` as its first flag (after `-C dir`, which go requires to come first).
+    pub fn build(args: Vec<OsString>, gohook: &Path) -> Result<GoLaunch> {
+        let cwd = std::env::current_dir()?;
+        let toolexec = OsString::from(format!("-toolexec={}", quote_for_go(gohook)?));
+        let mut rest = args;
+        let mut chdir: Vec<OsString> = Vec::new();
+        let mut dir = cwd.clone();
+        match rest.first().and_then(|a| a.to_str()) {
+            Some("-C" | "--C") => {
+                chdir = rest.drain(..rest.len().min(2)).collect();
+                if let Some(to) = chdir.get(1) {
+                    dir = cwd.join(to);
+                }
+            }
+            Some(flag) if flag.starts_with("-C=") || flag.starts_with("--C=") => {
+                dir = cwd.join(flag.split_once('=').unwrap().1);
+                chdir = rest.drain(..1).collect();
+            }
+            _ => {}
+        }
+        let list = list_arguments(&chdir, &rest);
+        let mut argv = vec![env::go_program(), OsString::from("build")];
+        argv.extend(chdir);
+        argv.push(toolexec);
+        argv.extend(rest);
+        Ok(GoLaunch { argv, dir, env: Vec::new(), shim: ShimEnvironment::default(), list: Some(list) })
+    }
+
+    /// Any command line; go commands inside it get `-toolexec` through `GOFLAGS`.
+    pub fn exec(argv: Vec<OsString>, gohook: &Path) -> Result<GoLaunch> {
+        if argv.is_empty() {
+            bail!("nothing to run: give a command, e.g. `gohook exec -- go test ./...`");
+        }
+        let mut goflags = std::env::var("GOFLAGS").unwrap_or_default();
+        if !goflags.is_empty() {
+            goflags.push(' ');
+        }
+        // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
+        goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
+        let env = vec![("GOFLAGS".into(), goflags)];
+        Ok(GoLaunch { argv, dir: std::env::current_dir()?, env, shim: ShimEnvironment::default(), list: None })
+    }
+
+    /// Labels every build of this command (`--label`), on top of those the environment already sets.
+    pub fn with_labels(mut self, labels: &[(String, String)]) -> GoLaunch {
+        if !labels.is_empty() {
+            let inherited = env::labels();
+            let mut all: std::collections::BTreeMap<String, String> =
+                gohook_records::parse_labels(&inherited).unwrap_or_default().into_iter().collect();
+            all.extend(labels.iter().cloned());
+            let text: Vec<String> = all.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            self.shim.labels = Some(text.join(","));
+        }
+        self
+    }
+}
+
+/// What `build` and `exec` do around the go command.
+pub struct RunOptions {
+    pub store: Store,
+    pub config: Option<PathBuf>,
+    /// Record the compiler's and linker's phases (`--phases`).
+    pub phases: bool,
+    /// Merge the tools' CPU profiles into this file (`--cpuprofile`).
+    pub cpuprofile: Option<PathBuf>,
+    /// Write the timeline page (`--html`): `Some(None)` to the records directory, `Some(Some(path))` there.
+    pub html: Option<Option<PathBuf>>,
+}
+
+impl RunOptions {
+    fn of(recording: Recording, context: CommandContext) -> RunOptions {
+        let html = recording.html.map(|path| (!path.is_empty()).then(|| PathBuf::from(path)));
+        RunOptions {
+            store: context.store,
+            config: context.config,
+            phases: recording.phases,
+            cpuprofile: recording.cpuprofile,
+            html,
+        }
+    }
+}
+
+fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
+    let policy = Policy::find(options.config.as_deref(), &command.dir)?;
+    command.shim.phases = options.phases;
+    let profiles = match &options.cpuprofile {
+        Some(_) => {
+            let dir = tempfile::Builder::new().prefix("gohook-cpuprofiles-").tempdir().context("--cpuprofile")?;
+            command.shim.cpuprofile_dir = Some(dir.path().to_owned());
+            Some(dir)
+        }
+        None => None,
+    };
+    signals::install();
+    let finished = run_recorded(&command, &options.store, &policy, true)?;
+    if finished.exit.success() && signals::received().is_none() {
+        record_packages(&command, &options.store, &finished.build_id, policy.records.keep_builds);
+    }
+    // Read once for the summary line and every report asked for.
+    let read = BuildRecords::find(&options.store, &finished.build_id)
+        .map(|records| {
+            let summary = Summary::of(&records, calibration::process_cost(&options.store));
+            (records, summary)
+        })
+        .map_err(|e| format!("{e:#}"));
+    print_summary(&finished.build_id, read.as_ref().ok().map(|(_, summary)| summary), &finished.log_path);
+    // go's exit stays the exit code: a report that cannot be written is said, not turned into a failure.
+    if let Some(path) = &options.cpuprofile
+        && let Err(e) = read.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|(r, _)| write_cpu_profile(r, path))
+    {
+        eprintln!("gohook: no CPU profile: {e:#}");
+    }
+    drop(profiles);
+    if let Some(path) = options.html {
+        let path =
+            path.unwrap_or_else(|| options.store.root().join("html").join(format!("{}.html", finished.build_id)));
+        if let Err(e) = read.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|(r, s)| write_timeline(r, s, &path))
+        {
+            eprintln!("gohook: no timeline page: {e:#}");
+        }
+    }
+    let code = match signals::received() {
+        Some(libc::SIGINT) => 130,
+        _ => finished.exit.shell_code(),
+    };
+    Ok(code)
+}
+
+/// One go command that ran under gohook.
+pub struct Finished {
+    pub build_id: String,
+    pub exit: Exit,
+    /// Where the shim logged during the build.
+    pub log_path: PathBuf,
+}
+
+/// Runs `command` on a new build id, between a start and an end record, with the live progress line when `progress`
+/// (and stderr is a terminal). The caller installs signal forwarding.
+pub fn run_recorded(command: &GoLaunch, store: &Store, policy: &Policy, progress: bool) -> Result<Finished> {
+    let stamp = BuildStamp::new_now();
+    let log_path = store.log_path(&stamp.id);
+    let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+
+    let start = Record::BuildStart(BuildStart {
+        build_id: stamp.id.clone(),
+        start_unix_ns: stamp.start_unix_ns,
+        command: printable.clone(),
+        dir: command.dir.display().to_string(),
+        gohook_version: gohook_records::VERSION.to_owned(),
+    });
+    if let Err(e) = store.append(&stamp.id, &start, policy.records.keep_builds) {
+        tracing::warn!("cannot write records under {}: {e}; the build runs without them", store.root().display());
+    }
+
+    let shim = ShimEnvironment {
+        build: Some((stamp.id.clone(), stamp.start_unix_ns)),
+        record_root: Some(store.root().to_owned()),
+        // Looked up once here; the shims are told, so none of them walks the directories again.
+        policy: Some(policy.source.clone()),
+        log_file: Some(log_path.clone()),
+        ..command.shim.clone()
+    };
+    let mut go = Command::new(&command.argv[0]);
+    go.args(&command.argv[1..]).envs(command.env.iter().map(|(k, v)| (k, v)));
+    shim.apply(&mut go);
+    let mut child = go.spawn().with_context(|| {
+        format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
+    })?;
+    signals::set_child(child.id());
+    let line = progress.then(|| Progress::start(store, &stamp.id, child.id()));
+    let status = child.wait().context("waiting for go")?;
+    if let Some(line) = line {
+        line.finish();
+    }
+    let exit = Exit::from_status(status);
+
+    signals::survive_file_size_limit();
+    let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: now_unix_ns(), exit });
+    if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
+        tracing::warn!("cannot write the end-of-build record: {e}");
+    }
+    Ok(Finished { build_id: stamp.id, exit, log_path })
+}
+
+/// The line gohook prints when go is done: `summary` is `None` when the build's records could not be read.
+fn print_summary(build_id: &str, summary: Option<&Summary>, log_path: &Path) {
+    match summary {
+        Some(summary) => {
+            let stages: Vec<String> = summary
+                .stages
+                .iter()
+                .map(|s| format!("{} {} {}", s.count, s.stage, format_duration(s.total_ns)))
+                .collect();
+            eprintln!(
+                "gohook: build {build_id}: {} tool runs in {} ({}); gohook overhead {}; details: gohook report {build_id}",
+                summary.invocations,
+                format_duration(summary.wall_ns),
+                if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
+                format_duration(summary.gohook.whole_ns),
+            );
+        }
+        None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),
+    }
+    if let Some(summary) = summary {
+        let warnings: Vec<_> =
+            summary.findings.iter().filter(|f| f.finding.severity != gohook_records::FindingLevel::Error).collect();
+        for f in warnings.iter().take(5) {
+            eprintln!(
+                "gohook: {}[{}] {} ({} {})",
+                f.finding.severity.name(),
+                f.finding.rule,
+                f.finding.message,
+                f.tool,
+                f.package
+            );
+        }
+        if warnings.len() > 5 {
+            eprintln!("gohook: … and {} more findings: gohook report {build_id}", warnings.len() - 5);
+        }
+    }
+    let warnings = std::fs::read_to_string(log_path).unwrap_or_default();
+    let lines: Vec<&str> = warnings.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
+    if !lines.is_empty() {
+        eprintln!("gohook: {} warning(s) during the build, full log in {}:", lines.len(), log_path.display());
+        for line in lines.iter().take(3) {
+            eprintln!("  {line}");
+        }
+    }
+}
+
+/// Merges the CPU profiles the build's compiles and links wrote (`--cpuprofile`) into `path`.
+fn write_cpu_profile(records: &BuildRecords, path: &Path) -> Result<()> {
+    let runs: std::collections::HashMap<(u32, u64), &gohook_records::ToolRun> =
+        records.runs.iter().map(|r| ((r.pid, r.start_unix_ns), r)).collect();
+    let mut profiles = Vec::new();
+    for report in &records.self_reports {
+        let (Some(file), Some(run)) = (&report.cpu_profile, runs.get(&(report.pid, report.start_unix_ns))) else {
+            continue;
+        };
+        // A tool that failed may have left its profile unfinished.
+        if !run.exit.success() {
+            continue;
+        }
+        match std::fs::read(file) {
+            Ok(bytes) => {
+                profiles.push(ToolProfile { package: run.package.clone(), tool: run.tool.clone(), bytes });
+            }
+            Err(e) => tracing::warn!("cannot read the CPU profile {file} of {}: {e}", run.package),
+        }
+    }
+    if profiles.is_empty() {
+        eprintln!(
+            "gohook: no CPU profile written: no compile or link ran to the end (go's build cache served every \
+             package, or the build failed); add -a to profile every package"
+        );
+        return Ok(());
+    }
+    let merged = gohook_analysis::merge_profiles(&profiles);
+    for skipped in &merged.skipped {
+        eprintln!("gohook: left out a CPU profile that is not one: {skipped}");
+    }
+    write_file(path, &merged.gzipped)?;
+    let compiled = profiles.iter().filter(|p| p.tool == "compile").count();
+    let links = profiles.len() - compiled;
+    eprintln!(
+        "gohook: CPU profiles of {compiled} compile{} and {links} link{} merged into {} (go tool pprof -top -tagfocus=package=… {})",
+        if compiled == 1 { "" } else { "s" },
+        if links == 1 { "" } else { "s" },
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Writes the build's timeline page to `path` and says where.
+fn write_timeline(records: &BuildRecords, summary: &Summary, path: &Path) -> Result<()> {
+    write_file(path, gohook_analysis::timeline_page(records, summary).as_bytes())?;
+    eprintln!("gohook: timeline page: {}", path.display());
+    Ok(())
+}
+
+/// Flags of `go build` that `go list` must not get: `-o` belongs to build alone, and the debug flags write files
+/// that the listing would overwrite; `-toolexec` is irrelevant to listing.
+const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongraph", "debug-runtime-trace"];
+
+/// `go list -deps -json=…` of what `go build <chdir> <build_args>` builds: the same `-C` (first, as go requires),
+/// flags and packages.
+fn list_arguments(chdir: &[OsString], build_args: &[OsString]) -> Vec<OsString> {
+    let mut list: Vec<OsString> = vec!["list".into()];
+    list.extend(chdir.iter().cloned());
+    list.extend(["-deps".into(), "-json=ImportPath,Imports,ImportMap".into()]);
+    let mut args = build_args.iter();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        let flag = text.trim_start_matches('-');
+        let (name, has_value) = match flag.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (flag, false),
+        };
+        if text.starts_with('-') && NOT_FOR_LIST.contains(&name) {
+            if !has_value {
+                args.next();
+            }
+        } else {
+            list.push(arg.clone());
+        }
+    }
+    list
+}
+
+/// What `go list -deps` prints per package (the fields asked for).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Listed {
+    import_path: String,
+    #[serde(default)]
+    imports: Vec<String>,
+    #[serde(default)]
+    import_map: std::collections::BTreeMap<String, String>,
+}
+
+/// Records the build's package graph. Best effort: a build that listed nothing still has its timings.
+fn record_packages(command: &GoLaunch, store: &Store, build_id: &str, keep: usize) {
+    let Some(list) = &command.list else { return };
+    let out = Command::new(&command.argv[0])
+        .args(list)
+        .envs(command.env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .output();
+    let out = match out {
+        Ok(out) if out.status.success() => out,
+        Ok(out) => {
+            return tracing::warn!(
+                "go list -deps failed ({}), so the report cannot tell cached packages or the critical path: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Err(e) => return tracing::warn!("cannot run go list: {e}"),
+    };
+    let mut packages = Vec::new();
+    for listed in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Listed>() {
+        let Ok(listed) = listed else {
+            return tracing::warn!(
+                "go list -deps printed something that is not its JSON; the package graph is not recorded"
+            );
+        };
+        let imports = listed.imports.iter().map(|i| listed.import_map.get(i).unwrap_or(i).clone()).collect();
+        packages.push(PackageImports { package: listed.import_path, imports });
+    }
+    let record = Record::Packages(BuildPackages { build_id: build_id.to_owned(), packages });
+    if let Err(e) = store.append(build_id, &record, keep) {
+        tracing::warn!("cannot write the package graph: {e}");
+    }
+}
+
+/// go splits `-toolexec` and `GOFLAGS` values into words (cmd/internal/quoted): quote a path that has spaces.
+pub fn quote_for_go(path: &Path) -> Result<String> {
+    let Some(text) = path.to_str() else {
+        bail!("{} is not valid UTF-8, which go cannot pass through -toolexec", path.display())
+    };
+    if !text.contains([' ', '\t', '\n', '\r', '\'', '"']) {
+        return Ok(text.to_owned());
+    }
+    for quote in ['\'', '"'] {
+        if !text.contains(quote) {
+            return Ok(format!("{quote}{text}{quote}"));
+        }
+    }
+    bail!("{text} contains both kinds of quote, which go cannot pass through -toolexec: install gohook elsewhere")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(argv: &[OsString]) -> Vec<&str> {
+        argv.iter().map(|a| a.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn toolexec_goes_after_dash_c() {
+        let gohook = Path::new("/opt/gohook");
+        let plain = GoLaunch::build(vec!["-o".into(), "x".into(), "./...".into()], gohook).unwrap();
+        assert_eq!(strings(&plain.argv)[1..], ["build", "-toolexec=/opt/gohook", "-o", "x", "./..."]);
+        let chdir = GoLaunch::build(vec!["-C".into(), "sub".into(), ".".into()], gohook).unwrap();
+        assert_eq!(strings(&chdir.argv)[1..], ["build", "-C", "sub", "-toolexec=/opt/gohook", "."]);
+        assert!(chdir.dir.ends_with("sub"));
+    }
+
+    #[test]
+    fn the_listing_names_the_same_packages_without_build_only_flags() {
+        let gohook = Path::new("/opt/gohook");
+        let args = ["-C", "sub", "-o", "bin", "-debug-trace=t.json", "-tags", "x", "-trimpath", "./cmd/..."];
+        let command = GoLaunch::build(args.iter().map(OsString::from).collect(), gohook).unwrap();
+        let list = command.list.unwrap();
+        assert_eq!(
+            strings(&list),
+            [
+                "list",
+                "-C",
+                "sub",
+                "-deps",
+                "-json=ImportPath,Imports,ImportMap",
+                "-tags",
+                "x",
+                "-trimpath",
+                "./cmd/..."
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_with_spaces_are_quoted_as_go_splits_them() {
+        assert_eq!(quote_for_go(Path::new("/a b/gohook")).unwrap(), "'/a b/gohook'");
+        assert_eq!(quote_for_go(Path::new("/it's here/gohook")).unwrap(), "\"/it's here/gohook\"");
+        assert!(quote_for_go(Path::new("/'\" /gohook")).is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! One module per command. [`run`] matches the parsed command once and calls that command's one function; each
+//! takes its own arguments and the [`Context`] every command shares.
+
+mod bench;
+mod build;
+mod builds;
+mod check;
+mod compare;
+mod doctor;
+mod export;
+mod goreleaser;
+mod plugins;
+mod progress;
+mod report;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use gohook_records::Store;
+
+use crate::args::{Cli, Command, GoreleaserCommand};
+
+/// What every command gets: the record root and the policy file named on the command line.
+pub struct Context {
+    pub store: Store,
+    /// `--config`; `None` lets the policy be found as usual.
+    pub config: Option<PathBuf>,
+}
+
+/// Runs the command; its exit status.
+pub fn run(cli: Cli) -> Result<u8> {
+    let store = match &cli.dir {
+        Some(dir) => Store::new(std::path::absolute(dir)?),
+        None => Store::locate(),
+    };
+    let context = Context { store, config: cli.config };
+    match cli.command {
+        Command::Build(args) => build::build(args, context),
+        Command::Exec(args) => build::exec(args, context),
+        Command::Bench(args) => bench::bench(args, context),
+        Command::Compare(args) => compare::compare(args, context),
+        Command::Export(args) => export::export(args, context),
+        Command::Report(args) => report::report(args, context),
+        Command::Builds(args) => builds::builds(args, context),
+        Command::Check(args) => check::check(args, context),
+        Command::Plugins(args) => plugins::plugins(args, context),
+        Command::Doctor(args) => doctor::doctor(args, context),
+        Command::Goreleaser(GoreleaserCommand::Lint(args)) => goreleaser::lint(args, context),
+    }
+}

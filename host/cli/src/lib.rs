@@ -1,0 +1,45 @@
+//! gohook's commands, run by the `gohook-plugin-host` executable: the command line ([`args`], parsing only), one
+//! module per command (`commands`), the plugin host's side of the moment protocol (`serve`), and the calibration of
+//! what a process costs, which the reports take as given.
+//!
+//! The `gohook` executable go runs for every tool run holds only the shim (`gohook_shim`); any other first argument
+//! makes it `exec` this one, so none of this code, the reports (`gohook_analysis`) or the wasm runtime
+//! (`gohook_runtime`) is ever loaded by the shim.
+
+mod args;
+mod calibration;
+mod commands;
+mod output;
+mod serve;
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::Parser;
+
+use gohook_policy::protocol::SERVE;
+use gohook_process::{EXIT_USAGE, logging};
+
+/// The `gohook-plugin-host` executable's exit status: moments when the shim asks, else a gohook command.
+pub fn main(argv: Vec<OsString>) -> u8 {
+    if let Some([first, policy]) = argv.get(1..)
+        && first == SERVE
+    {
+        return serve::serve(Path::new(policy));
+    }
+    logging::init(logging::Target::Stderr);
+    let cli = match args::Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { 0 };
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gohook: {e:#}");
+            EXIT_USAGE
+        }
+    }
+}

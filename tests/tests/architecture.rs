@@ -1,0 +1,286 @@
+//! The house holds its shape: no import cycles between crates or between the source files of a crate, the
+//! executable go runs thousands of times per build carries nothing but the shim, and gohook's environment is read
+//! in one place. Each is what a reader of the README's architecture section is promised.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gohook_tests::*;
+use object::{Object, ObjectSection, ObjectSymbol};
+
+/// The workspace's packages and, for each, the workspace packages it depends on (normal and build dependencies),
+/// from `cargo metadata --no-deps`: what the manifests declare, read without the network.
+fn workspace_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline", "--manifest-path"])
+        .arg(repo_root().join("Cargo.toml"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "cargo metadata: {}", text(&out.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    let members: BTreeSet<&str> = packages.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut graph = BTreeMap::new();
+    for package in packages {
+        let deps: BTreeSet<String> = package["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] != "dev" && members.contains(d["name"].as_str().unwrap()))
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect();
+        graph.insert(package["name"].as_str().unwrap().to_owned(), deps);
+    }
+    graph
+}
+
+/// Every package `from` reaches through the graph, itself excluded.
+fn reachable(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<&str> = graph[from].iter().map(String::as_str).collect();
+    while let Some(next) = todo.pop() {
+        if seen.insert(next.to_owned()) {
+            todo.extend(graph.get(next).into_iter().flatten().map(String::as_str));
+        }
+    }
+    seen
+}
+
+/// The cycles of a directed graph (Tarjan's strongly connected components of more than one node, or a self-loop).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct Tarjan<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on_stack: BTreeSet<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    impl<'a> Tarjan<'a> {
+        fn visit(&mut self, node: &'a str) {
+            let n = self.index.len();
+            self.index.insert(node, n);
+            self.low.insert(node, n);
+            self.stack.push(node);
+            self.on_stack.insert(node);
+            for next in self.graph.get(node).into_iter().flatten() {
+                if !self.index.contains_key(next.as_str()) {
+                    self.visit(next);
+                    let low = self.low[node].min(self.low[next.as_str()]);
+                    self.low.insert(node, low);
+                } else if self.on_stack.contains(next.as_str()) {
+                    let low = self.low[node].min(self.index[next.as_str()]);
+                    self.low.insert(node, low);
+                }
+            }
+            if self.low[node] == self.index[node] {
+                let mut component = Vec::new();
+                loop {
+                    let top = self.stack.pop().unwrap();
+                    self.on_stack.remove(top);
+                    component.push(top.to_owned());
+                    if top == node {
+                        break;
+                    }
+                }
+                let self_loop = self.graph.get(node).is_some_and(|deps| deps.contains(node));
+                if component.len() > 1 || self_loop {
+                    component.sort();
+                    self.found.push(component);
+                }
+            }
+        }
+    }
+    let mut tarjan = Tarjan {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on_stack: BTreeSet::new(),
+        found: Vec::new(),
+    };
+    for node in graph.keys() {
+        if !tarjan.index.contains_key(node.as_str()) {
+            tarjan.visit(node);
+        }
+    }
+    tarjan.found
+}
+
+#[test]
+fn crates_form_the_documented_layers() {
+    let graph = workspace_graph();
+    assert_eq!(cycles(&graph), Vec::<Vec<String>>::new());
+    // What each host crate may build on: the README's architecture table, as the compiler sees it.
+    let allowed: &[(&str, &[&str])] = &[
+        ("gohook-process", &[]),
+        ("gohook-stats", &[]),
+        ("gohook-goreleaser", &[]),
+        ("gohook-records", &["gohook-process"]),
+        ("gohook-policy", &["gohook-process", "gohook-records", "gohook-wasm-build"]),
+        ("gohook-runtime", &["gohook-policy", "gohook-process", "gohook-records", "gohook-wasm-build"]),
+        ("gohook-shim", &["gohook-policy", "gohook-process", "gohook-records", "gohook-wasm-build"]),
+        ("gohook-analysis", &["gohook-process", "gohook-records", "gohook-stats"]),
+    ];
+    for (package, deps) in allowed {
+        let reached: Vec<String> = reachable(&graph, package).into_iter().collect();
+        assert_eq!(reached, *deps, "{package} builds on exactly these gohook crates");
+    }
+}
+
+/// The source files of one crate and the files each imports from (`use crate::…`, `crate::…::` paths, `super::`),
+/// test modules left out.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    files(src, &mut paths);
+    // `a/b.rs` and `a/b/mod.rs` are module `a::b`; lib.rs and main.rs are the crate root.
+    let module_of = |path: &Path| -> String {
+        let relative = path.strip_prefix(src).unwrap().with_extension("");
+        let mut parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            parts.pop();
+        }
+        parts.join("::")
+    };
+    let modules: BTreeSet<String> = paths.iter().map(|p| module_of(p)).collect();
+    let mut graph = BTreeMap::new();
+    for path in &paths {
+        let module = module_of(path);
+        let source = std::fs::read_to_string(path).unwrap();
+        // Code only: doc links (`[`crate::trace`]`) are not imports.
+        let code: String = source
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut imports = BTreeSet::new();
+        let parent = module.rsplit_once("::").map_or(String::new(), |(p, _)| p.to_owned());
+        for (marker, base) in [("crate::", String::new()), ("super::", parent)] {
+            for (at, _) in code.match_indices(marker) {
+                // `crate::a::b::{x, y}` names module a::b (the longest prefix that is a module of this crate).
+                let rest: String = code[at + marker.len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                    .collect();
+                let mut target = base.clone();
+                let mut best = None;
+                for part in rest.split("::").filter(|p| !p.is_empty()) {
+                    target = if target.is_empty() { part.to_owned() } else { format!("{target}::{part}") };
+                    if modules.contains(&target) {
+                        best = Some(target.clone());
+                    }
+                }
+                if let Some(target) = best.filter(|t| *t != module && !module.starts_with(&format!("{t}::"))) {
+                    imports.insert(target);
+                }
+            }
+        }
+        graph.insert(module, imports);
+    }
+    graph
+}
+
+#[test]
+fn no_source_file_imports_one_that_imports_it_back() {
+    let mut found = Vec::new();
+    let crates = ["host/process", "host/records", "host/policy", "host/runtime", "host/shim", "host/analysis"];
+    let others = ["host/cli", "host/stats", "host/goreleaser", "host/gohook", "sdk"];
+    for krate in crates.iter().chain(&others) {
+        let graph = module_graph(&repo_root().join(krate).join("src"));
+        assert!(!graph.is_empty(), "{krate} has source files");
+        for cycle in cycles(&graph) {
+            found.push(format!("{krate}: {}", cycle.join(" <-> ")));
+        }
+    }
+    assert_eq!(found, Vec::<String>::new(), "import cycles between files");
+}
+
+#[test]
+fn the_module_check_sees_a_cycle_when_there_is_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lib.rs"), "mod a;\nmod b;\n").unwrap();
+    std::fs::write(dir.path().join("a.rs"), "use crate::b::B;\npub struct A;\n").unwrap();
+    std::fs::write(dir.path().join("b.rs"), "pub struct B(crate::a::A);\n").unwrap();
+    assert_eq!(cycles(&module_graph(dir.path())), [["a".to_owned(), "b".to_owned()]]);
+}
+
+/// Every `"GOHOOK_…"` string literal outside the environment module, test code left out. Build scripts (cargo runs
+/// them, not gohook) may name a build-time variable the module declares.
+#[test]
+fn gohooks_environment_is_read_in_one_module() {
+    let env_module = repo_root().join("host/process/src/env.rs");
+    let declared = std::fs::read_to_string(&env_module).unwrap();
+    let mut strays = Vec::new();
+    for krate in [
+        "host/process",
+        "host/records",
+        "host/policy",
+        "host/runtime",
+        "host/shim",
+        "host/analysis",
+        "host/cli",
+        "host/gohook",
+    ] {
+        let mut files = Vec::new();
+        let mut dirs = vec![repo_root().join(krate)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && path != env_module {
+                    files.push(path);
+                }
+            }
+        }
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            let code = source.split("#[cfg(test)]").next().unwrap();
+            for (at, _) in code.match_indices("\"GOHOOK_") {
+                let name: String = code[at + 1..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+                let build_script = file.file_name().is_some_and(|n| n == "build.rs");
+                if !(build_script && declared.contains(&format!("\"{name}\""))) {
+                    strays.push(format!("{}: {name}", file.strip_prefix(repo_root()).unwrap().display()));
+                }
+            }
+        }
+    }
+    assert_eq!(strays, Vec::<String>::new(), "read GOHOOK_* through gohook_process::env");
+}
+
+/// The executable go runs for every tool invocation: the shim, and nothing of the command line, the reports or the
+/// wasm runtime; its code small enough that an exec maps little of it, with no ordering file to keep it so.
+#[test]
+fn the_shim_executable_is_the_shim_alone() {
+    let size_and_symbols = |path: &Path| {
+        let bytes = std::fs::read(path).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let text = file.section_by_name(".text").map_or(0, |s| s.size());
+        let names: Vec<String> = file.symbols().filter_map(|s| s.name().ok().map(str::to_owned)).collect();
+        (text, names)
+    };
+    let (shim_text, shim) = size_and_symbols(gohook_bin());
+    let (host_text, host) = size_and_symbols(&gohook_bin().with_file_name("gohook-plugin-host"));
+    assert!(shim.len() > 1000, "the shim's symbol table is there to read: {}", shim.len());
+    assert!(shim_text <= 1_500_000, "gohook's .text is {shim_text} bytes");
+    assert!(host_text > shim_text, "{host_text} > {shim_text}");
+    let count = |names: &[String], marker: &str| names.iter().filter(|n| n.contains(marker)).count();
+    for marker in ["wasmtime", "cranelift", "clap", "gohook_analysis", "gohook_cli", "gohook_runtime", "prost"] {
+        assert_eq!(count(&shim, marker), 0, "{marker} in gohook");
+        assert!(count(&host, marker) > 0, "{marker} in gohook-plugin-host");
+    }
+}
