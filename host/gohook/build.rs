@@ -6,6 +6,13 @@
 //! target-feature=+crt-static` would also apply to proc-macros unless every build names `--target`. So this
 //! executable's link alone (`-L` is a link argument of the `gohook` binary only) finds a stand-in `libX.so` for each
 //! of those libraries: a linker script naming the static archive. The plugin host links as usual.
+//!
+//! On x86-64, where Rust links with lld, the functions the shim runs are also laid out side by side at the start of
+//! the text (`shim-order.txt`, made by `tools/shim-order`): an exec of a binary that came into the page cache by
+//! readahead maps each page it touches, and packed together they are a few dozen pages instead of hundreds. The names
+//! carry crate hashes, so a toolchain or dependency bump renames some: `tests/tests/architecture.rs` fails when the
+//! linked shim lacks more than a tenth of them, saying to run `tools/shim-order`. `GOHOOK_NO_ORDER=1` leaves the
+//! layout to the linker (for a linker other than lld or mold, which know no `--symbol-ordering-file`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +30,8 @@ const LIBRARIES: &[(&str, &[&str])] = &[
 
 fn main() {
     println!("cargo:rerun-if-env-changed=GOHOOK_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=GOHOOK_NO_ORDER");
+    println!("cargo:rerun-if-changed=shim-order.txt");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     let linux_gnu = var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu";
     if !linux_gnu || std::env::var_os("GOHOOK_DYNAMIC").is_some() {
@@ -52,6 +61,12 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=gohook=-L{}", dir.display());
     println!("cargo:rustc-link-arg-bin=gohook=-no-pie");
     println!("cargo:rustc-link-arg-bin=gohook=-static");
+    if var("CARGO_CFG_TARGET_ARCH") == "x86_64" && std::env::var_os("GOHOOK_NO_ORDER").is_none() {
+        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("shim-order.txt");
+        println!("cargo:rustc-link-arg-bin=gohook=-Wl,--symbol-ordering-file={}", order.display());
+        // Names the binary no longer has are skipped here; tests/tests/architecture.rs fails when too many are.
+        println!("cargo:rustc-link-arg-bin=gohook=-Wl,--no-warn-symbol-ordering");
+    }
 }
 
 /// Where the C compiler finds `archive`, if it has it.

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod browser;
+
 pub use gohook_analysis::BuildRecords;
 pub use gohook_records::{Exit, FindingLevel, Stage, Store, ToolRun};
 
@@ -337,6 +339,62 @@ pub fn chain_module(dir: &Path) {
         "package main\n\nimport (\n\t\"example.com/m/a\"\n\t\"example.com/m/d\"\n)\n\nfunc main() { println(a.F1(3) + d.F1(3)) }\n",
     )
     .unwrap();
+}
+
+/// A module of `n` packages that import nothing and compile for equally long, all imported by main: more equal
+/// work than two cores can run at once.
+pub fn independent_module(dir: &Path, n: usize) {
+    let nonce = now_ns();
+    std::fs::write(dir.join("go.mod"), "module example.com/wide\n\ngo 1.26\n").unwrap();
+    let mut main = String::from("package main\n\nimport (\n");
+    for i in 0..n {
+        let name = format!("p{i}");
+        main += &format!("\t\"example.com/wide/{name}\"\n");
+        let mut text = format!("package {name}\n\nconst Nonce = \"{nonce}\"\n");
+        for f in 0..600 {
+            text += &format!(
+                "func F{f}(x int) int {{ s := 0; for j := 0; j < x; j++ {{ s += j*{f} ^ (s >> 3) }}; return s - {f} }}\n"
+            );
+        }
+        std::fs::create_dir_all(dir.join(&name)).unwrap();
+        std::fs::write(dir.join(&name).join(format!("{name}.go")), text).unwrap();
+    }
+    main += ")\n\nfunc main() {\n";
+    for i in 0..n {
+        main += &format!("\tprintln(p{i}.F1(3))\n");
+    }
+    main += "}\n";
+    std::fs::write(dir.join("main.go"), main).unwrap();
+}
+
+/// Two modules: `example.com/app` (main and `app/util`) requires `example.com/lib` (`lib/a`, `lib/b`), replaced by
+/// the local directory `../lib`. Returns the app's directory.
+pub fn two_module_build(dir: &Path) -> PathBuf {
+    let nonce = now_ns();
+    let (app, lib) = (dir.join("app"), dir.join("lib"));
+    for (module, package, imports) in
+        [(&lib, "a", vec![]), (&lib, "b", vec!["example.com/lib/a"]), (&app, "util", vec!["example.com/lib/b"])]
+    {
+        let mut text = format!("package {package}\n\n");
+        for import in &imports {
+            text += &format!("import \"{import}\"\n\nvar _ = {}.Nonce\n", import.rsplit('/').next().unwrap());
+        }
+        text += &format!("const Nonce = \"{nonce}\"\n\nfunc F(x int) int {{ return x * 2 }}\n");
+        std::fs::create_dir_all(module.join(package)).unwrap();
+        std::fs::write(module.join(package).join(format!("{package}.go")), text).unwrap();
+    }
+    std::fs::write(lib.join("go.mod"), "module example.com/lib\n\ngo 1.26\n").unwrap();
+    std::fs::write(
+        app.join("go.mod"),
+        "module example.com/app\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("main.go"),
+        "package main\n\nimport \"example.com/app/util\"\n\nfunc main() { println(util.F(21)) }\n",
+    )
+    .unwrap();
+    app
 }
 
 /// Debian's headless Chromium (`CHROMIUM` names another), for the tests of the timeline page.

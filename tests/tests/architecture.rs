@@ -284,3 +284,32 @@ fn the_shim_executable_is_the_shim_alone() {
         assert!(count(&host, marker) > 0, "{marker} in gohook-plugin-host");
     }
 }
+
+/// `host/gohook/shim-order.txt` names the functions the shim runs; the linker puts them first so an exec maps few
+/// pages. Their names carry crate hashes, so a toolchain or dependency bump renames some and the layout silently
+/// falls apart: this fails instead, and says how to make the list again.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn the_shims_function_order_is_current_and_applied() {
+    let order = std::fs::read_to_string(repo_root().join("host/gohook/shim-order.txt")).unwrap();
+    let listed: Vec<&str> = order.lines().filter(|l| !l.is_empty()).collect();
+    let bytes = std::fs::read(gohook_bin()).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let text = file.section_by_name(".text").unwrap();
+    let symbols: BTreeMap<&str, (u64, u64)> =
+        file.symbols().filter_map(|s| Some((s.name().ok()?, (s.address(), s.size())))).collect();
+    let present: Vec<(u64, u64)> = listed.iter().filter_map(|name| symbols.get(name).copied()).collect();
+    assert!(
+        present.len() * 10 >= listed.len() * 9,
+        "only {} of the {} functions in host/gohook/shim-order.txt are in the shim: the toolchain, a dependency or the \
+         shim changed; run tools/shim-order and commit the new list",
+        present.len(),
+        listed.len()
+    );
+    // Side by side at the start of the text (with the C library's objects they pull along, whole): the span they
+    // occupy is within twice their own size, where the linker's own layout spreads them over all of it.
+    let size: u64 = present.iter().map(|(_, size)| size).sum();
+    let end = present.iter().map(|(address, size)| address + size).max().unwrap();
+    let span = end - text.address();
+    assert!(span <= 2 * size, "the ordered functions span {span} bytes for {size} bytes of code");
+}

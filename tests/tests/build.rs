@@ -368,6 +368,13 @@ fn pprof_top_lists_the_slowest_package_first() {
         None => flat.trim_end_matches('s').parse().unwrap(),
     };
     assert!((flat_s - total_ns as f64 / 1e9).abs() <= 0.01 * flat_s.max(0.01), "{flat} vs {total_ns} ns");
+
+    // A cold build: everything go compiles was compiled (`unsafe`, which it never compiles, is not counted as
+    // cached), so no caveat about cached packages.
+    assert_eq!(summary["packages_compiled"], summary["packages_in_build"], "{summary}");
+    assert_eq!(summary["critical_path"]["cached_packages"], 0);
+    let table = gohook_tests::text(&world.gohook().args(["report", &build]).output().unwrap().stdout);
+    assert!(table.contains(", 0 from go's build cache\n") && !table.contains("cached packages did no work"), "{table}");
 }
 
 #[test]
@@ -408,6 +415,149 @@ fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
         events.iter().filter(|e| e["cat"] == "critical-path").map(|e| e["name"].as_str().unwrap()).collect();
     assert_eq!(track, names);
     assert!(table.contains(&format!("5 of {} packages compiled", summary["packages_in_build"])), "{table}");
+
+    // The verdict comes first: the chain is longer than the module's work spread over the tools go ran at once.
+    let limit = &path["limit"];
+    assert_eq!(limit["bound"], "path-bound", "{path}");
+    assert_eq!(u64_of(limit, "work_ns"), records.work().map(|r| r.duration_ns).sum::<u64>());
+    let verdict = "\npath-bound: the longest chain, ";
+    assert!(table.contains(verdict), "{table}");
+    assert!(table.find(verdict) < table.find("critical path: "), "the verdict before the path: {table}");
+    assert_last_finishing_chain(&records, path);
+}
+
+/// Each step of the path is the dependency of the next that finished last, and the time it sat queued is the gap
+/// between its last dependency's end and its own start, as the records have them.
+fn assert_last_finishing_chain(records: &BuildRecords, path: &Value) {
+    let graph: std::collections::BTreeMap<&str, Vec<&str>> = records
+        .packages
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|p| (p.package.as_str(), p.imports.iter().map(String::as_str).collect()))
+        .collect();
+    let span = |package: &str| -> Option<(u64, u64)> {
+        let runs: Vec<&ToolRun> =
+            records.work().filter(|r| r.package == package && matches!(r.stage, Stage::Compile | Stage::Asm)).collect();
+        Some((runs.iter().map(|r| r.start_unix_ns).min()?, runs.iter().map(|r| r.end_unix_ns()).max()?))
+    };
+    // The packages that ran among `package`'s dependencies, looking through those go served from its cache.
+    fn ran_deps<'a>(
+        graph: &std::collections::BTreeMap<&'a str, Vec<&'a str>>,
+        span: &dyn Fn(&str) -> Option<(u64, u64)>,
+        package: &'a str,
+        out: &mut Vec<&'a str>,
+    ) {
+        for import in graph.get(package).into_iter().flatten() {
+            if span(import).is_some() { out.push(import) } else { ran_deps(graph, span, import, out) }
+        }
+    }
+    let steps = path["steps"].as_array().unwrap();
+    for pair in steps.windows(2) {
+        let (previous, next) = (pair[0]["name"].as_str().unwrap(), pair[1]["name"].as_str().unwrap());
+        let candidates: Vec<&str> = if next == "link" {
+            graph.keys().copied().filter(|p| span(p).is_some()).collect()
+        } else {
+            let mut deps = Vec::new();
+            ran_deps(&graph, &span, next, &mut deps);
+            deps
+        };
+        let last = candidates.iter().max_by_key(|p| span(p).unwrap().1).expect("a dependency that ran");
+        assert_eq!(*last, previous, "{next} waited for {last} last: {path}");
+        let next_start = match next {
+            "link" => records.stage(Stage::Link).iter().map(|r| r.start_unix_ns).max().unwrap(),
+            package => span(package).unwrap().0,
+        };
+        let queued = next_start.saturating_sub(span(previous).unwrap().1);
+        assert!(u64_of(&pair[1], "queued_ns").abs_diff(queued) <= 1_000_000, "{next} queued {queued} ns: {path}");
+    }
+}
+
+#[test]
+fn a_build_of_more_equal_packages_than_cores_is_core_bound() {
+    let world = World::new();
+    let module = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        independent_module(module.path(), 8);
+        assert_success(&world.run_gohook(module.path(), &["build", "-o", "bin", "."]), "gohook build");
+    }
+    let build = world.builds().pop().unwrap();
+    let records = world.records(&build);
+    let summary = world.summary(&build);
+    let path = &summary["critical_path"];
+    let limit = &path["limit"];
+    assert_eq!(limit["bound"], "core-bound", "{path}");
+    let work: u64 = records.work().map(|r| r.duration_ns).sum();
+    let cpus = records.context.as_ref().unwrap().go.parallelism as u64;
+    assert_eq!((u64_of(limit, "work_ns"), u64_of(limit, "cpus")), (work, cpus));
+    assert_eq!(u64_of(limit, "work_per_cpu_ns"), work / cpus);
+    assert!(work / cpus >= u64_of(path, "floor_ns"), "{path}");
+    let table = text(&world.gohook().args(["report", &build]).output().unwrap().stdout);
+    let verdict = format!("core-bound: {} of work / {cpus} CPUs = ", fmt_duration(work));
+    assert!(table.contains(&verdict), "{verdict} in {table}");
+    assert!(table.contains("more cores would help, down to ~"), "{table}");
+    assert_last_finishing_chain(&records, path);
+}
+
+/// gohook's duration format (`format_duration`), for matching the table.
+fn fmt_duration(ns: u64) -> String {
+    gohook_analysis::format_duration(ns)
+}
+
+#[test]
+fn a_no_op_build_says_there_was_nothing_to_do() {
+    let world = World::new();
+    let sample = fresh_sample();
+    assert_success(&world.run_gohook(sample.path(), &["build", "-o", "bin", "."]), "gohook build");
+    let again = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
+    assert_success(&again, "the same build again");
+    assert!(text(&again.stderr).contains(": 0 tool runs in "), "{}", text(&again.stderr));
+    let build = world.builds().pop().unwrap();
+    let summary = world.summary(&build);
+    assert_eq!((u64_of(&summary, "invocations"), u64_of(&summary, "packages_compiled")), (0, 0));
+    let table = text(&world.gohook().args(["report", &build]).output().unwrap().stdout);
+    let packages = u64_of(&summary, "packages_in_build");
+    assert!(
+        table.contains(&format!("\nnothing to do: every package came from go's build cache ({packages} packages)\n")),
+        "{table}"
+    );
+    assert!(!table.contains('%') && !table.contains("stage ") && !table.contains("runs overlap"), "{table}");
+    assert!(table.contains(" wall, 0 tool runs + "), "{table}");
+}
+
+#[test]
+fn packages_roll_up_by_module_with_exact_sums() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let app = two_module_build(dir.path());
+    assert_success(&world.run_gohook(&app, &["build", "-o", "bin", "."]), "gohook build of two modules");
+    let build = world.builds().pop().unwrap();
+    let records = world.records(&build);
+    let summary = world.summary(&build);
+    let modules = summary["modules"].as_array().unwrap();
+    let row = |name: &str| modules.iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("{name}: {modules:?}"));
+    let wall = |packages: &[&str]| -> u64 {
+        records
+            .work()
+            .filter(|r| packages.contains(&r.package.as_str()) && matches!(r.stage, Stage::Compile | Stage::Asm))
+            .map(|r| r.duration_ns)
+            .sum()
+    };
+    let app_row = row("example.com/app");
+    assert_eq!((app_row["packages"].as_u64(), app_row["compiled"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(u64_of(app_row, "wall_ns"), wall(&["example.com/app", "example.com/app/util"]));
+    let lib_row = row("example.com/lib => ../lib");
+    assert_eq!((lib_row["packages"].as_u64(), lib_row["compiled"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(u64_of(lib_row, "wall_ns"), wall(&["example.com/lib/a", "example.com/lib/b"]));
+    let std_row = row("std");
+    let all: u64 =
+        records.work().filter(|r| matches!(r.stage, Stage::Compile | Stage::Asm)).map(|r| r.duration_ns).sum();
+    assert_eq!(u64_of(std_row, "wall_ns"), all - u64_of(app_row, "wall_ns") - u64_of(lib_row, "wall_ns"));
+    let shares: f64 = modules.iter().map(|m| m["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{modules:?}");
+    let table = text(&world.gohook().args(["report", &build]).output().unwrap().stdout);
+    assert!(table.contains("\nby module (compile and asm runs added up)\n"), "{table}");
+    assert!(table.contains("  example.com/lib => ../lib  (2 of 2 packages compiled)"), "{table}");
 }
 
 #[test]

@@ -570,3 +570,34 @@ fn macho_and_pe_verdicts_agree_with_llvm_readobj() {
         }
     }
 }
+
+#[test]
+fn without_a_policy_the_report_says_how_many_checks_failed_and_how_to_choose_and_explain_adds_what_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = go_build(dir.path(), "linux", "amd64", "plain", &[]);
+    let world = World::new();
+    let run = |args: &[&str]| {
+        let out = world.gohook().current_dir(dir.path()).arg("check").args(args).arg(&plain).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let report = run(&[]);
+    let path = plain.display();
+    // A plain `go build` keeps its symbols, DWARF and build id and is not PIE: four of the six built-in checks (the
+    // build info explains, and runs with --explain) fail it.
+    assert!(report.contains(&format!("{path}: FAIL (4 of 6 checks failed: buildid, dwarf, pie, strip)\n")), "{report}");
+    assert!(
+        report.contains(
+            "no gohook.toml, so every built-in check ran with its defaults; not every one fits every binary: keep the \
+             checks you want in gohook.toml ([plugins.buildid] [plugins.dwarf] [plugins.pie] [plugins.strip] …) or \
+             name them with --rules buildid,dwarf,pie,strip\n"
+        ),
+        "{report}"
+    );
+    assert!(!report.contains("note[buildinfo/summary]") && !report.contains("passed:"), "{report}");
+    let explained = run(&["--explain"]);
+    assert_ne!(explained, report, "--explain adds to the report");
+    assert!(explained.contains("  note[buildinfo/summary] go1."), "{explained}");
+    assert!(explained.contains("  passed: arch/not-allowed, macho/signature, macho/uuid\n"), "{explained}");
+    assert!(explained.contains(": FAIL (4 of 7 checks failed: buildid, dwarf, pie, strip)\n"), "{explained}");
+}

@@ -74,7 +74,7 @@ fn phases_profiles_and_the_page_of_one_build_change_nothing_go_builds() {
     assert!(with_phases == std::fs::read(module.path().join("cold")).unwrap(), "the binaries differ");
 
     merged_cpu_profile_has_compiler_functions_per_package(&module.path().join("cpu.pb.gz"));
-    build_profile_stacks_phases_under_packages(&world, &build, module.path());
+    build_profile_labels_phases_and_ranks_packages(&world, &build, module.path());
     timeline_page_renders_every_run_offline(&module.path().join("page/build.html"), &summary);
 }
 
@@ -97,13 +97,23 @@ fn merged_cpu_profile_has_compiler_functions_per_package(profile: &Path) {
     assert!(focused.contains("cmd/compile/internal/"), "{focused}");
 }
 
-fn build_profile_stacks_phases_under_packages(world: &World, build: &str, dir: &Path) {
+/// With phases, `-top` still ranks packages (the phases are labels on their samples, not frames of their own), and
+/// the phase split is one `-tags` or `-tagfocus=phase=…` away.
+fn build_profile_labels_phases_and_ranks_packages(world: &World, build: &str, dir: &Path) {
     let profile = dir.join("build.pb.gz");
     let out = world.gohook().args(["report", build, "--format", "pprof", "-o"]).arg(&profile).output().unwrap();
     assert_success(&out, "gohook report --format pprof");
     let top = pprof(&["-top", "-nodecount=100"], &profile);
-    assert!(top.contains("compile be:compilefuncs"), "{top}");
-    assert!(top.contains("link loadlib"), "{top}");
+    let rows: Vec<&str> = top.lines().skip_while(|l| !l.trim_start().starts_with("flat")).skip(1).collect();
+    let first = rows.first().and_then(|r| r.split_whitespace().last()).unwrap_or_default();
+    assert_eq!(first, "example.com/m/d", "the slowest package leads -top: {top}");
+    assert!(!top.contains("be:compilefuncs"), "no phase frames: {top}");
+    let tags = pprof(&["-tags"], &profile);
+    for phase in ["be:compilefuncs", "fe:parse", "loadlib", "outside phases"] {
+        assert!(tags.contains(&format!(": {phase}\n")), "a phase tag {phase}: {tags}");
+    }
+    let focused = pprof(&["-top", "-tagfocus=phase=be:compilefuncs"], &profile);
+    assert!(focused.contains("example.com/m/d") && !focused.contains(" link\n"), "{focused}");
 }
 
 fn timeline_page_renders_every_run_offline(page: &Path, summary: &serde_json::Value) {
@@ -163,4 +173,91 @@ fn phases_setting_in_gohook_toml_applies_to_bare_toolexec_builds_of_the_sample()
     assert_eq!(cold.records(&cold.only_build()).self_reports.len(), 0, "no phases asked for, none recorded");
     let with_phases = std::fs::read(sample.path().join("bin")).unwrap();
     assert!(with_phases == std::fs::read(sample.path().join("plain")).unwrap(), "the binaries differ");
+}
+
+/// A build of 10,000 compiles of 1-200 ms, 16 at a time, written into `world`'s record root as the shim would.
+fn ten_thousand_runs(world: &World) -> String {
+    use gohook_records::{BuildContext, Record};
+    let store = Store::new(world.root.path().to_owned());
+    let id = "big";
+    let start = 1_700_000_000_000_000_000u64;
+    let mut context = BuildContext { build_id: id.into(), ..BuildContext::default() };
+    context.machine.logical_cpus = 16;
+    context.go.parallelism = 16;
+    store.append(id, &Record::Context(context), 50).unwrap();
+    for i in 0..10_000u64 {
+        let duration_ns = 1_000_000 + (i * 7919) % 199_000_000;
+        let run = ToolRun {
+            build_id: id.into(),
+            build_start_unix_ns: start,
+            tool: "compile".into(),
+            stage: Stage::Compile,
+            package: format!("example.com/big/p{i}"),
+            goos: "linux".into(),
+            goarch: "amd64".into(),
+            start_unix_ns: start + i * 7_000_000 / 16,
+            duration_ns,
+            user_ns: duration_ns / 2,
+            sys_ns: 0,
+            max_rss_bytes: 50 << 20,
+            exit: Exit::Code(0),
+            gohook_ns: 50_000,
+            gohook_cpu_ns: 40_000,
+            plugin_ns: 0,
+            pid: i as u32 + 1,
+            findings: Vec::new(),
+            plugins: Vec::new(),
+        };
+        store.append(id, &Record::Tool(run), 50).unwrap();
+    }
+    id.to_owned()
+}
+
+#[test]
+fn the_page_of_ten_thousand_runs_filters_zooms_and_names_its_bars_in_a_real_browser() {
+    let world = World::new();
+    let build = ten_thousand_runs(&world);
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("big.html");
+    let out = world.gohook().args(["report", &build, "--format", "html", "-o"]).arg(&page).output().unwrap();
+    assert_success(&out, "gohook report --format html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"), "a strict CSP");
+
+    let opened = std::time::Instant::now();
+    let mut browser = browser::Browser::open(&page, 1400, 1000);
+    assert_eq!(browser.body_attribute("toolRuns"), "10000");
+    let loaded_ms = opened.elapsed().as_secs_f64() * 1e3;
+    let draw_ms = browser.body_attribute("drawMs");
+    eprintln!(
+        "10,000-run page: {} bytes, Chromium start + load + draw {loaded_ms:.0} ms, first draw {draw_ms} ms",
+        html.len()
+    );
+    assert_eq!(browser.body_attribute("resources"), "0", "the page fetched nothing");
+    let drawn: usize = browser.body_attribute("drawnBars").parse().unwrap();
+    assert!(drawn > 0 && drawn < 100, "only the visible rows are drawn: {drawn}");
+
+    // Typed into the filter: p12, p120-p129 and p1200-p1299 match, and only they.
+    browser.type_into("#search", "p12");
+    assert_eq!(browser.body_attribute("matchingRuns"), "111");
+    assert_eq!(browser.evaluate("document.getElementById('matches').textContent"), "111 runs match");
+
+    // Whole build shown: bars of at most 200 ms on a 4.5 s axis are too narrow to name.
+    let (from, to) = (browser.body_attribute("viewStartMs"), browser.body_attribute("viewEndMs"));
+    assert_eq!(from, "0.000");
+    let whole: f64 = to.parse().unwrap();
+    // ctrl + wheel over the middle of the chart zooms in around the pointer.
+    let middle = browser.evaluate(
+        "(() => { const b = document.getElementById('gantt').getBoundingClientRect(); \
+         return [b.left + b.width / 2, b.top + 200]; })()",
+    );
+    let (x, y) = (middle[0].as_f64().unwrap(), middle[1].as_f64().unwrap());
+    for _ in 0..6 {
+        browser.wheel(x, y, -300.0, true);
+    }
+    let from: f64 = browser.body_attribute("viewStartMs").parse().unwrap();
+    let to: f64 = browser.body_attribute("viewEndMs").parse().unwrap();
+    assert!(from > 0.0 && to < whole && to - from < whole / 4.0, "zoomed in: {from}..{to} of {whole}");
+    let labelled: usize = browser.body_attribute("labelledBars").parse().unwrap();
+    assert!(labelled > 0, "zoomed in, wide bars carry their package's name");
 }

@@ -7,8 +7,8 @@ use std::io;
 use serde::Serialize;
 
 use gohook_records::{
-    BuildContext, BuildEnd, BuildFile, BuildLabel, BuildPackages, BuildStart, Labels, PackageImports, Phase, Record,
-    Stage, Store, ToolRun, ToolSelfReport,
+    BuildContext, BuildEnd, BuildFile, BuildLabel, BuildModules, BuildPackages, BuildStart, Labels, PackageImports,
+    PackageModule, Phase, Record, Stage, Store, ToolRun, ToolSelfReport,
 };
 
 use crate::Error;
@@ -31,6 +31,9 @@ pub struct BuildRecords {
     /// What compiles and links measured about themselves (`--phases`, `--cpuprofile`).
     #[serde(default)]
     pub self_reports: Vec<ToolSelfReport>,
+    /// Each package's module (`gohook build` only).
+    #[serde(default)]
+    pub modules: Option<Vec<PackageModule>>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -56,6 +59,7 @@ impl BuildRecords {
             context: None,
             packages: None,
             self_reports: Vec::new(),
+            modules: None,
             corrupt: 0,
             unsupported: 0,
         };
@@ -72,6 +76,7 @@ impl BuildRecords {
                 }
                 Record::Packages(listed) => build.packages = Some(listed.packages),
                 Record::SelfReport(report) => build.self_reports.push(report),
+                Record::Modules(listed) => build.modules = Some(listed.modules),
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
             }
@@ -84,8 +89,19 @@ impl BuildRecords {
     /// inverse of [`BuildRecords::of_records`]. The destructuring makes a new field here a compile error until it is
     /// written out too.
     pub fn records(&self) -> Vec<Record> {
-        let BuildRecords { id, start, end, runs, label, context, packages, self_reports, corrupt: _, unsupported: _ } =
-            self;
+        let BuildRecords {
+            id,
+            start,
+            end,
+            runs,
+            label,
+            context,
+            packages,
+            self_reports,
+            modules,
+            corrupt: _,
+            unsupported: _,
+        } = self;
         let mut records: Vec<Record> = Vec::new();
         records.extend(start.iter().cloned().map(Record::BuildStart));
         records.extend(
@@ -101,6 +117,11 @@ impl BuildRecords {
             packages
                 .iter()
                 .map(|packages| Record::Packages(BuildPackages { build_id: id.clone(), packages: packages.clone() })),
+        );
+        records.extend(
+            modules
+                .iter()
+                .map(|modules| Record::Modules(BuildModules { build_id: id.clone(), modules: modules.clone() })),
         );
         records
     }
@@ -155,6 +176,12 @@ impl BuildRecords {
             (None, Some(context)) => context.go.command.clone(),
             (None, None) => Vec::new(),
         }
+    }
+
+    /// Whether go compiles `package` at all: the compiler knows `unsafe` itself, so go never runs a compile for it,
+    /// and it is never served from go's cache either.
+    pub fn go_compiles(package: &str) -> bool {
+        package != "unsafe"
     }
 
     /// The runs that did the build's work: everything but go's probes (`-V=full`, the C compiler's `-###`).
@@ -234,6 +261,10 @@ mod tests {
                 build_id: "b".into(),
                 packages: vec![PackageImports { package: "a".into(), imports: vec![] }],
             }),
+            Record::Modules(BuildModules {
+                build_id: "b".into(),
+                modules: vec![PackageModule { package: "a".into(), module: "example.com/m".into() }],
+            }),
         ];
         BuildRecords::of_records("b", records)
     }
@@ -242,6 +273,7 @@ mod tests {
     fn records_written_back_read_as_the_same_build() {
         let build = every_kind();
         assert!(build.start.is_some() && build.end.is_some() && build.label.is_some() && build.context.is_some());
+        assert!(build.packages.is_some() && build.modules.is_some());
         assert_eq!((build.runs.len(), build.self_reports.len()), (1, 1));
         assert_eq!(BuildRecords::of_records("b", build.records()), build);
     }

@@ -4,6 +4,9 @@
 //! Each tool run is one sample, with three values — wall time, CPU time (ns) and peak RSS (bytes) — and a stack
 //! `build → stage → package` (leaf last in the view, first in the sample), labelled `package` and `tool`, so
 //! `-tagfocus=package=…` works. The default sample type is wall time: `-top` lists the packages that took longest.
+//! With `--phases` a run's time is split into one sample per compiler or linker phase, on the same stack and
+//! labelled `phase`, so `-top` still ranks packages while `-tags` and `-tagfocus=phase=be:compilefuncs` show the
+//! split.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -193,8 +196,8 @@ impl Frames {
 }
 
 /// The gzipped profile of one build's tool runs (probes left out: they are not the build's work). A run that reported
-/// its phases (`--phases`) gets one more frame per phase under its package, and the part of its time outside them
-/// stays on the package itself; phase samples carry wall time only (the tools time phases on the clock).
+/// its phases (`--phases`) gets one sample per phase, labelled with it, and one for the time outside them (labelled
+/// `outside phases`); phase samples carry wall time only (the tools time phases on the clock).
 pub fn render(build: &BuildRecords) -> Vec<u8> {
     let mut strings = Strings::default();
     let mut frames = Frames::default();
@@ -202,7 +205,7 @@ pub fn render(build: &BuildRecords) -> Vec<u8> {
         .map(|(kind, unit)| proto::ValueType { r#type: strings.id(kind), unit: strings.id(unit) })
         .to_vec();
     let root = format!("build {}", build.id);
-    let (package_key, tool_key) = (strings.id("package"), strings.id("tool"));
+    let (package_key, tool_key, phase_key) = (strings.id("package"), strings.id("tool"), strings.id("phase"));
     let reports = build.self_reports();
     let mut samples = Vec::new();
     for run in build.work() {
@@ -218,14 +221,16 @@ pub fn render(build: &BuildRecords) -> Vec<u8> {
             proto::Label { key: tool_key, str: strings.id(&run.tool), ..Default::default() },
         ];
         let phases = BuildRecords::phases_of(&reports, run);
+        let mut phase_label = |name: &str| proto::Label { key: phase_key, str: strings.id(name), ..Default::default() };
         for phase in phases {
-            let mut stack = vec![frames.id(&format!("{} {}", run.stage.name(), phase.name), &mut strings)];
-            stack.extend(&location_id);
-            samples.push(proto::Sample {
-                location_id: stack,
-                value: vec![phase.ns as i64, 0, 0],
-                label: label.clone(),
-            });
+            let mut label = label.clone();
+            label.push(phase_label(&phase.name));
+            let value = vec![phase.ns as i64, 0, 0];
+            samples.push(proto::Sample { location_id: location_id.clone(), value, label });
+        }
+        let mut label = label;
+        if !phases.is_empty() {
+            label.push(phase_label("outside phases"));
         }
         let outside_phases = run.duration_ns.saturating_sub(phases.iter().map(|p| p.ns).sum());
         let value = vec![outside_phases as i64, (run.user_ns + run.sys_ns) as i64, run.max_rss_bytes as i64];

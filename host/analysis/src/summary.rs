@@ -10,7 +10,7 @@ use gohook_records::{BuildContext, Exit, Phase, RecordedFinding, Stage, ToolRun}
 
 use crate::critical_path::CriticalPath;
 use crate::model::BuildRecords;
-use crate::units::{format_bytes, format_duration, format_unix_ns, percentile};
+use crate::units::{count, format_bytes, format_duration, format_unix_ns, percentile};
 
 /// The per-invocation price of being a separate process, calibrated on this machine for one gohook executable (the
 /// plugin host's `calibration` measures it; a report takes it as given).
@@ -46,10 +46,14 @@ pub struct Summary {
     /// go's probes (`-V=full` of each tool, the C compiler's `-###`): asked on every go command, even a fully
     /// cached one.
     pub probes: usize,
-    /// The build's packages (`go list -deps`, recorded by `gohook build`), and how many of them ran a compile; the
-    /// rest came from go's build cache.
+    /// The build's packages that go compiles (`go list -deps`, recorded by `gohook build`; `unsafe`, which the
+    /// compiler knows itself, left out), and how many of them ran a compile; the rest came from go's build cache.
     pub packages_in_build: Option<usize>,
     pub packages_compiled: usize,
+    /// The packages' run times rolled up per module (`gohook build` only), slowest first.
+    pub modules: Vec<Rollup>,
+    /// The same per import path prefix (the first element of a standard library path, the first two of others).
+    pub prefixes: Vec<Rollup>,
     /// The longest chain of measured work through the package graph (`gohook build` only).
     pub critical_path: Option<CriticalPath>,
     /// GOOS/GOARCH pairs the tools ran for.
@@ -94,6 +98,20 @@ pub struct PackageTime {
     pub stages: BTreeMap<&'static str, u64>,
     /// Its compile's and link's phases (`--phases`), slowest first.
     pub phases: Vec<Phase>,
+}
+
+/// Packages summed up under one name: a module, or an import path prefix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rollup {
+    pub name: String,
+    /// Packages of the build under it, and how many of them ran (the rest came from go's cache).
+    pub packages: usize,
+    pub compiled: usize,
+    /// Its packages' compile and asm runs: wall time added up, and CPU.
+    pub wall_ns: u64,
+    pub cpu_ns: u64,
+    /// `wall_ns` as a share of all packages' wall time.
+    pub share: f64,
 }
 
 /// One compiler or linker phase summed over the build's runs (`--phases`).
@@ -161,6 +179,8 @@ pub struct Skipped {
 }
 
 const SLOWEST_PACKAGES: usize = 10;
+/// Modules and prefixes named in the table (the JSON has all).
+const ROLLUPS_SHOWN: usize = 10;
 /// Phases named per stage and per package in the table (the JSON has all).
 const PHASES_SHOWN: usize = 5;
 
@@ -258,7 +278,15 @@ impl Summary {
             wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
             exit: build.end.as_ref().map(|e| e.exit),
             invocations: build.work().count(),
-            packages_in_build: build.packages.as_ref().map(Vec::len),
+            packages_in_build: build
+                .packages
+                .as_ref()
+                .map(|packages| packages.iter().filter(|p| BuildRecords::go_compiles(&p.package)).count()),
+            modules: rollup(build, |package| {
+                let modules = build.modules.as_ref()?;
+                modules.iter().find(|m| m.package == package).map(|m| m.module.clone())
+            }),
+            prefixes: rollup(build, |package| Some(prefix(package))),
             packages_compiled: build
                 .work()
                 .filter(|r| r.stage == Stage::Compile)
@@ -324,16 +352,29 @@ impl Summary {
         let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
         let _ = writeln!(
             out,
-            "started {}, {} wall, {} tool runs + {} probes, {}, targets {}",
+            "started {}, {} wall, {} + {}, {}, targets {}",
             format_unix_ns(self.start_unix_ns),
             format_duration(self.wall_ns),
-            self.invocations,
-            self.probes,
+            count(self.invocations, "tool run", "tool runs"),
+            count(self.probes, "probe", "probes"),
             exit,
             if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
         );
         if let Some(line) = self.cache_line() {
             let _ = writeln!(out, "{line}");
+        }
+        if self.invocations == 0 {
+            // A no-op build: no table of nothing, no shares of nothing.
+            let _ = writeln!(out, "\nnothing to do: {}", self.nothing_done());
+            self.write_findings(&mut out);
+            let _ = writeln!(
+                out,
+                "\ngohook overhead: {} over {}",
+                format_duration(self.gohook.whole_ns),
+                count(self.probes, "probe", "probes")
+            );
+            self.write_skipped(&mut out);
+            return out;
         }
         let _ = writeln!(out);
         let _ = writeln!(
@@ -346,11 +387,13 @@ impl Summary {
             let _ =
                 writeln!(out, "{stage:<8} {count:>6} {sum:>10} {p50:>10} {p95:>10} {max:>10} {cpu:>10} {rss:>9}  {of}");
         }
-        let _ = writeln!(
-            out,
-            "(sum: the runs' wall times added up; runs overlap, the build took {} of wall time)",
-            format_duration(self.wall_ns)
-        );
+        if self.invocations > 1 {
+            let _ = writeln!(
+                out,
+                "(sum: the runs' wall times added up; runs overlap, the build took {} of wall time)",
+                format_duration(self.wall_ns)
+            );
+        }
         if !self.phases.is_empty() {
             let _ = writeln!(out, "\nphases (the compiler's and linker's own timers, summed over their runs)");
             for stage in ["compile", "link"] {
@@ -390,18 +433,51 @@ impl Summary {
                 }
             }
         }
+        for (title, rollups) in [("by module", &self.modules), ("by import path prefix", &self.prefixes)] {
+            // Groups that ran something; one such group says nothing a reader does not know.
+            let worked: Vec<&Rollup> = rollups.iter().filter(|r| r.compiled > 0).collect();
+            if worked.len() < 2 {
+                continue;
+            }
+            let _ = writeln!(out, "\n{title} (compile and asm runs added up)");
+            for r in worked.iter().take(ROLLUPS_SHOWN) {
+                let _ = writeln!(
+                    out,
+                    "  {:>10} wall {:>10} cpu {:>4.0}%  {}  ({} of {} compiled)",
+                    format_duration(r.wall_ns),
+                    format_duration(r.cpu_ns),
+                    r.share * 100.0,
+                    r.name,
+                    r.compiled,
+                    count(r.packages, "package", "packages")
+                );
+            }
+            if worked.len() > ROLLUPS_SHOWN {
+                let _ = writeln!(out, "  … {} more in the JSON (--format json)", worked.len() - ROLLUPS_SHOWN);
+            }
+        }
         if let Some(path) = &self.critical_path {
-            let _ = writeln!(out, "\ncritical path: {}", path.headline());
+            let _ = writeln!(out);
+            if let Some(verdict) = path.verdict() {
+                let _ = writeln!(out, "{verdict}");
+            }
+            let _ = writeln!(out, "critical path: {}", path.headline());
             for step in &path.steps {
                 let _ = writeln!(
                     out,
-                    "  {:>10} {:>4.0}%  {}  (waited {})",
+                    "  {:>10} {:>4.0}%  {}  (queued {} for a core)",
                     format_duration(step.work_ns),
                     step.share * 100.0,
                     step.name,
-                    format_duration(step.waited_ns)
+                    format_duration(step.queued_ns)
                 );
             }
+            let _ = writeln!(
+                out,
+                "  (each step is the dependency of the next that finished last; queued: from its own last dependency's \
+                 end, or go's first tool for the first step, to its start; go's start-up before its first tool: {})",
+                format_duration(path.startup_ns)
+            );
         }
         if !self.failures.is_empty() {
             let _ = writeln!(out, "\nfailed tool runs");
@@ -409,51 +485,55 @@ impl Summary {
                 let _ = writeln!(out, "  {} {}: {}", f.tool, f.package, f.exit);
             }
         }
-        if !self.findings.is_empty() {
-            let _ = writeln!(out, "\nplugin findings");
-            for f in &self.findings {
-                let _ = writeln!(
-                    out,
-                    "  {}[{}] {} ({} {})",
-                    f.finding.severity.name(),
-                    f.finding.rule,
-                    f.finding.message,
-                    f.tool,
-                    f.package
-                );
-            }
-        }
+        self.write_findings(&mut out);
         if !self.plugins.is_empty() {
             let _ = writeln!(out, "\nplugins");
             for p in &self.plugins {
                 let _ = writeln!(
                     out,
-                    "  {:<20} {:>4} runs  {:>10} total  {:>10} max",
+                    "  {:<20} {:>10}  {:>10} total  {:>10} max",
                     p.plugin,
-                    p.runs,
+                    count(p.runs, "run", "runs"),
                     format_duration(p.total_ns),
                     format_duration(p.max_ns)
                 );
             }
         }
-        let g = &self.gohook;
-        let how = match g.process_ns {
-            Some(process) => format!("own CPU + {} per process, calibrated on this machine", format_duration(process)),
-            None => "own CPU only: calibration failed, see the log".to_owned(),
-        };
-        let _ = writeln!(
-            out,
-            "\ngohook overhead: {} in all ({:.2}% of tool time), median {} per run ({how}); {} cpu ({:.2}% of tool cpu); \
-             in-process wall {}, max {} per run; plugins {}",
-            format_duration(g.whole_ns),
-            g.share_of_tool_time * 100.0,
-            format_duration(g.whole_p50_ns),
-            format_duration(g.cpu_ns),
-            g.share_of_tool_cpu * 100.0,
-            format_duration(g.total_ns),
-            format_duration(g.max_ns),
-            format_duration(g.plugin_ns),
-        );
+        let _ = writeln!(out, "\ngohook overhead: {}", self.gohook.describe());
+        self.write_skipped(&mut out);
+        out
+    }
+
+    /// What a build that ran no tool did: go's cache served everything (or it failed before).
+    fn nothing_done(&self) -> String {
+        match (self.exit, self.packages_in_build) {
+            (Some(exit), _) if !exit.success() => format!("go ran no tool ({exit})"),
+            (_, Some(packages)) => {
+                format!("every package came from go's build cache ({})", count(packages, "package", "packages"))
+            }
+            (_, None) => "every package came from go's build cache".to_owned(),
+        }
+    }
+
+    fn write_findings(&self, out: &mut String) {
+        if self.findings.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\nplugin findings");
+        for f in &self.findings {
+            let _ = writeln!(
+                out,
+                "  {}[{}] {} ({} {})",
+                f.finding.severity.name(),
+                f.finding.rule,
+                f.finding.message,
+                f.tool,
+                f.package
+            );
+        }
+    }
+
+    fn write_skipped(&self, out: &mut String) {
         let skipped = self.skipped_records;
         if skipped.corrupt + skipped.unsupported_version > 0 {
             let _ = writeln!(
@@ -462,7 +542,29 @@ impl Summary {
                 skipped.corrupt, skipped.unsupported_version
             );
         }
-        out
+    }
+}
+
+impl Overhead {
+    /// `73ms in all (1.01% of tool time), median 0.62ms per run (…); …`: the text report's overhead line, also on
+    /// the page.
+    pub fn describe(&self) -> String {
+        let how = match self.process_ns {
+            Some(process) => format!("own CPU + {} per process, calibrated on this machine", format_duration(process)),
+            None => "own CPU only: calibration failed, see the log".to_owned(),
+        };
+        format!(
+            "{} in all ({:.2}% of tool time), median {} per run ({how}); {} cpu ({:.2}% of tool cpu); in-process wall \
+             {}, max {} per run; plugins {}",
+            format_duration(self.whole_ns),
+            self.share_of_tool_time * 100.0,
+            format_duration(self.whole_p50_ns),
+            format_duration(self.cpu_ns),
+            self.share_of_tool_cpu * 100.0,
+            format_duration(self.total_ns),
+            format_duration(self.max_ns),
+            format_duration(self.plugin_ns),
+        )
     }
 }
 
@@ -471,8 +573,9 @@ impl Summary {
     pub fn cache_line(&self) -> Option<String> {
         let total = self.packages_in_build?;
         Some(format!(
-            "{} of {total} packages compiled, {} from go's build cache",
+            "{} of {} compiled, {} from go's build cache",
             self.packages_compiled,
+            count(total, "package", "packages"),
             total.saturating_sub(self.packages_compiled)
         ))
     }
@@ -493,6 +596,56 @@ impl StageStats {
             self.max_rss_package.clone(),
         ]
     }
+}
+
+/// The build's packages (the recorded graph, else those that ran) summed up under the name `group` gives each; a
+/// package `group` has no name for is left out.
+fn rollup(build: &BuildRecords, group: impl Fn(&str) -> Option<String>) -> Vec<Rollup> {
+    let mut sums: BTreeMap<String, Rollup> = BTreeMap::new();
+    let mut ran: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for run in build.work().filter(|r| matches!(r.stage, Stage::Compile | Stage::Asm) && !r.package.is_empty()) {
+        let entry = ran.entry(&run.package).or_default();
+        entry.0 += run.duration_ns;
+        entry.1 += run.user_ns + run.sys_ns;
+    }
+    let listed: Vec<&str> = match &build.packages {
+        Some(packages) => {
+            packages.iter().map(|p| p.package.as_str()).filter(|p| BuildRecords::go_compiles(p)).collect()
+        }
+        None => ran.keys().copied().collect(),
+    };
+    for package in listed {
+        let Some(name) = group(package) else { continue };
+        let sum = sums.entry(name.clone()).or_insert_with(|| Rollup {
+            name,
+            packages: 0,
+            compiled: 0,
+            wall_ns: 0,
+            cpu_ns: 0,
+            share: 0.0,
+        });
+        sum.packages += 1;
+        if let Some((wall, cpu)) = ran.get(package) {
+            sum.compiled += 1;
+            sum.wall_ns += wall;
+            sum.cpu_ns += cpu;
+        }
+    }
+    let total: u64 = ran.values().map(|(wall, _)| wall).sum();
+    let mut rollups: Vec<Rollup> = sums.into_values().collect();
+    for r in &mut rollups {
+        r.share = ratio(r.wall_ns, total);
+    }
+    rollups.sort_by(|a, b| b.wall_ns.cmp(&a.wall_ns).then_with(|| a.name.cmp(&b.name)));
+    rollups
+}
+
+/// `net/http` → `net`; `golang.org/x/net/http2` → `golang.org/x`; a test variant `p [p.test]` as `p`.
+fn prefix(package: &str) -> String {
+    let path = package.split(' ').next().unwrap_or(package);
+    let elements: Vec<&str> = path.split('/').collect();
+    let standard = !elements[0].contains('.');
+    elements[..elements.len().min(if standard { 1 } else { 2 })].join("/")
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
@@ -562,6 +715,7 @@ pub(crate) mod tests {
             context: None,
             packages: None,
             self_reports: Vec::new(),
+            modules: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

@@ -1,11 +1,12 @@
 //! `gohook report --format html` and `gohook build --html`: one build as a single self-contained page, in the
-//! spirit of cargo's `--timings`: every tool run on its lane with the critical path outlined, the number of running
-//! tools against the machine's CPUs, the stage table, the critical path, the slowest packages with their phases, the
-//! machine.
+//! spirit of cargo's `--timings`: one row per tool run in the order they started, named on the bar, the critical path
+//! outlined; zoom and pan on the time axis and a package filter that highlights; the number of running tools against
+//! the machine's CPUs; then the verdict and the critical path, the stage table, the modules, the slowest packages with
+//! their phases, and gohook's own overhead.
 //!
-//! The page opens offline: the runs travel in a JSON block and are drawn on canvases by the page's one script
-//! (a canvas stays fast at 10,000 runs, where as many DOM bars would not), and a Content-Security-Policy that allows
-//! only that script and style, by hash, forbids every fetch.
+//! The page opens offline: the runs travel in a JSON block and are drawn on canvases by the page's one script (only
+//! the visible rows, so 10,000 runs stay quick), and a Content-Security-Policy that allows only that script and style,
+//! by hash, forbids every fetch.
 
 use std::fmt::Write as _;
 
@@ -14,9 +15,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::BuildRecords;
-use crate::summary::Summary;
+use crate::summary::{PhaseTotal, Summary};
 use crate::trace;
-use crate::units::{format_duration, format_unix_ns};
+use crate::units::{count, format_duration, format_unix_ns};
+
+/// Modules and prefixes named on the page.
+const ROLLUPS_SHOWN: usize = 15;
 
 const SCRIPT: &str = include_str!("timeline/page.js");
 const STYLE: &str = include_str!("timeline/page.css");
@@ -111,15 +115,24 @@ pub fn render(build: &BuildRecords, summary: &Summary) -> String {
     let _ = write!(
         page,
         "<h2>Tool runs</h2>\n<p class=\"legend\">{legend}<span>outlined in red: the critical path</span></p>\n\
-         <div class=\"chart\"><canvas id=\"gantt\"></canvas><div id=\"tooltip\"></div></div>\n\
-         <p class=\"note\">One lane per tool running at once; hover a bar for its package, times and memory.</p>\n\
+         <div class=\"toolbar\"><input id=\"search\" type=\"search\" placeholder=\"filter packages, e.g. net/http\" \
+         autocomplete=\"off\"> <span id=\"matches\"></span><span class=\"zoom\"><button id=\"zoom-in\" \
+         title=\"zoom in (ctrl + wheel)\">+</button><button id=\"zoom-out\" title=\"zoom out\">−</button><button \
+         id=\"zoom-reset\">whole build</button> <span id=\"range\"></span></span></div>\n\
+         <div class=\"chart\"><div id=\"gantt-scroll\"><canvas id=\"gantt\"></canvas><div id=\"gantt-spacer\"></div>\
+         </div><div id=\"tooltip\"></div></div>\n\
+         <p class=\"note\">One row per tool run, in the order they started. Zoom with ctrl + wheel or the buttons, drag \
+         or shift + wheel to pan, hover a bar for its times and memory.</p>\n\
          <h2>Concurrency</h2>\n<div class=\"chart\"><canvas id=\"concurrency\"></canvas></div>\n\
-         <p class=\"note\">Tools running over time; the dashed line is the machine's CPUs. <span id=\"peak\"></span></p>\n"
+         <p class=\"note\">Tools running over the same time range; the dashed line is the machine's CPUs. \
+         <span id=\"peak\"></span></p>\n"
     );
-    stage_table(&mut page, summary);
     critical_path(&mut page, summary);
+    stage_table(&mut page, summary);
+    rollups(&mut page, summary);
     slowest_packages(&mut page, summary);
     phase_totals(&mut page, summary);
+    let _ = writeln!(page, "<h2>gohook's overhead</h2>\n<p class=\"meta\">{}</p>", escape(&summary.gohook.describe()));
     let _ = write!(
         page,
         "<script type=\"application/json\" id=\"gohook-data\">{data}</script>\n<script>{SCRIPT}</script>\n</body></html>\n"
@@ -145,11 +158,12 @@ fn header(page: &mut String, summary: &Summary) {
         let _ = writeln!(page, "<p class=\"meta\">{}</p>", escape(&context.describe()));
     }
     let mut line = format!(
-        "started {}, <b>{}</b> wall, <b id=\"tool-runs\">{}</b> tool runs + {} probes, {}",
+        "started {}, <b>{}</b> wall, <b id=\"tool-runs\">{}</b> {} + {}, {}",
         format_unix_ns(summary.start_unix_ns),
         format_duration(summary.wall_ns),
         summary.invocations,
-        summary.probes,
+        if summary.invocations == 1 { "tool run" } else { "tool runs" },
+        count(summary.probes, "probe", "probes"),
         summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
     );
     if let Some(cache) = summary.cache_line() {
@@ -184,10 +198,13 @@ fn critical_path(page: &mut String, summary: &Summary) {
         );
         return;
     };
+    let _ = writeln!(page, "<h2>Critical path</h2>");
+    if let Some(verdict) = path.verdict() {
+        let _ = writeln!(page, "<p class=\"verdict\">{}</p>", escape(&verdict));
+    }
     let _ = writeln!(
         page,
-        "<h2>Critical path</h2>\n<p class=\"meta\">{}</p>\n\
-         <table><tr><th>package</th><th>work</th><th>share</th><th>waited</th></tr>",
+        "<p class=\"meta\">{}</p>\n<table><tr><th>package</th><th>work</th><th>share</th><th>queued for a core</th></tr>",
         escape(&path.headline())
     );
     for step in &path.steps {
@@ -197,10 +214,43 @@ fn critical_path(page: &mut String, summary: &Summary) {
             escape(&step.name),
             format_duration(step.work_ns),
             step.share * 100.0,
-            format_duration(step.waited_ns)
+            format_duration(step.queued_ns)
         );
     }
-    let _ = writeln!(page, "</table>");
+    let _ = writeln!(
+        page,
+        "</table>\n<p class=\"note\">Each step is the dependency of the next that finished last; queued: from its own \
+         last dependency's end (for the first step, go's first tool) to its start. go's start-up before its first \
+         tool: {}.</p>",
+        format_duration(path.startup_ns)
+    );
+}
+
+/// The packages' times per module and per import path prefix, the groups that ran something.
+fn rollups(page: &mut String, summary: &Summary) {
+    for (title, rollups) in [("By module", &summary.modules), ("By import path prefix", &summary.prefixes)] {
+        let worked: Vec<_> = rollups.iter().filter(|r| r.compiled > 0).collect();
+        if worked.len() < 2 {
+            continue;
+        }
+        let _ = writeln!(
+            page,
+            "<h2>{title}</h2>\n<table><tr><th>name</th><th>wall</th><th>cpu</th><th>share</th><th>compiled</th></tr>"
+        );
+        for r in worked.iter().take(ROLLUPS_SHOWN) {
+            let _ = writeln!(
+                page,
+                "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{:.0}%</td><td>{} of {}</td></tr>",
+                escape(&r.name),
+                format_duration(r.wall_ns),
+                format_duration(r.cpu_ns),
+                r.share * 100.0,
+                r.compiled,
+                r.packages
+            );
+        }
+        let _ = writeln!(page, "</table>");
+    }
 }
 
 fn slowest_packages(page: &mut String, summary: &Summary) {
@@ -243,15 +293,30 @@ fn phase_totals(page: &mut String, summary: &Summary) {
         "<h2>Phases</h2>\n<p class=\"note\">The compiler's and linker's own timers, summed over their runs.</p>\n\
          <table><tr><th>stage</th><th>phase</th><th>sum</th><th>runs</th></tr>"
     );
-    for p in &summary.phases {
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>",
-            p.stage,
-            escape(&p.phase),
-            format_duration(p.total_ns),
-            p.runs
-        );
+    for stage in ["compile", "link"] {
+        let of_stage: Vec<_> = summary.phases.iter().filter(|p| p.stage == stage).collect();
+        let total: u64 = of_stage.iter().map(|p| p.total_ns).sum();
+        // Phases below 1% of their stage's phase time are folded into one row.
+        let (shown, folded): (Vec<&PhaseTotal>, Vec<&PhaseTotal>) =
+            of_stage.into_iter().partition(|p| p.total_ns * 100 >= total);
+        for p in shown {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td class=\"name\">{}</td><td>{}</td><td>{}</td></tr>",
+                p.stage,
+                escape(&p.phase),
+                format_duration(p.total_ns),
+                p.runs
+            );
+        }
+        if !folded.is_empty() {
+            let _ = writeln!(
+                page,
+                "<tr><td>{stage}</td><td class=\"name\">other ({} below 1%)</td><td>{}</td><td></td></tr>",
+                count(folded.len(), "phase", "phases"),
+                format_duration(folded.iter().map(|p| p.total_ns).sum())
+            );
+        }
     }
     let _ = writeln!(page, "</table>");
 }
@@ -306,6 +371,7 @@ mod tests {
             context: None,
             packages: None,
             self_reports: Vec::new(),
+            modules: None,
             corrupt: 0,
             unsupported: 0,
         };

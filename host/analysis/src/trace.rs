@@ -57,7 +57,7 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
                 "dur": micros(step.end_unix_ns.saturating_sub(step.start_unix_ns)),
                 "pid": CRITICAL_PATH_PID,
                 "tid": 0,
-                "args": {"work_ms": step.work_ns as f64 / 1e6, "share": step.share, "waited_ms": step.waited_ns as f64 / 1e6},
+                "args": {"work_ms": step.work_ns as f64 / 1e6, "share": step.share, "queued_ms": step.queued_ns as f64 / 1e6},
             }));
         }
     }

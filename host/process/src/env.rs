@@ -39,10 +39,26 @@ pub const PHASES: &str = "GOHOOK_PHASES";
 pub const CPUPROFILE_DIR: &str = "GOHOOK_CPUPROFILE_DIR";
 /// At build time (`cargo build`): link `gohook` dynamically on Linux (default: static; `host/gohook/build.rs`).
 pub const DYNAMIC: &str = "GOHOOK_DYNAMIC";
+/// At build time: leave the shim's function layout to the linker (default: `host/gohook/shim-order.txt` first).
+pub const NO_ORDER: &str = "GOHOOK_NO_ORDER";
 
 /// Every variable above, for `--help`, `doctor` and the test that keeps the list complete.
-pub const ALL: [&str; 13] =
-    [DIR, CONFIG, LOG, LOG_FILE, GO, RUN, TARGET, LABELS, BUILD_ID, BUILD_START_NS, PHASES, CPUPROFILE_DIR, DYNAMIC];
+pub const ALL: [&str; 14] = [
+    DIR,
+    CONFIG,
+    LOG,
+    LOG_FILE,
+    GO,
+    RUN,
+    TARGET,
+    LABELS,
+    BUILD_ID,
+    BUILD_START_NS,
+    PHASES,
+    CPUPROFILE_DIR,
+    DYNAMIC,
+    NO_ORDER,
+];
 
 /// The common prefix: go's own settings (GO*) seen by plugins and machine records leave these out.
 pub const PREFIX: &str = "GOHOOK_";

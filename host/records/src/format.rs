@@ -49,6 +49,9 @@ pub enum Record {
     /// What a compile or link measured about itself because gohook asked it to (`--phases`, `--cpuprofile`),
     /// written right after its [`Record::Tool`] and tied to it by pid and start.
     SelfReport(ToolSelfReport),
+    /// The module each package of a `gohook build` belongs to, from the same `go list -deps` as [`Record::Packages`]:
+    /// what `report` rolls the packages' times up by.
+    Modules(BuildModules),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -74,6 +77,20 @@ pub struct Phase {
 pub struct BuildPackages {
     pub build_id: String,
     pub packages: Vec<PackageImports>,
+}
+
+/// Each package's module (`path@version`, as go resolved it, `replace` applied), `std` for the standard library, the
+/// main module's path without a version; packages outside any module are left out.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BuildModules {
+    pub build_id: String,
+    pub modules: Vec<PackageModule>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PackageModule {
+    pub package: String,
+    pub module: String,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

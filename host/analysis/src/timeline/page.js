@@ -1,115 +1,192 @@
-// Draws the tool runs of one build on canvases: a lane per concurrently running tool, and the number of running tools
-// over time against the machine's CPUs. The data is the JSON block the page carries; nothing is fetched.
+// Draws one build's tool runs: one row per run, in the order they started (as cargo's --timings does), with the
+// package's name on every bar wide enough to hold it; a time axis to zoom (ctrl + wheel, the buttons) and pan (drag,
+// shift + wheel); a filter that highlights the runs of matching packages; and the number of running tools over the
+// same time range against the machine's CPUs. Only the visible rows are drawn, so 10,000 runs stay quick. The data is
+// the page's JSON block; nothing is fetched.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("gohook-data").textContent);
   const RUN = { lane: 0, start: 1, dur: 2, stage: 3, pkg: 4, cpu: 5, rss: 6, critical: 7 };
   const COLORS = { compile: "#4e79a7", asm: "#f28e2b", cgo: "#e15759", link: "#59a14f", vet: "#b07aa1",
                    cover: "#edc948", other: "#9c755f" };
-  const AXIS = 20;
-  const lanes = data.runs.reduce((most, r) => Math.max(most, r[RUN.lane] + 1), 0);
-  const laneHeight = lanes > 64 ? 4 : lanes > 24 ? 8 : 14;
+  const ROW = 16;
+  const AXIS = 22;
+  const VIEW = 520;
   const wall = Math.max(data.wall_ms, 1e-3);
+  const body = document.body;
+  const rows = data.runs.map((_, i) => i).sort((a, b) => data.runs[a][RUN.start] - data.runs[b][RUN.start] || a - b);
+  const view = { from: 0, to: wall };
+  let query = "";
+  let matching = null;
+
+  const scroller = document.getElementById("gantt-scroll");
+  const gantt = document.getElementById("gantt");
+  const spacer = document.getElementById("gantt-spacer");
+  const tip = document.getElementById("tooltip");
+  const search = document.getElementById("search");
+
+  // One unit for a whole axis, chosen by the visible span: s, ms or µs.
+  function unitFor(span) {
+    return span >= 10000 ? { name: "s", per: 1000 } : span >= 10 ? { name: "ms", per: 1 } : { name: "µs", per: 0.001 };
+  }
 
   function duration(ms) {
     return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : ms >= 1 ? ms.toFixed(1) + " ms" : (ms * 1000).toFixed(0) + " µs";
   }
 
-  // A canvas sized to its container's width, sharp on high-density screens.
-  function prepare(canvas, height) {
-    const width = canvas.parentElement.clientWidth;
+  // A canvas of the given size, sharp on high-density screens.
+  function prepare(canvas, width, height) {
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
     canvas.style.width = width + "px";
     canvas.style.height = height + "px";
     const context = canvas.getContext("2d");
-    context.scale(ratio, ratio);
-    return { context, width };
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.font = "11px system-ui, sans-serif";
+    return context;
   }
 
-  function ticks(context, width, height) {
-    const rough = wall / 8;
+  function xOf(ms, width) {
+    return ((ms - view.from) / (view.to - view.from)) * (width - 1);
+  }
+
+  function axis(context, width, height) {
+    const span = view.to - view.from;
+    const unit = unitFor(span);
+    const rough = span / 8;
     const power = Math.pow(10, Math.floor(Math.log10(rough)));
     const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough);
+    const decimals = Math.max(0, -Math.floor(Math.log10(step / unit.per) + 1e-9));
     context.fillStyle = "#666";
     context.strokeStyle = "#eee";
-    context.font = "11px system-ui, sans-serif";
-    for (let t = 0; t <= wall; t += step) {
-      const x = (t / wall) * (width - 1);
+    for (let t = Math.ceil(view.from / step) * step; t <= view.to; t += step) {
+      const x = xOf(t, width);
       context.beginPath();
-      context.moveTo(x + 0.5, AXIS - 4);
+      context.moveTo(x + 0.5, AXIS - 6);
       context.lineTo(x + 0.5, height);
       context.stroke();
-      context.fillText(duration(t), Math.min(x + 2, width - 50), 12);
+      context.fillText((t / unit.per).toFixed(decimals) + " " + unit.name, Math.min(x + 2, width - 56), 12);
     }
+  }
+
+  function name(run) {
+    return data.packages[run[RUN.pkg]];
   }
 
   function drawGantt() {
-    const canvas = document.getElementById("gantt");
-    const { context, width } = prepare(canvas, AXIS + lanes * laneHeight + 2);
-    ticks(context, width, AXIS + lanes * laneHeight);
-    const scale = (width - 1) / wall;
+    const width = scroller.clientWidth;
+    const height = Math.min(VIEW, AXIS + rows.length * ROW + 2);
+    spacer.style.height = Math.max(0, AXIS + rows.length * ROW + 2 - height) + "px";
+    const context = prepare(gantt, width, height);
+    const first = Math.floor(scroller.scrollTop / ROW);
+    const last = Math.min(rows.length, first + Math.ceil((height - AXIS) / ROW) + 1);
+    const offset = scroller.scrollTop - first * ROW;
+    context.save();
+    context.beginPath();
+    context.rect(0, AXIS, width, height - AXIS);
+    context.clip();
+    let labelled = 0;
     let drawn = 0;
-    for (const run of data.runs) {
-      const x = run[RUN.start] * scale;
-      const w = Math.max(1, run[RUN.dur] * scale);
+    for (let row = first; row < last; row++) {
+      const run = data.runs[rows[row]];
+      const x0 = xOf(run[RUN.start], width);
+      const x1 = xOf(run[RUN.start] + run[RUN.dur], width);
+      if (x1 < 0 || x0 > width) {
+        continue;
+      }
+      const y = AXIS + (row - first) * ROW - offset;
+      const x = Math.max(x0, 0);
+      const w = Math.max(1, Math.min(x1, width) - x);
+      context.globalAlpha = matching && !matching.has(rows[row]) ? 0.15 : 1;
       context.fillStyle = COLORS[data.stages[run[RUN.stage]]] || COLORS.other;
-      context.fillRect(x, AXIS + run[RUN.lane] * laneHeight, w, laneHeight - 1);
+      context.fillRect(x, y + 1, w, ROW - 3);
+      if (run[RUN.critical]) {
+        context.strokeStyle = "#d62728";
+        context.lineWidth = 2;
+        context.strokeRect(x + 1, y + 2, Math.max(1, w - 2), ROW - 5);
+      }
+      const label = name(run);
+      if (w > context.measureText(label).width + 8) {
+        context.fillStyle = "#fff";
+        context.fillText(label, x + 4, y + ROW - 5);
+        labelled++;
+      }
       drawn++;
     }
-    context.strokeStyle = "#d62728";
-    context.lineWidth = laneHeight > 4 ? 2 : 1;
-    for (const run of data.runs) {
-      if (run[RUN.critical]) {
-        const x = run[RUN.start] * scale;
-        context.strokeRect(x, AXIS + run[RUN.lane] * laneHeight, Math.max(1, run[RUN.dur] * scale), laneHeight - 1);
-      }
-    }
-    return drawn;
+    context.restore();
+    context.globalAlpha = 1;
+    axis(context, width, height);
+    body.dataset.drawnBars = String(drawn);
+    body.dataset.labelledBars = String(labelled);
+    body.dataset.viewStartMs = view.from.toFixed(3);
+    body.dataset.viewEndMs = view.to.toFixed(3);
+    const unit = unitFor(view.to - view.from);
+    const inUnit = (ms) => (ms / unit.per).toFixed(ms / unit.per >= 100 ? 0 : 1);
+    document.getElementById("range").textContent =
+      "showing " + inUnit(view.from) + " to " + inUnit(view.to) + " " + unit.name + " of " + duration(wall);
   }
 
   // Running tools over time, from the runs' starts and ends, with the machine's CPUs as a dashed line.
+  const changes = [];
+  for (const run of data.runs) {
+    changes.push([run[RUN.start], 1], [run[RUN.start] + run[RUN.dur], -1]);
+  }
+  changes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const steps = [[0, 0]];
+  let peak = 0;
+  for (let i = 0, running = 0; i < changes.length; i++) {
+    running += changes[i][1];
+    peak = Math.max(peak, running);
+    steps.push([changes[i][0], running]);
+  }
+
   function drawConcurrency() {
     const canvas = document.getElementById("concurrency");
-    const height = 140;
-    const { context, width } = prepare(canvas, height);
-    ticks(context, width, height);
-    const changes = [];
-    for (const run of data.runs) {
-      changes.push([run[RUN.start], 1], [run[RUN.start] + run[RUN.dur], -1]);
-    }
-    changes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let running = 0;
-    let peak = 0;
-    const steps = [[0, 0]];
-    for (const [at, change] of changes) {
-      running += change;
-      peak = Math.max(peak, running);
-      steps.push([at, running]);
-    }
+    const width = canvas.parentElement.clientWidth;
+    const height = 150;
+    const left = 34;
+    const context = prepare(canvas, width, height);
     const top = Math.max(peak, data.cpus || 0, 1);
-    const y = (n) => height - 2 - (n / top) * (height - AXIS - 6);
+    const y = (n) => height - 4 - (n / top) * (height - AXIS - 8);
+    const x = (ms) => left + xOf(ms, width - left);
+    context.fillStyle = "#666";
+    context.strokeStyle = "#eee";
+    for (const n of new Set([0, Math.round(top / 2), top])) {
+      context.beginPath();
+      context.moveTo(left, y(n) + 0.5);
+      context.lineTo(width, y(n) + 0.5);
+      context.stroke();
+      context.fillText(String(n), 4, y(n) + 4);
+    }
+    context.save();
+    context.translate(left, 0);
+    axis(context, width - left, height);
+    context.restore();
+    context.save();
+    context.beginPath();
+    context.rect(left, AXIS, width - left, height - AXIS);
+    context.clip();
     context.fillStyle = "rgba(78, 121, 167, 0.35)";
     context.strokeStyle = "#4e79a7";
     context.beginPath();
-    context.moveTo(0, y(0));
+    context.moveTo(x(0), y(0));
     let previous = 0;
     for (const [at, n] of steps) {
-      const x = (at / wall) * (width - 1);
-      context.lineTo(x, y(previous));
-      context.lineTo(x, y(n));
+      context.lineTo(x(at), y(previous));
+      context.lineTo(x(at), y(n));
       previous = n;
     }
     context.lineTo(width, y(previous));
     context.lineTo(width, y(0));
     context.fill();
     context.stroke();
+    context.restore();
     if (data.cpus) {
       context.setLineDash([5, 4]);
       context.strokeStyle = "#d62728";
       context.beginPath();
-      context.moveTo(0, y(data.cpus) + 0.5);
+      context.moveTo(left, y(data.cpus) + 0.5);
       context.lineTo(width, y(data.cpus) + 0.5);
       context.stroke();
       context.setLineDash([]);
@@ -117,41 +194,131 @@
       context.fillText(data.cpus + " CPUs", width - 60, y(data.cpus) - 4);
     }
     document.getElementById("peak").textContent = "At most " + peak + " tools ran at once.";
-    document.body.dataset.peakRunning = String(peak);
-  }
-
-  function tooltip() {
-    const canvas = document.getElementById("gantt");
-    const tip = document.getElementById("tooltip");
-    canvas.addEventListener("mousemove", (event) => {
-      const box = canvas.getBoundingClientRect();
-      const lane = Math.floor((event.clientY - box.top - AXIS) / laneHeight);
-      const ms = ((event.clientX - box.left) / box.width) * wall;
-      const slack = (3 / box.width) * wall;
-      const run = data.runs.find((r) => r[RUN.lane] === lane && r[RUN.start] - slack <= ms && ms <= r[RUN.start] + r[RUN.dur] + slack);
-      if (!run) {
-        tip.style.display = "none";
-        return;
-      }
-      tip.textContent = data.stages[run[RUN.stage]] + " " + data.packages[run[RUN.pkg]] + ": " + duration(run[RUN.dur]) +
-        " wall, " + duration(run[RUN.cpu]) + " cpu, " + run[RUN.rss].toFixed(0) + " MiB" +
-        (run[RUN.critical] ? " · on the critical path" : "");
-      tip.style.display = "block";
-      tip.style.left = Math.min(event.clientX - box.left + 12, box.width - tip.offsetWidth - 4) + "px";
-      tip.style.top = event.clientY - box.top + 14 + "px";
-    });
-    canvas.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+    body.dataset.peakRunning = String(peak);
   }
 
   function draw() {
-    document.body.dataset.drawnBars = String(drawGantt());
+    drawGantt();
     drawConcurrency();
   }
 
-  draw();
-  tooltip();
+  // The visible range, kept inside the build and never narrower than a microsecond. The rows follow it: when none
+  // of the rows in sight ran in the range, the first run that did is brought to the top.
+  function show(from, to) {
+    const span = Math.min(wall, Math.max(to - from, 1e-3));
+    from = Math.min(Math.max(from, 0), wall - span);
+    view.from = from;
+    view.to = from + span;
+    const inRange = (i) => data.runs[i][RUN.start] <= view.to && data.runs[i][RUN.start] + data.runs[i][RUN.dur] >= view.from;
+    const first = Math.floor(scroller.scrollTop / ROW);
+    const visible = rows.slice(first, first + Math.ceil((VIEW - AXIS) / ROW));
+    if (!visible.some(inRange)) {
+      const row = rows.findIndex(inRange);
+      if (row >= 0) {
+        scroller.scrollTop = row * ROW;
+      }
+    }
+    draw();
+  }
+
+  function zoom(factor, aroundMs) {
+    const at = aroundMs === undefined ? (view.from + view.to) / 2 : aroundMs;
+    show(at - (at - view.from) * factor, at + (view.to - at) * factor);
+  }
+
+  function msAt(clientX) {
+    const box = gantt.getBoundingClientRect();
+    return view.from + ((clientX - box.left) / box.width) * (view.to - view.from);
+  }
+
+  function filter(text) {
+    query = text.trim().toLowerCase();
+    matching = null;
+    let count = 0;
+    if (query) {
+      matching = new Set();
+      data.runs.forEach((run, i) => {
+        if (name(run).toLowerCase().includes(query)) {
+          matching.add(i);
+        }
+      });
+      count = matching.size;
+      // Bring the first match into view.
+      const row = rows.findIndex((i) => matching.has(i));
+      if (row >= 0 && (row * ROW < scroller.scrollTop || row * ROW > scroller.scrollTop + VIEW - AXIS - ROW)) {
+        scroller.scrollTop = Math.max(0, row * ROW - ROW);
+      }
+    }
+    body.dataset.matchingRuns = String(count);
+    document.getElementById("matches").textContent = query ? count + (count === 1 ? " run matches" : " runs match") : "";
+    drawGantt();
+  }
+
+  function runAt(event) {
+    const box = gantt.getBoundingClientRect();
+    const y = event.clientY - box.top;
+    if (y < AXIS) {
+      return null;
+    }
+    const row = Math.floor((y - AXIS + scroller.scrollTop) / ROW);
+    if (row < 0 || row >= rows.length) {
+      return null;
+    }
+    const run = data.runs[rows[row]];
+    const ms = msAt(event.clientX);
+    const slack = (3 / box.width) * (view.to - view.from);
+    return run[RUN.start] - slack <= ms && ms <= run[RUN.start] + run[RUN.dur] + slack ? run : null;
+  }
+
+  let dragging = null;
+  gantt.addEventListener("mousedown", (event) => {
+    dragging = { x: event.clientX, from: view.from, to: view.to };
+  });
+  window.addEventListener("mouseup", () => { dragging = null; });
+  gantt.addEventListener("mousemove", (event) => {
+    if (dragging) {
+      const perPixel = (dragging.to - dragging.from) / gantt.getBoundingClientRect().width;
+      const shift = (dragging.x - event.clientX) * perPixel;
+      show(dragging.from + shift, dragging.to + shift);
+      return;
+    }
+    const run = runAt(event);
+    if (!run) {
+      tip.style.display = "none";
+      return;
+    }
+    tip.textContent = data.stages[run[RUN.stage]] + " " + name(run) + ": " + duration(run[RUN.dur]) +
+      " wall, " + duration(run[RUN.cpu]) + " cpu, " + run[RUN.rss].toFixed(0) + " MiB, started at " +
+      duration(run[RUN.start]) + (run[RUN.critical] ? " · on the critical path" : "");
+    tip.style.display = "block";
+    const box = gantt.getBoundingClientRect();
+    tip.style.left = Math.min(event.clientX - box.left + 12, box.width - tip.offsetWidth - 4) + "px";
+    tip.style.top = event.clientY - box.top + scroller.offsetTop + 14 + "px";
+  });
+  gantt.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+  gantt.addEventListener("wheel", (event) => {
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      zoom(Math.exp(event.deltaY / 300), msAt(event.clientX));
+    } else if (event.shiftKey || Math.abs(event.deltaX) > Math.abs(event.deltaY)) {
+      event.preventDefault();
+      const box = gantt.getBoundingClientRect();
+      const shift = ((event.deltaX || event.deltaY) / box.width) * (view.to - view.from);
+      show(view.from + shift, view.to + shift);
+    }
+  }, { passive: false });
+  scroller.addEventListener("scroll", drawGantt);
+  document.getElementById("zoom-in").addEventListener("click", () => zoom(0.5));
+  document.getElementById("zoom-out").addEventListener("click", () => zoom(2));
+  document.getElementById("zoom-reset").addEventListener("click", () => show(0, wall));
+  search.addEventListener("input", () => filter(search.value));
   window.addEventListener("resize", draw);
-  document.body.dataset.toolRuns = String(data.runs.length);
+
+  const started = performance.now();
+  draw();
+  filter(search.value);
+  body.dataset.drawMs = (performance.now() - started).toFixed(1);
+  body.dataset.toolRuns = String(data.runs.length);
   // The browser's own log of what the page loaded besides itself: nothing, if the page is self-contained.
-  document.body.dataset.resources = String(performance.getEntriesByType("resource").length);
+  body.dataset.resources = String(performance.getEntriesByType("resource").length);
 })();

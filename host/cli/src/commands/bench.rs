@@ -228,9 +228,9 @@ fn progress(summary: &Summary) -> String {
     let stages: Vec<String> =
         summary.stages.iter().map(|s| format!("{} {}", s.stage, format_duration(s.total_ns))).collect();
     format!(
-        "{} wall, {} tool runs ({}), {}",
+        "{} wall, {} ({}), {}",
         format_duration(summary.wall_ns),
-        summary.invocations,
+        gohook_analysis::count(summary.invocations, "tool run", "tool runs"),
         if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
         summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
     )

@@ -15,7 +15,8 @@ use gohook_policy::Policy;
 use gohook_process::env::{self, ShimEnvironment};
 use gohook_process::signals;
 use gohook_records::{
-    BuildEnd, BuildPackages, BuildStamp, BuildStart, Exit, PackageImports, Record, Store, now_unix_ns,
+    BuildEnd, BuildModules, BuildPackages, BuildStamp, BuildStart, Exit, PackageImports, PackageModule, Record, Store,
+    now_unix_ns,
 };
 
 use crate::args::{BuildArgs, ExecArgs, Recording};
@@ -251,8 +252,8 @@ fn print_summary(build_id: &str, summary: Option<&Summary>, log_path: &Path) {
                 .map(|s| format!("{} {} {}", s.count, s.stage, format_duration(s.total_ns)))
                 .collect();
             eprintln!(
-                "gohook: build {build_id}: {} tool runs in {} ({}); gohook overhead {}; details: gohook report {build_id}",
-                summary.invocations,
+                "gohook: build {build_id}: {} in {} ({}); gohook overhead {}; details: gohook report {build_id}",
+                gohook_analysis::count(summary.invocations, "tool run", "tool runs"),
                 format_duration(summary.wall_ns),
                 if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
                 format_duration(summary.gohook.whole_ns),
@@ -347,7 +348,7 @@ const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongra
 fn list_arguments(chdir: &[OsString], build_args: &[OsString]) -> Vec<OsString> {
     let mut list: Vec<OsString> = vec!["list".into()];
     list.extend(chdir.iter().cloned());
-    list.extend(["-deps".into(), "-json=ImportPath,Imports,ImportMap".into()]);
+    list.extend(["-deps".into(), "-json=ImportPath,Imports,ImportMap,Module,Standard".into()]);
     let mut args = build_args.iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -376,6 +377,41 @@ struct Listed {
     imports: Vec<String>,
     #[serde(default)]
     import_map: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    module: Option<ListedModule>,
+    #[serde(default)]
+    standard: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListedModule {
+    path: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    replace: Option<Box<ListedModule>>,
+    #[serde(default)]
+    main: bool,
+}
+
+impl Listed {
+    /// The package's module as reports name it: `std`, the main module's path, `path@version`, or with a
+    /// `replace`, `path => replacement` (`@version` when the replacement has one).
+    fn module_name(&self) -> Option<String> {
+        if self.standard {
+            return Some("std".to_owned());
+        }
+        let module = self.module.as_ref()?;
+        let with_version = |m: &ListedModule| {
+            if m.version.is_empty() { m.path.clone() } else { format!("{}@{}", m.path, m.version) }
+        };
+        Some(match (&module.replace, module.main) {
+            (_, true) => module.path.clone(),
+            (Some(replacement), false) => format!("{} => {}", module.path, with_version(replacement)),
+            (None, false) => with_version(module),
+        })
+    }
 }
 
 /// Records the build's package graph. Best effort: a build that listed nothing still has its timings.
@@ -398,18 +434,28 @@ fn record_packages(command: &GoLaunch, store: &Store, build_id: &str, keep: usiz
         Err(e) => return tracing::warn!("cannot run go list: {e}"),
     };
     let mut packages = Vec::new();
+    let mut modules = Vec::new();
     for listed in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Listed>() {
         let Ok(listed) = listed else {
             return tracing::warn!(
                 "go list -deps printed something that is not its JSON; the package graph is not recorded"
             );
         };
+        if let Some(module) = listed.module_name() {
+            modules.push(PackageModule { package: listed.import_path.clone(), module });
+        }
         let imports = listed.imports.iter().map(|i| listed.import_map.get(i).unwrap_or(i).clone()).collect();
         packages.push(PackageImports { package: listed.import_path, imports });
     }
-    let record = Record::Packages(BuildPackages { build_id: build_id.to_owned(), packages });
-    if let Err(e) = store.append(build_id, &record, keep) {
-        tracing::warn!("cannot write the package graph: {e}");
+    let build_id = build_id.to_owned();
+    let records = [
+        Record::Packages(BuildPackages { build_id: build_id.clone(), packages }),
+        Record::Modules(BuildModules { build_id: build_id.clone(), modules }),
+    ];
+    for record in &records {
+        if let Err(e) = store.append(&build_id, record, keep) {
+            return tracing::warn!("cannot write the package graph: {e}");
+        }
     }
 }
 
@@ -460,7 +506,7 @@ mod tests {
                 "-C",
                 "sub",
                 "-deps",
-                "-json=ImportPath,Imports,ImportMap",
+                "-json=ImportPath,Imports,ImportMap,Module,Standard",
                 "-tags",
                 "x",
                 "-trimpath",

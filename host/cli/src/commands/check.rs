@@ -3,6 +3,7 @@
 //! Exit codes: 0 all files pass, 1 a policy failure, 2 a usage or I/O error (a missing, unreadable or non-binary
 //! file); every file is checked whatever happened to the others.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,8 @@ use serde_json::json;
 use gohook_policy::{MomentInput, PluginSpec, Policy, RuleMeta};
 use gohook_records::{CheckRun, CheckStatus, FindingLevel, Labels, Record, RecordedFinding, Store};
 use gohook_runtime::Checker;
+
+use gohook_analysis::count;
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::commands::Context;
@@ -25,15 +28,16 @@ pub fn check(args: CheckArgs, context: Context) -> Result<u8> {
         files.extend(self::artifacts(&list)?);
     }
     let policy = Policy::find(context.config.as_deref(), &std::env::current_dir()?)?;
-    let mut selected = select_checks(policy, &rules)?;
+    let (mut selected, selection) = select_checks(policy, &rules)?;
     if explain {
-        selected.plugins.entry("buildinfo".to_owned()).or_default();
+        selected.plugins.entry(EXPLAINER.to_owned()).or_default();
     }
     let specs = PluginSpec::from_policy(&selected)?;
-    let report = check_files(&specs, context.store.root(), &files);
+    let mut report = check_files(&specs, context.store.root(), &files);
+    report.selection = selection;
     record_checks(&context.store, &report, target);
     let text = match format {
-        CheckFormat::Human => report.to_human(),
+        CheckFormat::Human => report.to_human(explain),
         CheckFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         CheckFormat::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
     };
@@ -70,15 +74,31 @@ fn record_checks(store: &Store, report: &CheckReport, target: Option<String>) {
     }
 }
 
+/// The built-in that explains (the Go build info, as notes) and never decides: run with `--explain`.
+const EXPLAINER: &str = "buildinfo";
+
+/// Where the checks `gohook check` ran came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Selection {
+    /// gohook.toml's plugins.
+    #[default]
+    Policy,
+    /// `--rules`.
+    Rules,
+    /// No gohook.toml and no `--rules`: every built-in check with its defaults.
+    BuiltinDefaults,
+}
+
 /// The plugins `gohook check` runs: those named by --rules (with the policy's settings where it has some), else the
-/// policy's, else every built-in with its defaults.
-fn select_checks(policy: Policy, rules: &[String]) -> Result<Policy> {
-    let names: Vec<String> = if !rules.is_empty() {
-        rules.to_vec()
+/// policy's, else every built-in check with its defaults.
+fn select_checks(policy: Policy, rules: &[String]) -> Result<(Policy, Selection)> {
+    let (names, selection): (Vec<String>, Selection) = if !rules.is_empty() {
+        (rules.to_vec(), Selection::Rules)
     } else if policy.plugins.is_empty() {
-        gohook_policy::BUILTINS.iter().map(|b| b.name.to_owned()).collect()
+        let checks = gohook_policy::BUILTINS.iter().map(|b| b.name.to_owned()).filter(|n| n != EXPLAINER);
+        (checks.collect(), Selection::BuiltinDefaults)
     } else {
-        return Ok(policy);
+        return Ok((policy, Selection::Policy));
     };
     let mut plugins = std::collections::BTreeMap::new();
     for name in names {
@@ -95,7 +115,7 @@ fn select_checks(policy: Policy, rules: &[String]) -> Result<Policy> {
         };
         plugins.insert(name, config);
     }
-    Ok(Policy { plugins, ..policy })
+    Ok((Policy { plugins, ..policy }, selection))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,6 +135,11 @@ pub struct CheckReport {
     /// The rules the plugins that ran can report, for SARIF's rule metadata.
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
+    /// The rule ids of each plugin that ran, by its name in the policy.
+    #[serde(skip)]
+    pub plugin_rules: BTreeMap<String, Vec<String>>,
+    #[serde(skip)]
+    pub selection: Selection,
 }
 
 impl CheckReport {
@@ -188,31 +213,73 @@ impl CheckReport {
         })
     }
 
-    pub fn to_human(&self) -> String {
+    /// The report for a terminal; `explain` adds, per file, the rules that passed.
+    pub fn to_human(&self, explain: bool) -> String {
         let mut out = String::new();
+        let mut failing_checks = BTreeSet::new();
         for file in &self.files {
+            let failed: BTreeSet<&str> =
+                file.findings.iter().filter(|f| f.severity == FindingLevel::Error).map(|f| f.plugin.as_str()).collect();
             match file.status {
                 CheckStatus::Pass => out += &format!("{}: ok ({})\n", file.path, file.plugins.join(", ")),
-                CheckStatus::Fail => out += &format!("{}: FAIL\n", file.path),
+                CheckStatus::Fail => {
+                    let names: Vec<&str> = failed.iter().copied().collect();
+                    out += &format!(
+                        "{}: FAIL ({} of {} failed: {})\n",
+                        file.path,
+                        failed.len(),
+                        count(file.plugins.len(), "check", "checks"),
+                        names.join(", ")
+                    );
+                }
                 CheckStatus::Error => {
                     out += &format!("{}: error: {}\n", file.path, file.error.as_deref().unwrap_or("unknown"))
                 }
             }
+            failing_checks.extend(failed.iter().map(|name| name.to_string()));
             for finding in &file.findings {
                 out += &format!("  {}[{}] {}\n", finding.severity.name(), finding.rule, finding.message);
                 if let Some(help) = &finding.help {
                     out += &format!("      fix: {help}\n");
                 }
             }
+            if explain && file.status != CheckStatus::Error {
+                let reported: BTreeSet<&str> = file
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity != FindingLevel::Note)
+                    .map(|f| f.rule.as_str())
+                    .collect();
+                let passed: Vec<&str> = file
+                    .plugins
+                    .iter()
+                    .flat_map(|plugin| self.plugin_rules.get(plugin).into_iter().flatten())
+                    .map(String::as_str)
+                    .filter(|rule| !reported.contains(rule) && !rule.ends_with("/unreadable"))
+                    .collect();
+                if !passed.is_empty() {
+                    out += &format!("  passed: {}\n", passed.join(", "));
+                }
+            }
         }
-        let count = |status| self.files.iter().filter(|f| f.status == status).count();
+        let tally = |status| self.files.iter().filter(|f| f.status == status).count();
         out += &format!(
-            "{} file(s): {} passed, {} failed, {} could not be checked\n",
-            self.files.len(),
-            count(CheckStatus::Pass),
-            count(CheckStatus::Fail),
-            count(CheckStatus::Error)
+            "{}: {} passed, {} failed, {} could not be checked\n",
+            count(self.files.len(), "file", "files"),
+            tally(CheckStatus::Pass),
+            tally(CheckStatus::Fail),
+            tally(CheckStatus::Error)
         );
+        if self.selection == Selection::BuiltinDefaults && !failing_checks.is_empty() {
+            let names: Vec<&str> = failing_checks.iter().map(String::as_str).collect();
+            let tables: Vec<String> = names.iter().map(|n| format!("[plugins.{n}]")).collect();
+            out += &format!(
+                "no gohook.toml, so every built-in check ran with its defaults; not every one fits every binary: keep \
+                 the checks you want in gohook.toml ({} …) or name them with --rules {}\n",
+                tables.join(" "),
+                names.join(",")
+            );
+        }
         out
     }
 }
@@ -236,7 +303,11 @@ static GOHOOK_RULES: std::sync::LazyLock<Vec<RuleMeta>> = std::sync::LazyLock::n
 /// Runs the check moment of `specs` on every file.
 pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> CheckReport {
     let mut checker = Checker::new(specs, root);
-    let rules = specs.iter().filter_map(|spec| checker.metadata(spec).ok()).flat_map(|meta| meta.rules).collect();
+    let metadata: Vec<(String, Vec<RuleMeta>)> =
+        specs.iter().filter_map(|spec| Some((spec.name.clone(), checker.metadata(spec).ok()?.rules))).collect();
+    let plugin_rules =
+        metadata.iter().map(|(name, rules)| (name.clone(), rules.iter().map(|r| r.id.clone()).collect())).collect();
+    let rules = metadata.into_iter().flat_map(|(_, rules)| rules).collect();
     let mut reports = Vec::new();
     for file in files {
         let path = file.display().to_string();
@@ -270,7 +341,7 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
             plugins: verdict.plugins.into_iter().map(|p| p.plugin).collect(),
         });
     }
-    CheckReport { files: reports, rules }
+    CheckReport { files: reports, rules, plugin_rules, selection: Selection::default() }
 }
 
 /// The binaries goreleaser lists in `dist/artifacts.json` (entries of type `Binary`). Their paths are relative to
