@@ -5,8 +5,8 @@
 //!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc), with what gohook's
 //!    own report says those runs cost beside what was measured from outside; and go's `-V=full` probe of compile,
 //!    direct and through gohook with no policy and with the arch plugin (plugin host started).
-//! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` with and without
-//!    `-toolexec=gohook`.
+//! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` (or `--go-build PKG` in
+//!    `--go-build-dir DIR`, e.g. a large module) plain, through a `sh exec` wrapper and through gohook (bare).
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
 //!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it.
 //!
@@ -28,6 +28,11 @@ struct Options {
     gohook: PathBuf,
     rounds: usize,
     builds: usize,
+    /// What the whole-build measure builds, and from where (default: `cmd/go`, anywhere).
+    go_build_package: String,
+    go_build_dir: Option<PathBuf>,
+    /// Only the whole-build measure.
+    only_go_build: bool,
     skip_go_build: bool,
     skip_plugins: bool,
     skip_check: bool,
@@ -39,6 +44,9 @@ fn parse_options() -> Result<Options> {
         gohook: root.join("target/release/gohook"),
         rounds: 400,
         builds: 5,
+        go_build_package: "cmd/go".to_owned(),
+        go_build_dir: None,
+        only_go_build: false,
         skip_go_build: false,
         skip_plugins: false,
         skip_check: false,
@@ -51,11 +59,15 @@ fn parse_options() -> Result<Options> {
             "--rounds" => options.rounds = value("--rounds")?.parse()?,
             "--builds" => options.builds = value("--builds")?.parse()?,
             "--skip-go-build" => options.skip_go_build = true,
+            "--only-go-build" => options.only_go_build = true,
+            "--go-build" => options.go_build_package = value("--go-build")?,
+            "--go-build-dir" => options.go_build_dir = Some(PathBuf::from(value("--go-build-dir")?)),
             "--skip-plugins" => options.skip_plugins = true,
             "--skip-check" => options.skip_check = true,
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
+                     [--skip-plugins] [--skip-check] [--only-go-build] [--go-build PKG (cmd/go)] [--go-build-dir DIR]\n\
                      Reports medians of interleaved runs; build gohook first with `cargo build --release`."
                 );
                 std::process::exit(0);
@@ -286,65 +298,76 @@ fn per_probe(options: &Options, records: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Cold builds (`-a`) of one package three ways, interleaved in rotating order: plain, through a `#!/bin/sh exec`
+/// wrapper as -toolexec (the price of any wrapper process), and through gohook (bare, as `go build -toolexec` runs
+/// it). Total CPU of go and every tool from `getrusage(RUSAGE_CHILDREN)`, next to what gohook's records say it cost.
 fn go_build_cpu(options: &Options, records: &Path) -> Result<()> {
     let out = records.join("go.out");
-    let toolexec = format!("-toolexec={}", options.gohook.display());
-    let run = |with_gohook: bool| -> Result<(Duration, Duration)> {
+    let wrapper = records.join("wrap.sh");
+    std::fs::write(&wrapper, "#!/bin/sh\nexec \"$@\"\n")?;
+    Command::new("chmod").arg("+x").arg(&wrapper).status()?;
+    let variants: [(&str, Option<&Path>); 3] =
+        [("plain", None), ("sh exec wrapper", Some(&wrapper)), ("gohook", Some(&options.gohook))];
+    let run = |toolexec: Option<&Path>| -> Result<(Duration, Duration)> {
         let mut command = Command::new("go");
         command.args(["build", "-a", "-o"]).arg(&out);
-        if with_gohook {
-            command.arg(&toolexec);
+        if let Some(program) = toolexec {
+            command.arg(format!("-toolexec={}", program.display()));
         }
-        command.arg("cmd/go").env("GOHOOK_DIR", records).env("GOFLAGS", "").env("GOTOOLCHAIN", "local");
+        command.arg(&options.go_build_package).env("GOHOOK_DIR", records).env("GOTOOLCHAIN", "local");
+        command.env_remove("GOHOOK_BUILD_ID").env_remove("GOHOOK_CONFIG");
+        if let Some(dir) = &options.go_build_dir {
+            command.current_dir(dir);
+        } else {
+            command.env("GOFLAGS", "");
+        }
         command.stdout(Stdio::null());
         let cpu_before = children_cpu();
         let wall = wall_of(&mut command)?;
         Ok((children_cpu() - cpu_before, wall))
     };
-    let (mut ratios, mut plain_cpu, mut hooked_cpu) = (Vec::new(), Vec::new(), Vec::new());
-    let mut attributed = Vec::new();
-    println!("\ngo build -a cmd/go, {} interleaved pairs (order alternates):", options.builds);
-    for pair in 0..options.builds {
-        let order = if pair % 2 == 0 { [false, true] } else { [true, false] };
-        let mut cpu = [Duration::ZERO; 2];
-        for with_gohook in order {
-            let (c, wall) = run(with_gohook)?;
-            println!(
-                "  pair {pair}: {:<14} cpu {:>7.2} s  wall {:>6.2} s",
-                if with_gohook { "with gohook" } else { "plain" },
-                c.as_secs_f64(),
-                wall.as_secs_f64()
-            );
-            cpu[with_gohook as usize] = c;
-            if with_gohook {
-                attributed.push(gohook_cpu_share(options, records)?);
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    let (mut reported, mut tools) = (Vec::new(), Vec::new());
+    println!(
+        "\ngo build -a {}, {} rounds of {} variants in rotating order:",
+        options.go_build_package,
+        options.builds,
+        variants.len()
+    );
+    for round in 0..options.builds {
+        for k in 0..variants.len() {
+            let i = (round + k) % variants.len();
+            let (name, toolexec) = variants[i];
+            let (c, wall) = run(toolexec)?;
+            println!("  round {round}: {name:<16} cpu {:>8.2} s  wall {:>7.2} s", c.as_secs_f64(), wall.as_secs_f64());
+            cpu[i].push(c.as_secs_f64());
+            if name == "gohook" {
+                reported.push(report_overhead(options, records, &[], "cpu_ns")? / 1e9);
+                tools.push(report_overhead(options, records, &[], "tool_cpu_ns")? / 1e9);
             }
         }
-        plain_cpu.push(cpu[0].as_secs_f64());
-        hooked_cpu.push(cpu[1].as_secs_f64());
-        ratios.push(cpu[1].as_secs_f64() / cpu[0].as_secs_f64());
+    }
+    let medians: Vec<f64> = cpu.iter_mut().map(|c| median(c)).collect();
+    for ((name, _), m) in variants.iter().zip(&medians) {
+        println!("  median cpu {name:<16} {m:>8.2} s  ({:+.2} s, {:.4}x plain)", m - medians[0], m / medians[0]);
     }
     println!(
-        "  median cpu: plain {:.2} s, with gohook {:.2} s; median per-pair ratio {:.4}x",
-        median(&mut plain_cpu),
-        median(&mut hooked_cpu),
-        median(&mut ratios)
-    );
-    println!(
-        "  gohook's own CPU from its records (exec and start-up included) / the tools' CPU: median {:.4}x",
-        1.0 + median(&mut attributed)
+        "  gohook's records: its own CPU {:.2} s (exec and start-up included), the tools' {:.2} s (medians); \
+         measured from outside: +{:.2} s over plain, +{:.2} s over the sh wrapper",
+        median(&mut reported),
+        median(&mut tools),
+        medians[2] - medians[0],
+        medians[2] - medians[1]
     );
     Ok(())
-}
-
-/// gohook records its own CPU per invocation: the overhead without the run-to-run noise of whole builds.
-fn gohook_cpu_share(options: &Options, records: &Path) -> Result<f64> {
-    report_overhead(options, records, &[], "share_of_tool_cpu")
 }
 
 fn main() -> Result<()> {
     let options = parse_options()?;
     let records = tempfile::tempdir()?;
+    if options.only_go_build {
+        return go_build_cpu(&options, records.path());
+    }
     per_invocation(&options, records.path())?;
     command_hand_over(&options, records.path())?;
     if !options.skip_plugins {

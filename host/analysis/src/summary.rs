@@ -740,4 +740,33 @@ pub(crate) mod tests {
         assert_eq!((s.gohook.whole_ns, s.gohook.whole_p50_ns, s.gohook.process_ns), (5_025, 1_005, Some(1_000)));
         assert_eq!(s.targets, ["linux/amd64"]);
     }
+
+    #[test]
+    fn counts_are_singular_or_plural_and_a_no_op_build_reports_no_shares_of_nothing() {
+        let one = BuildRecords::of_records(
+            "b",
+            vec![
+                gohook_records::Record::Tool(run(Stage::Probe, "", 1_100, 5)),
+                gohook_records::Record::Tool(run(Stage::Compile, "a", 1_200, 100)),
+            ],
+        );
+        let table = Summary::of(&one, None).to_table();
+        assert!(table.contains(" wall, 1 tool run + 1 probe, "), "{table}");
+        assert!(!table.contains("runs overlap"), "one run overlaps nothing: {table}");
+
+        let mut nothing =
+            BuildRecords::of_records("b", vec![gohook_records::Record::Tool(run(Stage::Probe, "", 1_100, 5))]);
+        nothing.packages = Some(
+            ["a", "b", "unsafe"]
+                .iter()
+                .map(|p| gohook_records::PackageImports { package: (*p).into(), imports: vec![] })
+                .collect(),
+        );
+        let table = Summary::of(&nothing, None).to_table();
+        assert!(table.contains(" wall, 0 tool runs + 1 probe, "), "{table}");
+        assert!(table.contains("0 of 2 packages compiled, 2 from go's build cache\n"), "{table}");
+        assert!(table.contains("\nnothing to do: every package came from go's build cache (2 packages)\n"), "{table}");
+        assert!(table.ends_with("\ngohook overhead: 0.00ms over 1 probe\n"), "{table}");
+        assert!(!table.contains('%') && !table.contains("stage "), "{table}");
+    }
 }

@@ -119,10 +119,12 @@ pub fn render(build: &BuildRecords, summary: &Summary) -> String {
          autocomplete=\"off\"> <span id=\"matches\"></span><span class=\"zoom\"><button id=\"zoom-in\" \
          title=\"zoom in (ctrl + wheel)\">+</button><button id=\"zoom-out\" title=\"zoom out\">−</button><button \
          id=\"zoom-reset\">whole build</button> <span id=\"range\"></span></span></div>\n\
-         <div class=\"chart\"><div id=\"gantt-scroll\"><canvas id=\"gantt\"></canvas><div id=\"gantt-spacer\"></div>\
+         <div class=\"chart overview\"><canvas id=\"overview\" title=\"the whole build: click to show that part\">\
+         </canvas></div>\n<div class=\"chart\"><div id=\"gantt-scroll\"><canvas id=\"gantt\"></canvas><div id=\"gantt-spacer\"></div>\
          </div><div id=\"tooltip\"></div></div>\n\
-         <p class=\"note\">One row per tool run, in the order they started. Zoom with ctrl + wheel or the buttons, drag \
-         or shift + wheel to pan, hover a bar for its times and memory.</p>\n\
+         <p class=\"note\">One row per tool run, in the order they started; the strip above is the whole build, the \
+         box what the chart shows (click it to go there). Zoom with ctrl + wheel or the buttons, drag or shift + wheel \
+         to pan, hover a bar for its times and memory.</p>\n\
          <h2>Concurrency</h2>\n<div class=\"chart\"><canvas id=\"concurrency\"></canvas></div>\n\
          <p class=\"note\">Tools running over the same time range; the dashed line is the machine's CPUs. \
          <span id=\"peak\"></span></p>\n"

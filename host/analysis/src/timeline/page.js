@@ -1,8 +1,9 @@
 // Draws one build's tool runs: one row per run, in the order they started (as cargo's --timings does), with the
-// package's name on every bar wide enough to hold it; a time axis to zoom (ctrl + wheel, the buttons) and pan (drag,
-// shift + wheel); a filter that highlights the runs of matching packages; and the number of running tools over the
-// same time range against the machine's CPUs. Only the visible rows are drawn, so 10,000 runs stay quick. The data is
-// the page's JSON block; nothing is fetched.
+// package's name on every bar wide enough to hold it; above it the whole build in one strip, with the part shown
+// boxed; a time axis to zoom (ctrl + wheel, the buttons) and pan (drag, shift + wheel); a filter that highlights the
+// runs of matching packages; and the number of running tools over the same time range against the machine's CPUs.
+// Only the visible rows are drawn in the chart, so 10,000 runs stay quick. The data is the page's JSON block;
+// nothing is fetched.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("gohook-data").textContent);
@@ -141,6 +142,44 @@
     steps.push([changes[i][0], running]);
   }
 
+  // The whole build at a glance: every run as a line at its row (scaled to the strip's height), and the part the
+  // chart shows as a box; a click there shows those rows and, when zoomed in, that time.
+  const overview = document.getElementById("overview");
+  const OVERVIEW = 64;
+
+  function drawOverview() {
+    const width = overview.parentElement.clientWidth;
+    const context = prepare(overview, width, OVERVIEW);
+    const perRow = (OVERVIEW - 4) / Math.max(rows.length, 1);
+    const x = (ms) => (ms / wall) * (width - 1);
+    rows.forEach((i, row) => {
+      const run = data.runs[i];
+      context.globalAlpha = matching && !matching.has(i) ? 0.12 : 1;
+      context.fillStyle = run[RUN.critical] ? "#d62728" : COLORS[data.stages[run[RUN.stage]]] || COLORS.other;
+      context.fillRect(x(run[RUN.start]), 2 + row * perRow, Math.max(1, x(run[RUN.dur])), Math.max(1, perRow));
+    });
+    context.globalAlpha = 1;
+    const first = scroller.scrollTop / ROW;
+    const shown = (Math.min(VIEW, gantt.clientHeight || VIEW) - AXIS) / ROW;
+    context.strokeStyle = "#222";
+    context.lineWidth = 1;
+    context.strokeRect(x(view.from) + 0.5, 1 + first * perRow, Math.max(3, x(view.to) - x(view.from) - 1),
+                       Math.max(3, shown * perRow));
+  }
+
+  overview.addEventListener("click", (event) => {
+    const box = overview.getBoundingClientRect();
+    const row = Math.floor(((event.clientY - box.top - 2) / (OVERVIEW - 4)) * rows.length);
+    scroller.scrollTop = Math.max(0, row * ROW - ROW);
+    const at = ((event.clientX - box.left) / box.width) * wall;
+    const span = view.to - view.from;
+    if (span < wall) {
+      show(at - span / 2, at + span / 2);
+    } else {
+      draw();
+    }
+  });
+
   function drawConcurrency() {
     const canvas = document.getElementById("concurrency");
     const width = canvas.parentElement.clientWidth;
@@ -199,6 +238,7 @@
 
   function draw() {
     drawGantt();
+    drawOverview();
     drawConcurrency();
   }
 
@@ -252,6 +292,7 @@
     body.dataset.matchingRuns = String(count);
     document.getElementById("matches").textContent = query ? count + (count === 1 ? " run matches" : " runs match") : "";
     drawGantt();
+    drawOverview();
   }
 
   function runAt(event) {
@@ -307,7 +348,10 @@
       show(view.from + shift, view.to + shift);
     }
   }, { passive: false });
-  scroller.addEventListener("scroll", drawGantt);
+  scroller.addEventListener("scroll", () => {
+    drawGantt();
+    drawOverview();
+  });
   document.getElementById("zoom-in").addEventListener("click", () => zoom(0.5));
   document.getElementById("zoom-out").addEventListener("click", () => zoom(2));
   document.getElementById("zoom-reset").addEventListener("click", () => show(0, wall));

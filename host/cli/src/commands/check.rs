@@ -3,7 +3,7 @@
 //! Exit codes: 0 all files pass, 1 a policy failure, 2 a usage or I/O error (a missing, unreadable or non-binary
 //! file); every file is checked whatever happened to the others.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -135,9 +135,6 @@ pub struct CheckReport {
     /// The rules the plugins that ran can report, for SARIF's rule metadata.
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
-    /// The rule ids of each plugin that ran, by its name in the policy.
-    #[serde(skip)]
-    pub plugin_rules: BTreeMap<String, Vec<String>>,
     #[serde(skip)]
     pub selection: Selection,
 }
@@ -213,7 +210,7 @@ impl CheckReport {
         })
     }
 
-    /// The report for a terminal; `explain` adds, per file, the rules that passed.
+    /// The report for a terminal; `explain` adds, per file, the checks that passed.
     pub fn to_human(&self, explain: bool) -> String {
         let mut out = String::new();
         let mut failing_checks = BTreeSet::new();
@@ -224,11 +221,13 @@ impl CheckReport {
                 CheckStatus::Pass => out += &format!("{}: ok ({})\n", file.path, file.plugins.join(", ")),
                 CheckStatus::Fail => {
                     let names: Vec<&str> = failed.iter().copied().collect();
+                    // The build info explains and never decides: not one of the checks.
+                    let checks = file.plugins.iter().filter(|p| *p != EXPLAINER).count();
                     out += &format!(
                         "{}: FAIL ({} of {} failed: {})\n",
                         file.path,
                         failed.len(),
-                        count(file.plugins.len(), "check", "checks"),
+                        count(checks, "check", "checks"),
                         names.join(", ")
                     );
                 }
@@ -244,18 +243,14 @@ impl CheckReport {
                 }
             }
             if explain && file.status != CheckStatus::Error {
-                let reported: BTreeSet<&str> = file
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity != FindingLevel::Note)
-                    .map(|f| f.rule.as_str())
-                    .collect();
                 let passed: Vec<&str> = file
                     .plugins
                     .iter()
-                    .flat_map(|plugin| self.plugin_rules.get(plugin).into_iter().flatten())
                     .map(String::as_str)
-                    .filter(|rule| !reported.contains(rule) && !rule.ends_with("/unreadable"))
+                    .filter(|p| {
+                        *p != EXPLAINER
+                            && !file.findings.iter().any(|f| f.plugin == *p && f.severity != FindingLevel::Note)
+                    })
                     .collect();
                 if !passed.is_empty() {
                     out += &format!("  passed: {}\n", passed.join(", "));
@@ -303,11 +298,7 @@ static GOHOOK_RULES: std::sync::LazyLock<Vec<RuleMeta>> = std::sync::LazyLock::n
 /// Runs the check moment of `specs` on every file.
 pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> CheckReport {
     let mut checker = Checker::new(specs, root);
-    let metadata: Vec<(String, Vec<RuleMeta>)> =
-        specs.iter().filter_map(|spec| Some((spec.name.clone(), checker.metadata(spec).ok()?.rules))).collect();
-    let plugin_rules =
-        metadata.iter().map(|(name, rules)| (name.clone(), rules.iter().map(|r| r.id.clone()).collect())).collect();
-    let rules = metadata.into_iter().flat_map(|(_, rules)| rules).collect();
+    let rules = specs.iter().filter_map(|spec| checker.metadata(spec).ok()).flat_map(|meta| meta.rules).collect();
     let mut reports = Vec::new();
     for file in files {
         let path = file.display().to_string();
@@ -341,7 +332,7 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
             plugins: verdict.plugins.into_iter().map(|p| p.plugin).collect(),
         });
     }
-    CheckReport { files: reports, rules, plugin_rules, selection: Selection::default() }
+    CheckReport { files: reports, rules, selection: Selection::default() }
 }
 
 /// The binaries goreleaser lists in `dist/artifacts.json` (entries of type `Binary`). Their paths are relative to
