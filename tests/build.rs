@@ -10,7 +10,11 @@ fn main() {
     let target_dir = gohook_wasm_build::target_dir(&repo);
     let watched = ["plugins", "sdk", "wit", "tests/plugins"].map(|dir| repo.join(dir));
     build_components(&repo.join("plugins/Cargo.toml"), &["gohook-plugin-example"], &target_dir, &watched);
-    let dir =
-        build_components(&repo.join("tests/plugins/Cargo.toml"), &["hostile", "future", "pinned"], &target_dir, &[]);
+    let dir = build_components(
+        &repo.join("tests/plugins/Cargo.toml"),
+        &["hostile", "future", "pinned", "compile-watch"],
+        &target_dir,
+        &[],
+    );
     println!("cargo:rustc-env=GOHOOK_TEST_WASM_DIR={}", dir.display());
 }

@@ -13,6 +13,8 @@
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
 //! 5. What handing a command over costs: `gohook builds` (the shim `exec`s the plugin host) against
 //!    `gohook-plugin-host builds` run directly.
+//! 6. With --only-recording: what `gohook build` pays for go's plan and cache keys' inputs (`gohook why`), cold
+//!    and as a no-op rebuild, against `gohook build --no-plan`.
 //!
 //! Usage: cargo build --release && cargo run --release -p gohook-bench -- [--rounds N] [--builds K]
 //!        [--skip-go-build] [--skip-plugins] [--skip-check]
@@ -33,6 +35,8 @@ struct Options {
     go_build_dir: Option<PathBuf>,
     /// Only the whole-build measure.
     only_go_build: bool,
+    /// Only what recording go's plan and cache keys costs.
+    only_recording: bool,
     skip_go_build: bool,
     skip_plugins: bool,
     skip_check: bool,
@@ -47,6 +51,7 @@ fn parse_options() -> Result<Options> {
         go_build_package: "cmd/go".to_owned(),
         go_build_dir: None,
         only_go_build: false,
+        only_recording: false,
         skip_go_build: false,
         skip_plugins: false,
         skip_check: false,
@@ -60,6 +65,7 @@ fn parse_options() -> Result<Options> {
             "--builds" => options.builds = value("--builds")?.parse()?,
             "--skip-go-build" => options.skip_go_build = true,
             "--only-go-build" => options.only_go_build = true,
+            "--only-recording" => options.only_recording = true,
             "--go-build" => options.go_build_package = value("--go-build")?,
             "--go-build-dir" => options.go_build_dir = Some(PathBuf::from(value("--go-build-dir")?)),
             "--skip-plugins" => options.skip_plugins = true,
@@ -67,7 +73,8 @@ fn parse_options() -> Result<Options> {
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
-                     [--skip-plugins] [--skip-check] [--only-go-build] [--go-build PKG (cmd/go)] [--go-build-dir DIR]\n\
+                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--go-build PKG (cmd/go)]\n\
+                     [--go-build-dir DIR]\n\
                      Reports medians of interleaved runs; build gohook first with `cargo build --release`."
                 );
                 std::process::exit(0);
@@ -314,17 +321,7 @@ fn go_build_cpu(options: &Options, records: &Path) -> Result<()> {
         if let Some(program) = toolexec {
             command.arg(format!("-toolexec={}", program.display()));
         }
-        command.arg(&options.go_build_package).env("GOHOOK_DIR", records).env("GOTOOLCHAIN", "local");
-        command.env_remove("GOHOOK_BUILD_ID").env_remove("GOHOOK_CONFIG");
-        if let Some(dir) = &options.go_build_dir {
-            command.current_dir(dir);
-        } else {
-            command.env("GOFLAGS", "");
-        }
-        command.stdout(Stdio::null());
-        let cpu_before = children_cpu();
-        let wall = wall_of(&mut command)?;
-        Ok((children_cpu() - cpu_before, wall))
+        time_go_build(options, command, records)
     };
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     let (mut reported, mut tools) = (Vec::new(), Vec::new());
@@ -368,6 +365,9 @@ fn main() -> Result<()> {
     if options.only_go_build {
         return go_build_cpu(&options, records.path());
     }
+    if options.only_recording {
+        return recording_cost(&options, records.path());
+    }
     per_invocation(&options, records.path())?;
     command_hand_over(&options, records.path())?;
     if !options.skip_plugins {
@@ -407,6 +407,91 @@ fn command_hand_over(options: &Options, scratch: &Path) -> Result<()> {
         println!("  {name:<36} {m:>7.3} ms   {:+.3} ms vs direct", m - medians[0]);
     }
     Ok(())
+}
+
+/// What `gohook build` pays for go's plan and cache keys' inputs (`-debug-actiongraph`, `GODEBUG=gocachehash=1`):
+/// `gohook build` against `gohook build --no-plan`, interleaved in rotating order, cold (`-a`) and as a no-op
+/// rebuild (everything cached, where a fixed cost shows most). Total CPU of gohook, go and every tool from
+/// `getrusage(RUSAGE_CHILDREN)`, and the bytes the plan adds to the build's records.
+fn recording_cost(options: &Options, records: &Path) -> Result<()> {
+    let out = records.join("go.out");
+    let variants: [(&str, &[&str]); 2] = [("--no-plan", &["--no-plan"]), ("with plan", &[])];
+    let run = |extra: &[&str], cold: bool, root: &Path| -> Result<(Duration, Duration)> {
+        let mut command = Command::new(&options.gohook);
+        command.arg("build").args(extra).arg("-o").arg(&out);
+        if cold {
+            command.arg("-a");
+        }
+        // gohook build's summary line would interleave with the table.
+        command.stderr(Stdio::null());
+        time_go_build(options, command, root)
+    };
+    for cold in [true, false] {
+        let what = if cold { "cold (-a)" } else { "no-op rebuild" };
+        let rounds = if cold { options.builds } else { options.builds * 4 };
+        let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+        let mut wall: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+        let mut bytes = vec![0u64; variants.len()];
+        println!(
+            "\ngohook build {what} {}, {rounds} rounds of {} variants in rotating order:",
+            options.go_build_package,
+            variants.len()
+        );
+        for round in 0..rounds {
+            for k in 0..variants.len() {
+                let i = (round + k) % variants.len();
+                let root = records.join(format!("recording-{i}"));
+                let _ = std::fs::remove_dir_all(&root);
+                if !cold {
+                    run(variants[i].1, false, &root)?;
+                    let _ = std::fs::remove_dir_all(&root);
+                }
+                let (c, w) = run(variants[i].1, cold, &root)?;
+                cpu[i].push(c.as_secs_f64());
+                wall[i].push(w.as_secs_f64());
+                bytes[i] = directory_bytes(&root)?;
+            }
+        }
+        for i in 0..variants.len() {
+            let (c, w) = (median(&mut cpu[i]), median(&mut wall[i]));
+            let (c0, w0) = (median(&mut cpu[0]), median(&mut wall[0]));
+            println!(
+                "  {:<10} cpu {c:>8.3} s ({:+.3} s, {:.4}x)  wall {w:>8.3} s ({:+.3} s)  records {:>9} bytes",
+                variants[i].0,
+                c - c0,
+                c / c0,
+                w - w0,
+                bytes[i]
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Finishes `command` (a go build, or a gohook build) with the bench's package, directory and record root, and runs
+/// it: the CPU time of it and all its children, and its wall time.
+fn time_go_build(options: &Options, mut command: Command, records: &Path) -> Result<(Duration, Duration)> {
+    command.arg(&options.go_build_package).env("GOHOOK_DIR", records).env("GOTOOLCHAIN", "local");
+    command.env_remove("GOHOOK_BUILD_ID").env_remove("GOHOOK_CONFIG");
+    if let Some(dir) = &options.go_build_dir {
+        command.current_dir(dir);
+    } else {
+        command.env("GOFLAGS", "");
+    }
+    command.stdout(Stdio::null());
+    let cpu_before = children_cpu();
+    let wall = wall_of(&mut command)?;
+    Ok((children_cpu() - cpu_before, wall))
+}
+
+fn directory_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        total += if kind.is_dir() { directory_bytes(&entry.path())? } else { entry.metadata()?.len() };
+    }
+    Ok(total)
 }
 
 fn check_throughput(options: &Options, scratch: &Path) -> Result<()> {

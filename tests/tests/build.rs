@@ -105,36 +105,64 @@ fn type_error_fails_with_the_compilers_message() {
     assert!(records.stage(Stage::Link).is_empty());
 }
 
-fn sample_compiles(world: &World, dir: &Path) -> usize {
+/// Builds the sample in `dir`: how many of its packages compiled, and how many links ran.
+fn sample_runs(world: &World, dir: &Path) -> (usize, usize) {
     let out = world.run_gohook(dir, &["build", "-o", "bin", "."]);
     assert_success(&out, "gohook build");
-    let build = world.builds().pop().unwrap();
-    world.records(&build).packages(Stage::Compile).iter().filter(|p| SAMPLE_PACKAGES.contains(&p.as_str())).count()
+    let records = world.records(&world.builds().pop().unwrap());
+    let compiles = records.packages(Stage::Compile).iter().filter(|p| SAMPLE_PACKAGES.contains(&p.as_str())).count();
+    (compiles, records.stage(Stage::Link).len())
 }
 
+/// go keys each tool's cache on its `-V=full` answer, and gohook keys that answer on the plugins that run at that
+/// tool's moments only: a link check relinks and recompiles nothing, a compile check recompiles, and the allow-list
+/// (at the probe, which runs on every go command cached or not, and after the link) recompiles nothing.
 #[test]
-fn second_build_is_cached_until_the_policy_changes() {
+fn the_cache_is_keyed_per_tool_on_the_plugins_that_run_there() {
     let world = World::new();
     let sample = fresh_sample();
-    assert_eq!(sample_compiles(&world, sample.path()), 3);
-    assert_eq!(sample_compiles(&world, sample.path()), 0, "identical second build comes from go's cache");
+    let policy = |text: &str| std::fs::write(sample.path().join("gohook.toml"), text).unwrap();
+    assert_eq!(sample_runs(&world, sample.path()), (3, 1));
+    assert_eq!(sample_runs(&world, sample.path()), (0, 0), "identical second build comes from go's cache");
 
-    // Plugin settings can change what a build produces: go must not reuse results made under other settings.
-    std::fs::write(
-        sample.path().join("gohook.toml"),
-        "[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n",
-    )
-    .unwrap();
-    assert_eq!(sample_compiles(&world, sample.path()), 3, "a policy change invalidates the cache");
-    assert_eq!(sample_compiles(&world, sample.path()), 0);
+    // The allow-list runs at the probe, where it refuses what it must on every go command, and after the link (it
+    // checks the binary's images): no compile is keyed on it, the link is.
+    policy("[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n");
+    assert_eq!(sample_runs(&world, sample.path()), (0, 1), "the allow-list recompiles nothing");
+    let (goos, goarch) = host_target();
+    let other = if goarch == "arm64" { "amd64" } else { "arm64" };
+    policy(&format!("[plugins.arch]\nsettings = {{ allow = [{other:?}] }}\n"));
+    let refused = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains(&format!("error[arch/not-allowed] GOARCH={goarch} is not allowed")),
+        "{goos}/{goarch}: {}",
+        text(&refused.stderr)
+    );
+
+    // A link check: its settings key the link alone.
+    let arch = "[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n";
+    policy(&format!("{arch}\n[plugins.pie]\nrules = {{ \"pie/not-pie\" = \"warn\" }}\n"));
+    assert_eq!(sample_runs(&world, sample.path()), (0, 1), "a new link check relinks, compiles nothing");
+    policy(&format!(
+        "{arch}\n[plugins.pie]\nrules = {{ \"pie/not-pie\" = \"warn\" }}\nsettings = {{ allow_static_pie = false }}\n"
+    ));
+    assert_eq!(sample_runs(&world, sample.path()), (0, 1), "a link check's setting relinks, compiles nothing");
+    assert_eq!(sample_runs(&world, sample.path()), (0, 0));
+
+    // A plugin that runs before every compile keys the compiles (and so, through them, the link).
+    let watch = test_plugin("compile-watch").display().to_string();
+    let with_watch =
+        |label: &str| format!("{arch}\n[plugins.watch]\npath = {watch:?}\nsettings = {{ label = {label:?} }}\n");
+    policy(&with_watch("a"));
+    assert_eq!(sample_runs(&world, sample.path()), (3, 1), "a compile check recompiles");
+    policy(&with_watch("b"));
+    assert_eq!(sample_runs(&world, sample.path()), (3, 1), "and so does its setting");
+    assert_eq!(sample_runs(&world, sample.path()), (0, 0));
 
     // Record-keeping settings cannot change a build, so they keep the cache.
-    std::fs::write(
-        sample.path().join("gohook.toml"),
-        "[records]\nkeep_builds = 20\n\n[plugins.arch]\nsettings = { allow = [\"amd64\", \"arm64\"] }\n",
-    )
-    .unwrap();
-    assert_eq!(sample_compiles(&world, sample.path()), 0);
+    policy(&format!("[records]\nkeep_builds = 20\n\n{}", with_watch("b")));
+    assert_eq!(sample_runs(&world, sample.path()), (0, 0));
 }
 
 /// Reads the first bytes of a file.

@@ -122,6 +122,11 @@ fn timeline_page_renders_every_run_offline(page: &Path, summary: &serde_json::Va
     for forbidden in ["http://", "https://", "src=\""] {
         assert!(!html.contains(forbidden), "the page refers to nothing outside itself ({forbidden})");
     }
+    // The module's packages got new constants since the first build: each run's tooltip says why it ran.
+    let notes = html.split("\"notes\":[").nth(1).and_then(|rest| rest.split(']').next()).unwrap_or_default();
+    for file in ["a.go", "b.go", "c.go", "d.go"] {
+        assert!(notes.contains(&format!("\"source: {file} changed\"")), "why each package ran, for hover: {notes}");
+    }
     let dom = text(&headless_chromium(page, &["--dump-dom"]).stdout);
     let attribute = |name: &str| -> Option<u64> {
         let at = dom.find(&format!("{name}=\""))? + name.len() + 2;

@@ -287,6 +287,9 @@ mod tests {
             ),
             self_reports: Vec::new(),
             modules: None,
+            actions: None,
+            cache_inputs: None,
+            tool_keys: Vec::new(),
             corrupt: 0,
             unsupported: 0,
         }

@@ -1,6 +1,6 @@
 //! Everything gohook computes or renders from records: the build model ([`BuildRecords`]), the summary table and
 //! JSON, the critical path, the Chrome trace, the timeline page, pprof profiles, the Go benchmark format, the
-//! comparison of two sets of builds, and the portable export file.
+//! comparison of two sets of builds, the portable export file, and why a build rebuilt what it did.
 //!
 //! It depends on the records and the statistics only: no command line, no plugins, no processes started. What a
 //! report needs from outside — the calibrated cost of a process, a go `-debug-trace` to merge — is passed in.
@@ -16,6 +16,7 @@ mod summary;
 mod timeline;
 mod trace;
 mod units;
+mod why;
 
 pub use compare::{Metric, Options as CompareOptions, Report as Comparison, Side, Subject, parse_percent};
 pub use critical_path::CriticalPath;
@@ -24,6 +25,7 @@ pub use pprof::{Merged, ToolProfile, merge as merge_profiles, render as pprof_pr
 pub use run_summary::RunSummary;
 pub use summary::{ProcessCost, Summary};
 pub use units::{count, format_duration, format_unix_ns};
+pub use why::{Cause, Group as WhyGroup, Why, explain as why};
 
 /// The Go benchmark format (`benchstat` reads it): one line per build, stage and compiled package.
 pub use benchfmt::render as benchfmt;

@@ -7,8 +7,9 @@ use std::io;
 use serde::Serialize;
 
 use gohook_records::{
-    BuildContext, BuildEnd, BuildFile, BuildLabel, BuildModules, BuildPackages, BuildStart, Labels, PackageImports,
-    PackageModule, Phase, Record, Stage, Store, ToolRun, ToolSelfReport,
+    BuildActions, BuildCacheInputs, BuildContext, BuildEnd, BuildFile, BuildLabel, BuildModules, BuildPackages,
+    BuildStart, GoAction, Labels, PackageImports, PackageModule, Phase, Record, Stage, Store, ToolKey, ToolRun,
+    ToolSelfReport,
 };
 
 use crate::Error;
@@ -34,6 +35,15 @@ pub struct BuildRecords {
     /// Each package's module (`gohook build` only).
     #[serde(default)]
     pub modules: Option<Vec<PackageModule>>,
+    /// go's plan: every compile and link, run or served from its cache (`gohook build` only).
+    #[serde(default)]
+    pub actions: Option<Vec<GoAction>>,
+    /// What go keyed each compile and link on (`gohook build` only).
+    #[serde(default)]
+    pub cache_inputs: Option<BuildCacheInputs>,
+    /// What each tool's `-V=full` answer was keyed on, one per tool.
+    #[serde(default)]
+    pub tool_keys: Vec<ToolKey>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -60,6 +70,9 @@ impl BuildRecords {
             packages: None,
             self_reports: Vec::new(),
             modules: None,
+            actions: None,
+            cache_inputs: None,
+            tool_keys: Vec::new(),
             corrupt: 0,
             unsupported: 0,
         };
@@ -77,6 +90,14 @@ impl BuildRecords {
                 Record::Packages(listed) => build.packages = Some(listed.packages),
                 Record::SelfReport(report) => build.self_reports.push(report),
                 Record::Modules(listed) => build.modules = Some(listed.modules),
+                Record::Actions(listed) => build.actions = Some(listed.actions),
+                Record::CacheInputs(inputs) => build.cache_inputs = Some(inputs),
+                // go probes each tool once per go command; the first answer stands for the build.
+                Record::ToolKey(key) => {
+                    if !build.tool_keys.iter().any(|k| k.tool == key.tool) {
+                        build.tool_keys.push(key);
+                    }
+                }
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
             }
@@ -99,6 +120,9 @@ impl BuildRecords {
             packages,
             self_reports,
             modules,
+            actions,
+            cache_inputs,
+            tool_keys,
             corrupt: _,
             unsupported: _,
         } = self;
@@ -123,6 +147,13 @@ impl BuildRecords {
                 .iter()
                 .map(|modules| Record::Modules(BuildModules { build_id: id.clone(), modules: modules.clone() })),
         );
+        records.extend(tool_keys.iter().cloned().map(Record::ToolKey));
+        records.extend(
+            actions
+                .iter()
+                .map(|actions| Record::Actions(BuildActions { build_id: id.clone(), actions: actions.clone() })),
+        );
+        records.extend(cache_inputs.iter().cloned().map(Record::CacheInputs));
         records
     }
 
@@ -265,6 +296,32 @@ mod tests {
                 build_id: "b".into(),
                 modules: vec![PackageModule { package: "a".into(), module: "example.com/m".into() }],
             }),
+            Record::ToolKey(ToolKey {
+                build_id: "b".into(),
+                tool: "link".into(),
+                plugins: vec![("strip".into(), "1234".into())],
+            }),
+            Record::Actions(BuildActions {
+                build_id: "b".into(),
+                actions: vec![GoAction {
+                    mode: "build".into(),
+                    package: "a".into(),
+                    ran: true,
+                    action_id: "ab".into(),
+                    ready_unix_ns: 1_100,
+                    start_unix_ns: 1_200,
+                    done_unix_ns: 1_300,
+                }],
+            }),
+            Record::CacheInputs(BuildCacheInputs {
+                build_id: "b".into(),
+                lines: vec!["compile".into()],
+                actions: vec![gohook_records::ActionInputs {
+                    name: "build a".into(),
+                    id: "ab".into(),
+                    inputs: vec![0],
+                }],
+            }),
         ];
         BuildRecords::of_records("b", records)
     }
@@ -274,6 +331,7 @@ mod tests {
         let build = every_kind();
         assert!(build.start.is_some() && build.end.is_some() && build.label.is_some() && build.context.is_some());
         assert!(build.packages.is_some() && build.modules.is_some());
+        assert!(build.actions.is_some() && build.cache_inputs.is_some() && build.tool_keys.len() == 1);
         assert_eq!((build.runs.len(), build.self_reports.len()), (1, 1));
         assert_eq!(BuildRecords::of_records("b", build.records()), build);
     }

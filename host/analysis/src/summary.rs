@@ -50,6 +50,8 @@ pub struct Summary {
     /// compiler knows itself, left out), and how many of them ran a compile; the rest came from go's build cache.
     pub packages_in_build: Option<usize>,
     pub packages_compiled: usize,
+    /// go's own plan (`gohook build`): what ran and what its cache served, per stage, and how long runs waited.
+    pub go_cache: Option<GoCache>,
     /// The packages' run times rolled up per module (`gohook build` only), slowest first.
     pub modules: Vec<Rollup>,
     /// The same per import path prefix (the first element of a standard library path, the first two of others).
@@ -98,6 +100,29 @@ pub struct PackageTime {
     pub stages: BTreeMap<&'static str, u64>,
     /// Its compile's and link's phases (`--phases`), slowest first.
     pub phases: Vec<Phase>,
+}
+
+/// go's plan of a build (`-debug-actiongraph`): exact cache hits and misses, and queue waits.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoCache {
+    pub stages: Vec<CachedStage>,
+    /// From ready (its dependencies done) to start, over the actions that ran: waiting for a core.
+    pub queued_p50_ns: u64,
+    pub queued_p95_ns: u64,
+    pub queued_max_ns: u64,
+    /// What the served actions took the last time a recorded build ran them, summed (see
+    /// [`Summary::count_savings`]); `None` until counted.
+    pub saved_ns: Option<u64>,
+    /// How many of the served actions an earlier recorded build had run.
+    pub saved_known: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CachedStage {
+    /// `compile` or `link`.
+    pub stage: &'static str,
+    pub ran: usize,
+    pub served: usize,
 }
 
 /// Packages summed up under one name: a module, or an import path prefix.
@@ -282,6 +307,7 @@ impl Summary {
                 .packages
                 .as_ref()
                 .map(|packages| packages.iter().filter(|p| BuildRecords::go_compiles(&p.package)).count()),
+            go_cache: go_cache(build),
             modules: rollup(build, |package| {
                 let modules = build.modules.as_ref()?;
                 modules.iter().find(|m| m.package == package).map(|m| m.module.clone())
@@ -361,6 +387,9 @@ impl Summary {
             if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
         );
         if let Some(line) = self.cache_line() {
+            let _ = writeln!(out, "{line}");
+        }
+        for line in self.plan_lines() {
             let _ = writeln!(out, "{line}");
         }
         if self.invocations == 0 {
@@ -569,6 +598,55 @@ impl Overhead {
 }
 
 impl Summary {
+    /// What go's cache saved this build: for each action it served, the time it took the last time one of `earlier`
+    /// (newest first) ran it — go keys both by the same action id.
+    pub fn count_savings(&mut self, build: &BuildRecords, earlier: &[&BuildRecords]) {
+        let (Some(cache), Some(actions)) = (&mut self.go_cache, &build.actions) else { return };
+        let mut took: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for old in earlier.iter().rev() {
+            for a in old.actions.iter().flatten().filter(|a| a.ran && a.done_unix_ns > a.start_unix_ns) {
+                took.insert(&a.action_id, a.done_unix_ns - a.start_unix_ns);
+            }
+        }
+        let served: Vec<u64> =
+            actions.iter().filter(|a| !a.ran).filter_map(|a| took.get(a.action_id.as_str()).copied()).collect();
+        cache.saved_known = served.len();
+        cache.saved_ns = Some(served.iter().sum());
+    }
+
+    /// go's plan in one or two lines: what ran and what its cache served, the queue waits, what the cache saved.
+    pub fn plan_lines(&self) -> Vec<String> {
+        let Some(cache) = &self.go_cache else { return Vec::new() };
+        let stages: Vec<String> = cache
+            .stages
+            .iter()
+            .filter(|s| s.ran + s.served > 0)
+            .map(|s| format!("{} {} ran, {} served", s.stage, s.ran, s.served))
+            .collect();
+        let ran: usize = cache.stages.iter().map(|s| s.ran).sum();
+        let queued = if ran == 0 {
+            String::new()
+        } else {
+            format!(
+                "; queued for a core (ready → start) p50 {}, p95 {}, max {}",
+                format_duration(cache.queued_p50_ns),
+                format_duration(cache.queued_p95_ns),
+                format_duration(cache.queued_max_ns)
+            )
+        };
+        let mut lines = vec![format!("go's cache (its plan): {}{queued}", stages.join("; "))];
+        let served: usize = cache.stages.iter().map(|s| s.served).sum();
+        if let Some(saved) = cache.saved_ns.filter(|_| served > 0) {
+            lines.push(format!(
+                "go's cache saved ~{} of tool time: what {} of the {served} served actions took when an earlier \
+                 recorded build ran them",
+                format_duration(saved),
+                cache.saved_known
+            ));
+        }
+        lines
+    }
+
     /// How many of the build's packages compiled and how many go's cache served, when the package set is known.
     pub fn cache_line(&self) -> Option<String> {
         let total = self.packages_in_build?;
@@ -596,6 +674,33 @@ impl StageStats {
             self.max_rss_package.clone(),
         ]
     }
+}
+
+/// Cache hits and misses per stage and queue waits, from go's plan.
+fn go_cache(build: &BuildRecords) -> Option<GoCache> {
+    let actions = build.actions.as_ref()?;
+    let stages = [("build", "compile"), ("link", "link")]
+        .into_iter()
+        .map(|(mode, stage)| {
+            let of_mode = actions.iter().filter(|a| a.mode == mode && BuildRecords::go_compiles(&a.package));
+            let (ran, served) = of_mode.fold((0, 0), |(r, s), a| if a.ran { (r + 1, s) } else { (r, s + 1) });
+            CachedStage { stage, ran, served }
+        })
+        .collect();
+    let mut queued: Vec<u64> = actions
+        .iter()
+        .filter(|a| a.ran && a.ready_unix_ns > 0 && a.start_unix_ns > 0)
+        .map(|a| a.start_unix_ns.saturating_sub(a.ready_unix_ns))
+        .collect();
+    queued.sort_unstable();
+    Some(GoCache {
+        stages,
+        queued_p50_ns: percentile(&queued, 50),
+        queued_p95_ns: percentile(&queued, 95),
+        queued_max_ns: queued.last().copied().unwrap_or(0),
+        saved_ns: None,
+        saved_known: 0,
+    })
 }
 
 /// The build's packages (the recorded graph, else those that ran) summed up under the name `group` gives each; a
@@ -716,6 +821,9 @@ pub(crate) mod tests {
             packages: None,
             self_reports: Vec::new(),
             modules: None,
+            actions: None,
+            cache_inputs: None,
+            tool_keys: Vec::new(),
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

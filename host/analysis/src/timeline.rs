@@ -8,6 +8,7 @@
 //! the visible rows, so 10,000 runs stay quick), and a Content-Security-Policy that allows only that script and style,
 //! by hash, forbids every fetch.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use base64::Engine as _;
@@ -33,15 +34,18 @@ struct Drawing {
     cpus: u32,
     stages: Vec<&'static str>,
     packages: Vec<String>,
+    /// Why runs ran (`gohook why`), each text once.
+    notes: Vec<String>,
     runs: Vec<DrawnRun>,
 }
 
-/// One tool run: `[lane, start ms, wall ms, stage index, package index, cpu ms, peak RSS MiB, on the critical path]`,
-/// an array rather than an object to keep a 10,000-run page small (the script's `RUN` names the positions).
-type DrawnRun = (usize, f64, f64, usize, usize, f64, f64, bool);
+/// One tool run: `[lane, start ms, wall ms, stage index, package index, cpu ms, peak RSS MiB, on the critical path,
+/// why it ran (note index, or null)]`, an array rather than an object to keep a 10,000-run page small (the script's
+/// `RUN` names the positions).
+type DrawnRun = (usize, f64, f64, usize, usize, f64, f64, bool, Option<usize>);
 
 impl Drawing {
-    fn of(build: &BuildRecords, summary: &Summary) -> Drawing {
+    fn of(build: &BuildRecords, summary: &Summary, reasons: &BTreeMap<String, String>) -> Drawing {
         let start = summary.start_unix_ns;
         let ms = |ns: u64| ns as f64 / 1e6;
         let work: Vec<_> = build.work().collect();
@@ -49,6 +53,7 @@ impl Drawing {
             summary.critical_path.iter().flat_map(|p| &p.steps).map(|s| s.name.as_str()).collect();
         let mut stages: Vec<&'static str> = Vec::new();
         let mut packages: Vec<String> = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
         let mut runs = Vec::with_capacity(work.len());
         for (run, lane) in work.iter().zip(trace::lanes(work.iter().copied())) {
             let stage = index_of(&mut stages, run.stage.name());
@@ -57,6 +62,12 @@ impl Drawing {
                 gohook_records::Stage::Link => on_path.contains("link"),
                 _ => on_path.contains(run.package.as_str()),
             };
+            let reason = match run.stage {
+                gohook_records::Stage::Link => reasons.get(&format!("link of {}", run.package)),
+                gohook_records::Stage::Compile | gohook_records::Stage::Asm => reasons.get(&run.package),
+                _ => None,
+            };
+            let note = reason.map(|r| index_of(&mut notes, r.clone()));
             runs.push((
                 lane,
                 ms(run.start_unix_ns.saturating_sub(start)),
@@ -66,6 +77,7 @@ impl Drawing {
                 ms(run.user_ns + run.sys_ns),
                 run.max_rss_bytes as f64 / (1 << 20) as f64,
                 critical,
+                note,
             ));
         }
         Drawing {
@@ -73,6 +85,7 @@ impl Drawing {
             cpus: summary.context.as_ref().map_or(0, |c| c.machine.logical_cpus),
             stages,
             packages,
+            notes,
             runs,
         }
     }
@@ -85,9 +98,9 @@ fn index_of<T: PartialEq>(items: &mut Vec<T>, item: T) -> usize {
     })
 }
 
-/// The page for one build.
-pub fn render(build: &BuildRecords, summary: &Summary) -> String {
-    let drawing = Drawing::of(build, summary);
+/// The page for one build; `reasons` says why each package (or `link of p`) ran, from `gohook why`, shown on hover.
+pub fn render(build: &BuildRecords, summary: &Summary, reasons: &BTreeMap<String, String>) -> String {
+    let drawing = Drawing::of(build, summary, reasons);
     // `</script>` inside the JSON would end the block early.
     let data = serde_json::to_string(&drawing).unwrap_or_else(|_| "{}".into()).replace("</", "<\\/");
     let policy = format!(
@@ -172,6 +185,9 @@ fn header(page: &mut String, summary: &Summary) {
         let _ = write!(line, "; {cache}");
     }
     let _ = writeln!(page, "<p class=\"meta\">{line}</p>");
+    for plan in summary.plan_lines() {
+        let _ = writeln!(page, "<p class=\"meta\">{}</p>", escape(&plan));
+    }
 }
 
 fn stage_table(page: &mut String, summary: &Summary) {
@@ -374,11 +390,14 @@ mod tests {
             packages: None,
             self_reports: Vec::new(),
             modules: None,
+            actions: None,
+            cache_inputs: None,
+            tool_keys: Vec::new(),
             corrupt: 0,
             unsupported: 0,
         };
         let summary = Summary::of(&build, None);
-        let page = render(&build, &summary);
+        let page = render(&build, &summary, &BTreeMap::new());
         let data: serde_json::Value =
             serde_json::from_str(page.split("id=\"gohook-data\">").nth(1).unwrap().split("</script>").next().unwrap())
                 .unwrap();

@@ -106,6 +106,16 @@ pub enum Command {
     Exec(ExecArgs),
     /// Show where a recorded build spent its time.
     Report(ReportArgs),
+    /// Why a build compiled or linked what go's cache could have served: per package, the root cause against the
+    /// last build that had it (a file, a flag, a setting, the toolchain, gohook's policy, an emptied cache), with the
+    /// packages that rebuilt because of it.
+    ///
+    /// Example: gohook why            (the latest build)
+    #[command(after_help = "BUILD is a build id or a unique prefix (default: the latest build); PACKAGE… narrows the \
+                            answer. It reads what `gohook build` records of go's own cache keys \
+                            (GODEBUG=gocachehash=1, -debug-actiongraph); builds recorded otherwise (bare -toolexec, \
+                            `gohook exec`) say what cannot be told. Exit 2 on an unknown build.")]
+    Why(WhyArgs),
     /// List recorded builds, oldest first.
     Builds(BuildsArgs),
     /// Check finished binaries with the configured plugins (or --rules); exit 0 pass, 1 policy failure, 2 error.
@@ -188,6 +198,10 @@ pub enum ListFormat {
 pub struct BuildArgs {
     #[command(flatten)]
     pub recording: Recording,
+    /// Do not ask go for its plan and its cache keys' inputs (-debug-actiongraph, GODEBUG=gocachehash=1), which
+    /// `gohook why`, the exact cache counts and the queue times read; see the README for what they cost.
+    #[arg(long)]
+    pub no_plan: bool,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
     pub args: Vec<OsString>,
 }
@@ -351,4 +365,16 @@ mod tests {
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
     }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct WhyArgs {
+    /// A build id (or unique prefix), then packages to explain; without a build id, the latest build.
+    #[arg(value_name = "BUILD|PACKAGE")]
+    pub targets: Vec<String>,
+    /// Compare with this build instead of, per package, the last earlier build that had it.
+    #[arg(long, value_name = "BUILD")]
+    pub vs: Option<String>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }

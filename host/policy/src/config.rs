@@ -190,12 +190,29 @@ impl Policy {
         Ok(Policy { source: Some(path.to_owned()), records: file.records, plugins: file.plugins })
     }
 
-    /// A short hash of everything in the policy that can change a build's outcome: the plugin tables, and the
-    /// content ids of the plugins themselves (`plugin_ids`), since a new plugin can fail a link the old one passed.
-    pub fn fingerprint(&self, plugin_ids: &[String]) -> String {
-        let canonical = serde_json::to_vec(&(&self.plugins, plugin_ids)).expect("TOML tables serialize as JSON");
-        hex(&Sha256::digest(&canonical)[..8])
+    /// What in the policy can change what go builds with one tool, plugin by plugin: the name and a short digest of
+    /// the table and content id of each plugin that runs at that tool's before-tool or after-tool moment (`keyed`:
+    /// name and content id, since a new plugin can fail a link the old one passed). Nothing else enters go's cache
+    /// key: not `[records]`, not a probe-only plugin (it runs on every go command, cached or not), not a check on
+    /// another tool. [`fingerprint`] folds the digests into the answer.
+    pub fn keyed_digests(&self, keyed: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut digests: Vec<(String, String)> = keyed
+            .iter()
+            .map(|(name, id)| {
+                let canonical =
+                    serde_json::to_vec(&(self.plugins.get(*name), *id)).expect("TOML tables serialize as JSON");
+                ((*name).to_owned(), hex(&Sha256::digest(&canonical)[..8]))
+            })
+            .collect();
+        digests.sort();
+        digests
     }
+}
+
+/// A short hash of a tool's keyed plugins ([`Policy::keyed_digests`]): what gohook folds into its `-V=full` answer.
+pub fn fingerprint(digests: &[(String, String)]) -> String {
+    let canonical = serde_json::to_vec(digests).expect("strings serialize");
+    hex(&Sha256::digest(&canonical)[..8])
 }
 
 /// Where each `[plugins.NAME] path` is written, for errors that name its line.
@@ -267,17 +284,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fingerprint_follows_plugin_settings_not_records_or_layout() {
+    fn fingerprint_follows_the_keyed_plugins_settings_not_records_layout_or_others() {
         let path = Path::new("gohook.toml");
-        let a = Policy::parse("[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n", path).unwrap();
-        let same =
-            Policy::parse("[records]\nkeep_builds = 3\n\n[plugins.arch.settings]\n  allow = [ \"arm64\" ]\n", path)
-                .unwrap();
-        let other = Policy::parse("[plugins.arch]\nsettings = { allow = [\"amd64\"] }\n", path).unwrap();
-        assert_eq!(a.fingerprint(&[]), same.fingerprint(&[]));
-        assert_ne!(a.fingerprint(&[]), other.fingerprint(&[]));
-        assert_ne!(a.fingerprint(&[]), Policy::default().fingerprint(&[]));
-        assert_ne!(a.fingerprint(&[]), a.fingerprint(&["a rebuilt plugin".into()]));
+        let a = Policy::parse("[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n\n[plugins.strip]\n", path).unwrap();
+        let same = Policy::parse(
+            "[records]\nkeep_builds = 3\n\n[plugins.arch.settings]\n  allow = [ \"arm64\" ]\n\n[plugins.strip]\n",
+            path,
+        )
+        .unwrap();
+        let other =
+            Policy::parse("[plugins.arch]\nsettings = { allow = [\"amd64\"] }\n\n[plugins.strip]\n", path).unwrap();
+        let print = |policy: &Policy, keyed: &[(&str, &str)]| fingerprint(&policy.keyed_digests(keyed));
+        let arch = [("arch", "id-1")];
+        assert_eq!(print(&a, &arch), print(&same, &arch));
+        assert_ne!(print(&a, &arch), print(&other, &arch));
+        assert_ne!(print(&a, &arch), print(&a, &[("arch", "a rebuilt plugin")]));
+        // A plugin that does not run at the tool's moments is not keyed: its settings change nothing.
+        let strip = [("strip", "id-2")];
+        assert_eq!(print(&a, &strip), print(&other, &strip));
+        assert_eq!(print(&a, &[]), print(&Policy::default(), &[]));
+        assert_eq!(a.keyed_digests(&strip)[0].0, "strip");
     }
 
     #[test]

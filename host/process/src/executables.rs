@@ -23,6 +23,7 @@ pub const COMMANDS: &[&str] = &[
     "export",
     "exec",
     "report",
+    "why",
     "builds",
     "plugins",
     "check",

@@ -22,8 +22,10 @@ fn checksum(bytes: &[u8]) -> u32 {
     CRC.checksum(bytes)
 }
 
-/// No honest record comes near this; a larger length field means the frame is garbage.
-const MAX_PAYLOAD: usize = 1 << 20;
+/// No honest record comes near this; a larger length field means the frame is garbage. A tool run is a few hundred
+/// bytes, but go's cache-key inputs for a large module are megabytes in one frame (Jaeger's 2,325 packages: 1.9 MB).
+/// The bound only rejects a damaged length early: a frame is read from the bytes that are there and checked by its CRC.
+const MAX_PAYLOAD: usize = 256 << 20;
 
 /// One entry of a build's record file.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -52,6 +54,14 @@ pub enum Record {
     /// The module each package of a `gohook build` belongs to, from the same `go list -deps` as [`Record::Packages`]:
     /// what `report` rolls the packages' times up by.
     Modules(BuildModules),
+    /// go's plan of a `gohook build` (`-debug-actiongraph`): every compile and link, run or served from its cache,
+    /// with its action id and when it was ready, started and done.
+    Actions(BuildActions),
+    /// What go keyed each compile and link on (`GODEBUG=gocachehash=1`): what `gohook why` compares.
+    CacheInputs(BuildCacheInputs),
+    /// The plugins a tool's `-V=full` answer was keyed on, written at go's probe: what `gohook why` names when the
+    /// policy is the reason something rebuilt.
+    ToolKey(ToolKey),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -77,6 +87,55 @@ pub struct Phase {
 pub struct BuildPackages {
     pub build_id: String,
     pub packages: Vec<PackageImports>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct BuildActions {
+    pub build_id: String,
+    pub actions: Vec<GoAction>,
+}
+
+/// One compile (`build`) or `link` action of go's plan.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct GoAction {
+    /// `build` (compile and asm) or `link`.
+    pub mode: String,
+    pub package: String,
+    /// Whether it ran; `false` when go's cache served it.
+    pub ran: bool,
+    /// go's cache key for it, hex.
+    pub action_id: String,
+    /// Unix ns; 0 when go did not say (an action that never became ready).
+    pub ready_unix_ns: u64,
+    pub start_unix_ns: u64,
+    pub done_unix_ns: u64,
+}
+
+/// The inputs of go's cache keys, each distinct line once (`lines`), each action a list of indexes into it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildCacheInputs {
+    pub build_id: String,
+    pub lines: Vec<String>,
+    pub actions: Vec<ActionInputs>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ActionInputs {
+    /// go's name for the hash: `build <package>` or `link <package>`.
+    pub name: String,
+    /// The action id the inputs hash to, hex.
+    pub id: String,
+    /// Indexes into [`BuildCacheInputs::lines`], in the order go wrote them.
+    pub inputs: Vec<u32>,
+}
+
+/// A tool's `-V=full` answer and what it was keyed on: each keyed plugin's name and a digest of its table and
+/// content.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ToolKey {
+    pub build_id: String,
+    pub tool: String,
+    pub plugins: Vec<(String, String)>,
 }
 
 /// Each package's module (`path@version`, as go resolved it, `replace` applied), `std` for the standard library, the
@@ -582,6 +641,20 @@ mod tests {
         bytes.extend(encode(&tool_run("b")));
         let decoded = decode(&bytes);
         assert_eq!(decoded.records, vec![tool_run("a"), tool_run("b")]);
+        assert_eq!((decoded.corrupt, decoded.unsupported), (0, 0));
+    }
+
+    /// The cache-key inputs of a large module's build come to megabytes in one frame; they must read back.
+    #[test]
+    fn a_frame_of_megabytes_round_trips() {
+        let lines: Vec<String> =
+            (0..60_000).map(|i| format!("packagefile example.com/p{i}=abcdef0123456789")).collect();
+        let inputs = Record::CacheInputs(BuildCacheInputs { build_id: "b1".into(), lines, actions: Vec::new() });
+        let mut bytes = encode(&inputs);
+        assert!(bytes.len() > 2 << 20, "{} bytes", bytes.len());
+        bytes.extend(encode(&tool_run("a")));
+        let decoded = decode(&bytes);
+        assert_eq!(decoded.records, vec![inputs, tool_run("a")]);
         assert_eq!((decoded.corrupt, decoded.unsupported), (0, 0));
     }
 

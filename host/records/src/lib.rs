@@ -13,9 +13,9 @@ mod store;
 
 // What the other crates use; the rest stays inside.
 pub use format::{
-    BuildEnd, BuildLabel, BuildModules, BuildPackages, BuildStart, CheckRun, CheckStatus, Exit, FindingLevel,
-    NativeCode, PackageImports, PackageModule, Phase, PluginTime, Record, RecordedFinding, Stage, ToolRun,
-    ToolSelfReport, decode, encode, signal_name, v1,
+    ActionInputs, BuildActions, BuildCacheInputs, BuildEnd, BuildLabel, BuildModules, BuildPackages, BuildStart,
+    CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase, PluginTime,
+    Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
 };
 pub use machine::{BuildContext, Difference, parse_labels};
 pub use process::{now_unix_ns, unix_ns};

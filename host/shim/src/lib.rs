@@ -21,8 +21,8 @@ use std::io::{Read, Write};
 
 use gohook_policy::{MomentInput, PluginSpec, Policy, Verdict};
 use gohook_records::{
-    BuildContext, BuildLabel, BuildStamp, Exit, Labels, Phase, Record, Store, ToolRun, ToolSelfReport, now_unix_ns,
-    signal_name,
+    BuildContext, BuildLabel, BuildStamp, Exit, Labels, Phase, Record, Store, ToolKey, ToolRun, ToolSelfReport,
+    now_unix_ns, signal_name,
 };
 
 use gohook_process::{EXIT_USAGE, env, executables, logging, signals};
@@ -113,9 +113,12 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
     };
     let mut exit = outcome.exit;
 
+    let mut tool_key = None;
     if invocation.is_version_probe() {
         if exit.success() {
-            exit = answer_probe(&invocation, &outcome, &policy, &specs, &plugins, &mut verdict);
+            let answered = answer_probe(&invocation, &outcome, &policy, &specs, &plugins, &mut verdict);
+            exit = answered.0;
+            tool_key = answered.1;
         } else {
             let _ = std::io::stdout().write_all(&outcome.stdout);
         }
@@ -187,15 +190,20 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
         }
     }
     if invocation.is_version_probe() {
-        record_circumstances(&context, &outcome.stdout, policy.records.keep_builds);
+        record_circumstances(&context, &outcome.stdout, tool_key, policy.records.keep_builds);
     }
     exit.shell_code()
 }
 
 /// Ties the build to its run and target, and records the machine and go command it ran on. go probes each tool once
 /// per go command, so a build gets a few identical records of each; readers take the first.
-fn record_circumstances(context: &Context, version_answer: &[u8], keep: usize) {
+fn record_circumstances(context: &Context, version_answer: &[u8], tool_key: Option<ToolKey>, keep: usize) {
     let id = &context.stamp.id;
+    if let Some(key) = tool_key
+        && let Err(e) = context.store.append(id, &Record::ToolKey(ToolKey { build_id: id.clone(), ..key }), keep)
+    {
+        tracing::warn!("cannot write what the tool's answer was keyed on: {e}");
+    }
     match Labels::from_env() {
         Ok(Some(labels)) => {
             let record = Record::Label(BuildLabel { build_id: id.clone(), run: labels.run, target: labels.target });
@@ -214,7 +222,7 @@ fn record_circumstances(context: &Context, version_answer: &[u8], keep: usize) {
     }
 }
 
-/// The -V=full answer, after the probe-moment plugins had their say.
+/// The -V=full answer, after the probe-moment plugins had their say, and what it was keyed on.
 fn answer_probe(
     invocation: &Invocation,
     outcome: &Outcome,
@@ -222,14 +230,14 @@ fn answer_probe(
     specs: &[PluginSpec],
     plugins: &PluginClient<'_>,
     verdict: &mut Verdict,
-) -> Exit {
+) -> (Exit, Option<ToolKey>) {
     let mut plugin_ids = Vec::new();
     for spec in specs {
         match plugins.catalog().content_id(spec) {
             Ok(id) => plugin_ids.push(id),
             Err(e) => {
                 eprintln!("gohook: {e}\ngohook: fix [plugins.{}] in the policy file", spec.name);
-                return Exit::Code(EXIT_USAGE as i32);
+                return (Exit::Code(EXIT_USAGE as i32), None);
             }
         }
     }
@@ -239,10 +247,21 @@ fn answer_probe(
     if verdict.has_errors() {
         let subject = format!("building for {}/{}", invocation.goos, invocation.goarch);
         eprint!("{}", verdict.render_errors(&subject, policy.source.as_deref()));
-        return Exit::Code(1);
+        return (Exit::Code(1), None);
     }
-    print!("{}", version::answer(&outcome.stdout, &policy.fingerprint(&plugin_ids)));
-    Exit::Code(0)
+    // go keys its cache for this tool on the answer: only the plugins that run at the tool's own moments can change
+    // what it builds with it. A probe-only plugin (`arch`) or a link check changes no compile's key.
+    let keyed: Vec<(&str, &str)> = specs
+        .iter()
+        .zip(&plugin_ids)
+        .enumerate()
+        .filter(|(index, _)| plugins.runs_at(*index, &invocation.tool))
+        .map(|(_, (spec, id))| (spec.name.as_str(), id.as_str()))
+        .collect();
+    let digests = policy.keyed_digests(&keyed);
+    print!("{}", version::answer(&outcome.stdout, &gohook_policy::fingerprint(&digests)));
+    let key = ToolKey { build_id: String::new(), tool: invocation.tool.clone(), plugins: digests };
+    (Exit::Code(0), Some(key))
 }
 
 /// The tool run as error messages name it; built only when there is an error to print.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use gohook_policy::protocol::{self, ProtocolError};
-use gohook_policy::{Catalog, MomentInput, PluginMeta, PluginSpec, Verdict};
+use gohook_policy::{Catalog, Moment, MomentInput, PluginMeta, PluginSpec, Verdict};
 use gohook_process::executables::{self, PLUGIN_HOST, REINSTALL};
 use gohook_records::{FindingLevel, RecordedFinding};
 
@@ -77,12 +77,26 @@ impl<'a> PluginClient<'a> {
     /// Whether plugin `index` may want this moment: it does if its remembered metadata says so, and it may if
     /// gohook has not seen it yet (the plugin host asks it, and remembers; the next moment reads that).
     fn might_subscribe(&self, index: usize, input: &MomentInput) -> bool {
+        self.known_meta(index).is_none_or(|meta| meta.subscribes(input.moment(), input.tool()))
+    }
+
+    /// Whether plugin `index` runs at `tool`'s before-tool or after-tool moment — the only moments at which it can
+    /// change what go builds with that tool, and so what go's cache must be keyed on. A plugin not seen yet counts.
+    pub fn runs_at(&self, index: usize, tool: &str) -> bool {
+        self.known_meta(index)
+            .is_none_or(|meta| meta.subscribes(Moment::BeforeTool, tool) || meta.subscribes(Moment::AfterTool, tool))
+    }
+
+    /// The plugin's remembered metadata, read from the catalog the first time (and again while it is unknown: the
+    /// plugin host may have remembered it since).
+    fn known_meta(&self, index: usize) -> Option<PluginMeta> {
         let mut known = self.known.borrow_mut();
-        if known[index].is_none() {
-            let Ok(content_id) = self.catalog.content_id(&self.specs[index]) else { return true };
+        if known[index].is_none()
+            && let Ok(content_id) = self.catalog.content_id(&self.specs[index])
+        {
             known[index] = self.catalog.meta(&content_id);
         }
-        known[index].as_ref().is_none_or(|meta| meta.subscribes(input.moment(), input.tool()))
+        known[index].clone()
     }
 }
 

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("gohook-data").textContent);
-  const RUN = { lane: 0, start: 1, dur: 2, stage: 3, pkg: 4, cpu: 5, rss: 6, critical: 7 };
+  const RUN = { lane: 0, start: 1, dur: 2, stage: 3, pkg: 4, cpu: 5, rss: 6, critical: 7, why: 8 };
   const COLORS = { compile: "#4e79a7", asm: "#f28e2b", cgo: "#e15759", link: "#59a14f", vet: "#b07aa1",
                    cover: "#edc948", other: "#9c755f" };
   const ROW = 16;
@@ -330,7 +330,8 @@
     }
     tip.textContent = data.stages[run[RUN.stage]] + " " + name(run) + ": " + duration(run[RUN.dur]) +
       " wall, " + duration(run[RUN.cpu]) + " cpu, " + run[RUN.rss].toFixed(0) + " MiB, started at " +
-      duration(run[RUN.start]) + (run[RUN.critical] ? " · on the critical path" : "");
+      duration(run[RUN.start]) + (run[RUN.critical] ? " · on the critical path" : "") +
+      (run[RUN.why] !== null && run[RUN.why] !== undefined ? " · why it ran: " + data.notes[run[RUN.why]] : "");
     tip.style.display = "block";
     const box = gantt.getBoundingClientRect();
     tip.style.left = Math.min(event.clientX - box.left + 12, box.width - tip.offsetWidth - 4) + "px";

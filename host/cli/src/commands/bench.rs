@@ -186,7 +186,8 @@ fn command_for(
     if counted {
         shim.run = Some(side.run.clone());
     }
-    GoLaunch { argv, dir: template.dir.clone(), env, shim, list: None }.with_labels(labels)
+    // A benchmark times go as users run it: without gohook's extra questions to go (its plan, its cache keys).
+    GoLaunch { argv, dir: template.dir.clone(), env, shim, list: None, plan: false }.with_labels(labels)
 }
 
 /// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build

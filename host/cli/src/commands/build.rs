@@ -10,24 +10,26 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use gohook_analysis::{BuildRecords, Summary, ToolProfile, format_duration};
+use gohook_analysis::{BuildRecords, ProcessCost, Summary, ToolProfile, format_duration};
 use gohook_policy::Policy;
 use gohook_process::env::{self, ShimEnvironment};
 use gohook_process::signals;
 use gohook_records::{
-    BuildEnd, BuildModules, BuildPackages, BuildStamp, BuildStart, Exit, PackageImports, PackageModule, Record, Store,
-    now_unix_ns,
+    BuildActions, BuildCacheInputs, BuildEnd, BuildModules, BuildPackages, BuildStamp, BuildStart, Exit,
+    PackageImports, PackageModule, Record, Store, now_unix_ns,
 };
 
 use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
 use crate::commands::Context as CommandContext;
+use crate::commands::go_plan;
 use crate::commands::progress::Progress;
 use crate::output::write_file;
 
 /// `gohook build`.
 pub fn build(args: BuildArgs, context: CommandContext) -> Result<u8> {
-    let launch = GoLaunch::build(args.args, &gohook_executable()?)?.with_labels(&args.recording.labels);
+    let mut launch = GoLaunch::build(args.args, &gohook_executable()?)?.with_labels(&args.recording.labels);
+    launch.plan = !args.no_plan;
     run(launch, RunOptions::of(args.recording, context))
 }
 
@@ -55,6 +57,8 @@ pub struct GoLaunch {
     /// For `go build`: the `go list -deps` arguments that name the same packages with the same flags, run after the
     /// build to learn its package graph.
     pub list: Option<Vec<OsString>>,
+    /// For `go build`: ask go for its plan and its cache keys' inputs, and record them (`go_plan`).
+    pub plan: bool,
 }
 
 impl GoLaunch {
@@ -83,7 +87,7 @@ impl GoLaunch {
         argv.extend(chdir);
         argv.push(toolexec);
         argv.extend(rest);
-        Ok(GoLaunch { argv, dir, env: Vec::new(), shim: ShimEnvironment::default(), list: Some(list) })
+        Ok(GoLaunch { argv, dir, env: Vec::new(), shim: ShimEnvironment::default(), list: Some(list), plan: true })
     }
 
     /// Any command line; go commands inside it get `-toolexec` through `GOFLAGS`.
@@ -98,7 +102,8 @@ impl GoLaunch {
         // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
         goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
         let env = vec![("GOFLAGS".into(), goflags)];
-        Ok(GoLaunch { argv, dir: std::env::current_dir()?, env, shim: ShimEnvironment::default(), list: None })
+        let dir = std::env::current_dir()?;
+        Ok(GoLaunch { argv, dir, env, shim: ShimEnvironment::default(), list: None, plan: false })
     }
 
     /// Labels every build of this command (`--label`), on top of those the environment already sets.
@@ -157,9 +162,10 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
         record_packages(&command, &options.store, &finished.build_id, policy.records.keep_builds);
     }
     // Read once for the summary line and every report asked for.
+    let process_cost = calibration::process_cost(&options.store);
     let read = BuildRecords::find(&options.store, &finished.build_id)
         .map(|records| {
-            let summary = Summary::of(&records, calibration::process_cost(&options.store));
+            let summary = Summary::of(&records, process_cost);
             (records, summary)
         })
         .map_err(|e| format!("{e:#}"));
@@ -174,7 +180,10 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
     if let Some(path) = options.html {
         let path =
             path.unwrap_or_else(|| options.store.root().join("html").join(format!("{}.html", finished.build_id)));
-        if let Err(e) = read.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|(r, s)| write_timeline(r, s, &path))
+        if let Err(e) = read
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|(r, _)| write_timeline(&options.store, r, process_cost, &path))
         {
             eprintln!("gohook: no timeline page: {e:#}");
         }
@@ -220,26 +229,99 @@ pub fn run_recorded(command: &GoLaunch, store: &Store, policy: &Policy, progress
         log_file: Some(log_path.clone()),
         ..command.shim.clone()
     };
-    let mut go = Command::new(&command.argv[0]);
-    go.args(&command.argv[1..]).envs(command.env.iter().map(|(k, v)| (k, v)));
+    // go's own account of its plan and of its cache keys' inputs (see go_plan), unless the user asked for the graph
+    // themselves: then theirs is read and left where they wanted it.
+    let mut argv = command.argv.clone();
+    let mut plan_file = None;
+    let mut scratch = None;
+    if command.plan {
+        plan_file = argv.iter().find_map(|a| a.to_str()?.strip_prefix("-debug-actiongraph=").map(PathBuf::from));
+        if plan_file.is_none() {
+            match go_plan::ScratchFile::new() {
+                Ok(file) => {
+                    let at =
+                        argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")).map_or(2, |i| i + 1);
+                    argv.insert(at, go_plan::action_graph_flag(&file.0));
+                    plan_file = Some(file.0.clone());
+                    scratch = Some(file);
+                }
+                Err(e) => {
+                    tracing::warn!("cannot make a file for go's action graph: {e}; the build is recorded without it")
+                }
+            }
+        }
+    }
+    let mut go = Command::new(&argv[0]);
+    go.args(&argv[1..]).envs(command.env.iter().map(|(k, v)| (k, v)));
     shim.apply(&mut go);
+    if command.plan {
+        go.env("GODEBUG", go_plan::godebug_with_cache_hashes()).stderr(std::process::Stdio::piped());
+    }
     let mut child = go.spawn().with_context(|| {
         format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
     })?;
     signals::set_child(child.id());
+    let reader = child
+        .stderr
+        .take()
+        .map(|stderr| std::thread::spawn(move || go_plan::pass_through_keeping_cache_inputs(stderr)));
     let line = progress.then(|| Progress::start(store, &stamp.id, child.id()));
     let status = child.wait().context("waiting for go")?;
     if let Some(line) = line {
         line.finish();
     }
+    let cache_inputs = reader.and_then(|reader| reader.join().ok());
     let exit = Exit::from_status(status);
 
     signals::survive_file_size_limit();
+    if command.plan {
+        // A failed go command may have stopped before planning: then there is nothing to miss, and nothing to say.
+        let quiet = !exit.success();
+        record_plan(store, &stamp.id, plan_file.as_deref(), cache_inputs, quiet, policy.records.keep_builds);
+    }
+    drop(scratch);
     let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: now_unix_ns(), exit });
     if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
         tracing::warn!("cannot write the end-of-build record: {e}");
     }
     Ok(Finished { build_id: stamp.id, exit, log_path })
+}
+
+/// Records go's plan and its cache keys' inputs; says once what go did not tell (both are go's undocumented
+/// debugging output: a go that changed them leaves `gohook why` and the cache counts without, never the build).
+fn record_plan(
+    store: &Store,
+    build_id: &str,
+    plan_file: Option<&Path>,
+    inputs: Option<BuildCacheInputs>,
+    quiet: bool,
+    keep: usize,
+) {
+    let mut records = Vec::new();
+    match plan_file.map(go_plan::read_action_graph) {
+        Some(Ok(actions)) => records.push(Record::Actions(BuildActions { build_id: build_id.to_owned(), actions })),
+        Some(Err(_)) if quiet => {}
+        Some(Err(why)) => eprintln!(
+            "gohook: go wrote no action graph gohook can read ({why}); the report counts go's cache from `go list` \
+             instead, and shows no queue times"
+        ),
+        None => {}
+    }
+    match inputs {
+        Some(inputs) if !inputs.actions.is_empty() => {
+            records.push(Record::CacheInputs(BuildCacheInputs { build_id: build_id.to_owned(), ..inputs }))
+        }
+        _ if quiet => {}
+        _ => eprintln!(
+            "gohook: go printed no cache-key inputs for GODEBUG=gocachehash=1; `gohook why` cannot explain this \
+             build's rebuilds"
+        ),
+    }
+    for record in &records {
+        if let Err(e) = store.append(build_id, record, keep) {
+            return tracing::warn!("cannot write go's plan: {e}");
+        }
+    }
 }
 
 /// The line gohook prints when go is done: `summary` is `None` when the build's records could not be read.
@@ -333,8 +415,9 @@ fn write_cpu_profile(records: &BuildRecords, path: &Path) -> Result<()> {
 }
 
 /// Writes the build's timeline page to `path` and says where.
-fn write_timeline(records: &BuildRecords, summary: &Summary, path: &Path) -> Result<()> {
-    write_file(path, gohook_analysis::timeline_page(records, summary).as_bytes())?;
+fn write_timeline(store: &Store, records: &BuildRecords, cost: Option<ProcessCost>, path: &Path) -> Result<()> {
+    let (summary, reasons) = crate::commands::report::explained(store, records, cost);
+    write_file(path, gohook_analysis::timeline_page(records, &summary, &reasons).as_bytes())?;
     eprintln!("gohook: timeline page: {}", path.display());
     Ok(())
 }

@@ -8,10 +8,12 @@ mod check;
 mod compare;
 mod doctor;
 mod export;
+mod go_plan;
 mod goreleaser;
 mod plugins;
 mod progress;
 mod report;
+mod why;
 
 use std::path::PathBuf;
 
@@ -42,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Compare(args) => compare::compare(args, context),
         Command::Export(args) => export::export(args, context),
         Command::Report(args) => report::report(args, context),
+        Command::Why(args) => why::why(args, context),
         Command::Builds(args) => builds::builds(args, context),
         Command::Check(args) => check::check(args, context),
         Command::Plugins(args) => plugins::plugins(args, context),

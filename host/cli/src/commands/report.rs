@@ -2,6 +2,8 @@
 //! of [`render`], and the compiler holds every format to both kinds of subject: a new `ReportFormat` does not build
 //! until it says what it makes of each.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context as _, Result, bail};
 
 use gohook_analysis::{BuildRecords, ProcessCost, RunSummary, Summary};
@@ -11,6 +13,7 @@ use crate::args::{ReportArgs, ReportFormat};
 use crate::calibration;
 use crate::commands::Context;
 use crate::commands::export::selected_builds;
+use crate::commands::why::earlier_builds;
 use crate::output::{write_binary, write_output};
 
 /// What a report is about.
@@ -77,10 +80,12 @@ fn render(
         bail!("--run shows a table, json or benchfmt, not {what}: pick one build for that (gohook report BUILD)")
     };
     Ok(match (format, subject) {
-        (ReportFormat::Table, Subject::Build(build)) => Rendered::Text(Summary::of(build, process_cost).to_table()),
+        (ReportFormat::Table, Subject::Build(build)) => {
+            Rendered::Text(explained(store, build, process_cost).0.to_table())
+        }
         (ReportFormat::Table, Subject::Run { name, builds }) => Rendered::Text(run_summary(name, builds)?.to_table()),
         (ReportFormat::Json, Subject::Build(build)) => {
-            Rendered::Text(serde_json::to_string_pretty(&Summary::of(build, process_cost))? + "\n")
+            Rendered::Text(serde_json::to_string_pretty(&explained(store, build, process_cost).0)? + "\n")
         }
         (ReportFormat::Json, Subject::Run { name, builds }) => {
             Rendered::Text(serde_json::to_string_pretty(&run_summary(name, builds)?)? + "\n")
@@ -119,8 +124,27 @@ fn render(
         },
         (ReportFormat::Pprof, Subject::Run { .. }) => one_build("pprof")?,
         (ReportFormat::Html, Subject::Build(build)) => {
-            Rendered::Text(gohook_analysis::timeline_page(build, &Summary::of(build, process_cost)))
+            let (summary, reasons) = explained(store, build, process_cost);
+            Rendered::Text(gohook_analysis::timeline_page(build, &summary, &reasons))
         }
         (ReportFormat::Html, Subject::Run { .. }) => one_build("html")?,
     })
+}
+
+/// A build's summary with what go's cache saved it, and why each package that ran did (for the page's tooltips):
+/// both read the builds recorded before it, so only a build that recorded go's plan pays for that.
+pub fn explained(
+    store: &Store,
+    build: &BuildRecords,
+    process_cost: Option<ProcessCost>,
+) -> (Summary, BTreeMap<String, String>) {
+    let mut summary = Summary::of(build, process_cost);
+    if build.actions.is_none() && build.cache_inputs.is_none() {
+        return (summary, BTreeMap::new());
+    }
+    let earlier = earlier_builds(store, build).unwrap_or_default();
+    let earlier: Vec<&BuildRecords> = earlier.iter().collect();
+    summary.count_savings(build, &earlier);
+    let reasons = gohook_analysis::why(build, &earlier, &[]).reasons();
+    (summary, reasons)
 }
