@@ -262,7 +262,8 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A test plugin of `tests/plugins/` (`hostile`, `future`), built for the tests.
 pub fn test_plugin(name: &str) -> PathBuf {
-    Path::new(env!("GOHOOK_TEST_WASM_DIR")).join(format!("{name}.wasm"))
+    // cargo names a crate's library with `_` for its `-`.
+    Path::new(env!("GOHOOK_TEST_WASM_DIR")).join(format!("{}.wasm", name.replace('-', "_")))
 }
 
 /// The sample module built by plain go (no gohook, CGO_ENABLED=0) into `dir/name`, with extra environment (GOOS,

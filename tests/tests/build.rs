@@ -48,7 +48,11 @@ fn sample_build_records_every_stage_once() {
     // The build's circumstances, recorded at go's probes: the go command gohook ran, in the sample's directory.
     let context = records.context.as_ref().expect("a context record");
     assert_eq!(context.go.command[1], "build");
-    assert_eq!(context.go.command[4], binary.to_str().unwrap());
+    // gohook build adds one flag of its own: where go writes its plan (`gohook why`).
+    let command = &context.go.command;
+    let output = command.iter().position(|a| a == "-o").expect("-o in the go command");
+    assert_eq!(command[output + 1], binary.to_str().unwrap());
+    assert_eq!(command.iter().filter(|a| a.starts_with("-debug-actiongraph=")).count(), 1, "{command:?}");
     assert_eq!(Path::new(&context.go.dir), sample.path().canonicalize().unwrap());
     let go_version = Command::new("go").args(["env", "GOVERSION"]).output().unwrap();
     assert_eq!(context.go.version, text(&go_version.stdout).trim());
