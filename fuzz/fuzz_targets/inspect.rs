@@ -13,4 +13,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = binary.dwarf_sections();
     let _ = binary.facts();
     let _ = binary.build_info();
+    let _ = binary.embedded_executables();
 });

@@ -7,7 +7,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(policy) = Policy::parse(text, std::path::Path::new("/fuzz/gohook.toml")) {
-            let _ = policy.fingerprint(&[]);
+            // Every configured plugin keyed, as the shim keys a tool all of them run at.
+            let names: Vec<String> = policy.plugins.keys().cloned().collect();
+            let keyed: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "content-id")).collect();
+            let _ = gohook_policy::fingerprint(&policy.keyed_digests(&keyed));
         }
     }
 });

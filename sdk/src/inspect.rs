@@ -9,9 +9,12 @@ use std::io::{self, Read, Seek, SeekFrom};
 use object::read::macho::{MachHeader, Section as _, Segment as _};
 use object::read::pe::ImageNtHeaders;
 use object::read::{ReadCache, ReadCacheRange, ReadRef, StringTable};
-use object::{Architecture, Endianness, FileKind, LittleEndian as LE, Object, elf, macho, pe};
+use object::{Endianness, FileKind, LittleEndian as LE, Object, elf, macho, pe};
 
 use crate::Artifact;
+
+/// The architectures [`Image`] and [`Embedded`] name, as `object` spells them ([`goarch`] gives go's name).
+pub use object::Architecture;
 
 /// The host caps one read at 16 MiB.
 const MAX_READ: u64 = 16 << 20;
@@ -106,6 +109,7 @@ pub type ImageData<'b, 'a> = ReadCacheRange<'b, ArtifactReader<'a>>;
 
 /// A binary, read lazily.
 pub struct Binary<'a> {
+    source: &'a dyn Source,
     data: ReadCache<ArtifactReader<'a>>,
     size: u64,
     kind: FileKind,
@@ -129,7 +133,7 @@ impl<'a> Binary<'a> {
         let data = ReadCache::new(reader);
         let kind =
             FileKind::parse(&data).map_err(|e| format!("{}: not a binary gohook can read ({e})", artifact.path()))?;
-        Ok(Binary { data, size, kind })
+        Ok(Binary { source: artifact, data, size, kind })
     }
 
     pub fn kind(&self) -> FileKind {
@@ -640,6 +644,129 @@ fn fat_slices<Fat: object::read::macho::FatArch>(
     Ok(fat.arches().iter().map(|a| (a.offset().into(), a.size().into(), Some(a.architecture()))).collect())
 }
 
+/// An executable inside another one's data: a `go:embed`'d helper, say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Embedded {
+    /// Where its header starts in the outer file.
+    pub offset: u64,
+    /// `ELF`, `Mach-O`, `universal Mach-O` or `PE`.
+    pub format: &'static str,
+    /// Its architecture; one per slice for a universal Mach-O.
+    pub architectures: Vec<Architecture>,
+}
+
+impl Binary<'_> {
+    /// The executables embedded in each image's data sections (read-only and writable: go puts a `go:embed` string
+    /// in the first, a byte slice in the second), by the offset of the image they are in. A header counts only when
+    /// `object` parses the whole file behind it, so a stray magic number in a string table is not one. The data is
+    /// read a window at a time and never kept: a binary with 100 MB of data fits a plugin's memory.
+    pub fn embedded_executables(&self) -> Result<Vec<(u64, Embedded)>, String> {
+        use object::{ObjectSection as _, SectionKind};
+        let mut found = Vec::new();
+        for image in self.images()? {
+            let data_kinds = [
+                SectionKind::Data,
+                SectionKind::ReadOnlyData,
+                SectionKind::ReadOnlyDataWithRel,
+                SectionKind::ReadOnlyString,
+            ];
+            // go's own tables (a third of a large Go binary is the pc-line table) never hold an embedded file.
+            let go_tables = ["gopclntab", "typelink", "itablink", "go.buildinfo", "go_buildinfo"];
+            let holds_data = |s: &object::Section<'_, '_, ImageData<'_, '_>>| {
+                let name = s.name().unwrap_or("").trim_start_matches(['.', '_']);
+                data_kinds.contains(&s.kind()) && !go_tables.contains(&name)
+            };
+            for section in image.file.sections().filter(holds_data) {
+                if let Some((start, len)) = section.file_range() {
+                    let embedded = embedded_in(self.source, image.offset + start, len)?;
+                    found.extend(embedded.into_iter().map(|e| (image.offset, e)));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// How much of the data one read brings in, and how far a header may reach past where its magic starts before the
+/// next window takes over (a PE header's `e_lfanew` is below it in every linker's output).
+const WINDOW: u64 = 1 << 20;
+const LOOKAHEAD: u64 = 4096;
+
+/// The executables whose headers start in `source[start..start + len]`.
+fn embedded_in(source: &dyn Source, start: u64, len: u64) -> Result<Vec<Embedded>, String> {
+    let end = start.saturating_add(len).min(source.size());
+    let mut found = Vec::new();
+    let mut at = start;
+    while at < end {
+        let window = source.read(at, (WINDOW + LOOKAHEAD).min(end - at) as u32)?;
+        let last = at + WINDOW >= end;
+        let scan = if last { window.len() } else { WINDOW as usize };
+        for (i, &first) in window[..scan.min(window.len())].iter().enumerate() {
+            if matches!(first, 0x7f | 0xce | 0xcf | 0xfe | 0xca | b'M') && looks_like_a_header(&window[i..]) {
+                found.extend(parse_embedded(source, at + i as u64, end));
+            }
+        }
+        at += WINDOW;
+    }
+    Ok(found)
+}
+
+/// The cheap test before a parse: a known magic number and sane fields right after it.
+fn looks_like_a_header(bytes: &[u8]) -> bool {
+    match bytes {
+        // ELF: class 32/64, little/big endian, version 1.
+        [0x7f, b'E', b'L', b'F', 1 | 2, 1 | 2, 1, ..] => true,
+        // Mach-O 32/64, either byte order.
+        [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..] | [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..] => true,
+        // Universal Mach-O: a handful of slices (Java class files share the magic, with a version there).
+        [0xca, 0xfe, 0xba, 0xbe | 0xbf, 0, 0, 0, 1..=8, ..] => true,
+        // PE: "MZ", then "PE\0\0" where e_lfanew points.
+        [b'M', b'Z', ..] if bytes.len() >= 0x40 => {
+            let lfanew = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap()) as usize;
+            bytes.get(lfanew..lfanew + 4) == Some(b"PE\0\0")
+        }
+        _ => false,
+    }
+}
+
+/// The executable whose header is at `offset`, if `object` can read all of it before `end`.
+fn parse_embedded(source: &dyn Source, offset: u64, end: u64) -> Option<Embedded> {
+    let cache = ReadCache::new(ArtifactReader::new(source));
+    let data = cache.range(offset, end - offset);
+    let (format, architectures) = match FileKind::parse(data).ok()? {
+        FileKind::MachOFat32 => ("universal Mach-O", fat_architectures::<object::macho::FatArch32>(data)?),
+        FileKind::MachOFat64 => ("universal Mach-O", fat_architectures::<object::macho::FatArch64>(data)?),
+        kind @ (FileKind::Elf32
+        | FileKind::Elf64
+        | FileKind::MachO32
+        | FileKind::MachO64
+        | FileKind::Pe32
+        | FileKind::Pe64) => {
+            let file = object::File::parse(data).ok()?;
+            let format = match kind {
+                FileKind::Elf32 | FileKind::Elf64 => "ELF",
+                FileKind::MachO32 | FileKind::MachO64 => "Mach-O",
+                _ => "PE",
+            };
+            (format, vec![file.architecture()])
+        }
+        _ => return None,
+    };
+    let known = architectures.iter().all(|a| *a != Architecture::Unknown) && !architectures.is_empty();
+    known.then_some(Embedded { offset, format, architectures })
+}
+
+fn fat_architectures<Fat: object::read::macho::FatArch>(data: ImageData<'_, '_>) -> Option<Vec<Architecture>> {
+    let fat = object::read::macho::MachOFatFile::<Fat>::parse(data).ok()?;
+    let arches = fat.arches();
+    // Every slice must be a Mach-O where the header says.
+    let slices_read = arches.iter().all(|a| {
+        let (offset, size) = (a.offset().into(), a.size().into());
+        matches!(FileKind::parse_at(data, offset), Ok(FileKind::MachO32 | FileKind::MachO64)) && size > 0
+    });
+    slices_read.then(|| arches.iter().map(|a| a.architecture()).collect())
+}
+
 /// go's name for an architecture (`GOARCH`), where there is one.
 pub fn goarch(architecture: Architecture) -> Option<&'static str> {
     Some(match architecture {
@@ -683,6 +810,43 @@ mod tests {
         assert_eq!(info.go_version, "go1.26.8");
         assert_eq!(info.main_module.as_deref(), Some("ex"));
         assert_eq!(info.settings, [("GOOS".to_owned(), "linux".to_owned())]);
+    }
+
+    fn tiny_elf(machine: u16) -> Vec<u8> {
+        let mut elf = vec![0u8; 64];
+        elf[..7].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1]);
+        elf[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        elf[18..20].copy_from_slice(&machine.to_le_bytes());
+        elf[20..24].copy_from_slice(&1u32.to_le_bytes());
+        elf[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+        elf
+    }
+
+    /// An ELF header in the middle of other data is found at its offset, with its machine; the magic alone (as in
+    /// debug/elf's `ELFMAG` string) is not an executable.
+    #[test]
+    fn embedded_headers_are_found_and_stray_magic_is_not() {
+        let mut data = b"strings \x7fELF and more strings".to_vec();
+        data.extend_from_slice(b"\x7fELF\x02\x01\x01 and garbage after it that parses as nothing at all.....");
+        let at = data.len();
+        data.extend(tiny_elf(elf::EM_AARCH64));
+        data.extend_from_slice(&[0u8; 100]);
+        let source = Bytes { name: "data", data: &data };
+        let found = embedded_in(&source, 0, data.len() as u64).unwrap();
+        let expected = Embedded { offset: at as u64, format: "ELF", architectures: vec![Architecture::Aarch64] };
+        assert_eq!(found, [expected]);
+    }
+
+    /// A header that starts just before a window's end is read across it, once.
+    #[test]
+    fn a_header_across_a_window_boundary_is_found_once() {
+        let mut data = vec![0u8; WINDOW as usize - 10];
+        data.extend(tiny_elf(elf::EM_X86_64));
+        data.extend_from_slice(&[0u8; 64]);
+        let source = Bytes { name: "data", data: &data };
+        let found = embedded_in(&source, 0, data.len() as u64).unwrap();
+        assert_eq!(found.iter().map(|e| e.offset).collect::<Vec<_>>(), [WINDOW - 10]);
+        assert_eq!(found[0].architectures, [Architecture::X86_64]);
     }
 
     #[test]

@@ -601,3 +601,64 @@ fn without_a_policy_the_report_says_how_many_checks_failed_and_how_to_choose_and
     assert!(explained.contains("  passed: arch, macho\n"), "{explained}");
     assert!(explained.contains(": FAIL (4 of 6 checks failed: buildid, dwarf, pie, strip)\n"), "{explained}");
 }
+
+/// A program that writes out and runs a helper it embeds (`go:embed`), built for linux/arm64 through gohook with the
+/// `arch` plugin: an x86-64 helper fails the link and `gohook check` names it at its exact offset; an arm64 helper
+/// passes both.
+#[test]
+fn an_embedded_executable_for_another_architecture_fails_the_link_and_the_check() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = "[plugins.arch]\n";
+    for (helper_arch, foreign) in [("amd64", true), ("arm64", false)] {
+        let helper = go_build(dir.path(), "linux", helper_arch, "helper", &["-ldflags=-s -w"]);
+        let module = dir.path().join(format!("carries-{helper_arch}"));
+        std::fs::create_dir_all(&module).unwrap();
+        std::fs::copy(&helper, module.join("helper.bin")).unwrap();
+        std::fs::write(module.join("go.mod"), "module example.com/carrier\n\ngo 1.22\n").unwrap();
+        std::fs::write(
+            module.join("main.go"),
+            "package main\n\nimport _ \"embed\"\n\n//go:embed helper.bin\nvar helper []byte\n\nfunc main() { println(len(helper)) }\n",
+        )
+        .unwrap();
+        std::fs::write(module.join("gohook.toml"), policy).unwrap();
+        let target = [("GOOS", "linux"), ("GOARCH", "arm64"), ("CGO_ENABLED", "0"), ("GOFLAGS", "")];
+
+        let linked = world
+            .gohook()
+            .current_dir(&module)
+            .envs(target)
+            .args(["build", "-o", "through-gohook", "."])
+            .output()
+            .unwrap();
+        let stderr = text(&linked.stderr);
+        if foreign {
+            assert_eq!(linked.status.code(), Some(1), "{stderr}");
+            assert!(stderr.contains("error[arch/embedded-foreign] the ELF embedded at offset "), "{stderr}");
+            assert!(stderr.contains(" is amd64, but the image it is in is arm64"), "{stderr}");
+        } else {
+            assert!(linked.status.success(), "an arm64 helper in an arm64 binary: {stderr}");
+        }
+
+        let plain = module.join("plain");
+        let built =
+            Command::new("go").current_dir(&module).envs(target).args(["build", "-o"]).arg(&plain).arg(".").status();
+        assert!(built.unwrap().success());
+        let (code, report) = check_under_policy(&module, policy, "arch", std::slice::from_ref(&plain));
+        let findings = report["files"][0]["findings"].as_array().unwrap().clone();
+        if foreign {
+            let binary = std::fs::read(&plain).unwrap();
+            let head = &std::fs::read(&helper).unwrap()[..256];
+            let offset = binary.windows(head.len()).position(|w| w == head).expect("the helper's bytes are in it");
+            assert_eq!(code, Some(1));
+            assert_eq!(findings.len(), 1, "{findings:?}");
+            assert_eq!(findings[0]["rule"], "arch/embedded-foreign");
+            assert_eq!(
+                findings[0]["message"],
+                format!("the ELF embedded at offset {offset} is amd64, but the image it is in is arm64")
+            );
+        } else {
+            assert_eq!((code, findings.len()), (Some(0), 0), "{findings:?}");
+        }
+    }
+}

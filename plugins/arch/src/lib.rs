@@ -1,14 +1,21 @@
-//! Built-in `arch`: only the architectures in `settings.allow` (GOARCH names) may be built.
+//! Built-in `arch`: only the architectures in `settings.allow` (GOARCH names) may be built, and a binary carries no
+//! executable for another architecture than its own.
 //!
-//! Checked at go's `-V=full` probe, which runs on every go command before anything compiles (even when the build
-//! is fully cached), and on every image of a linked or finished binary (each slice of a universal Mach-O).
+//! The allow-list is checked at go's `-V=full` probe, which runs on every go command before anything compiles (even
+//! when the build is fully cached), and on every image of a linked or finished binary (each slice of a universal
+//! Mach-O). Executables embedded in a binary's data (a `go:embed`'d helper that the program writes out and runs)
+//! are checked against the image that holds them: an x86-64 helper in an arm64 binary runs under Rosetta on a Mac,
+//! or not at all on Linux.
 
-use gohook_sdk::inspect::{Binary, goarch};
+use gohook_sdk::inspect::{Architecture, Binary, goarch};
 use gohook_sdk::{Artifact, Finding, Metadata, Moment, Plugin, Probe, export_plugin};
 use serde::Deserialize;
 
 const RULE: &str = "arch/not-allowed";
 const HELP: &str = "build only for the allowed GOARCH values, or add this one to [plugins.arch] settings.allow";
+const EMBEDDED: &str = "arch/embedded-foreign";
+const EMBEDDED_HELP: &str = "embed the helper built for the binary's GOARCH (one embed file per target, chosen by build \
+                             tags), or a universal Mach-O that has a slice for it";
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +45,7 @@ impl Plugin for Arch {
             .tools(["link"])
             .setting("allow", "GOARCH values that may be built; empty allows all")
             .rule(RULE, "the target architecture is not in the allow-list", HELP)
+            .rule(EMBEDDED, "an executable embedded in the binary is for another architecture", EMBEDDED_HELP)
             .rule("arch/settings", "the plugin's settings are invalid", "settings = { allow = [\"arm64\"] }")
     }
 
@@ -69,7 +77,7 @@ impl Plugin for Arch {
             Err(e) => return vec![Finding::unreadable("arch", e)],
         };
         let mut findings = Vec::new();
-        for image in images {
+        for image in &images {
             let arch = goarch(image.architecture).map_or_else(|| format!("{:?}", image.architecture), str::to_owned);
             if !settings.allows(&arch) {
                 findings.push(
@@ -84,6 +92,31 @@ impl Plugin for Arch {
                     .help(HELP),
                 );
             }
+        }
+        let embedded = match binary.embedded_executables() {
+            Ok(embedded) => embedded,
+            Err(e) => return [findings, vec![Finding::unreadable("arch", e)]].concat(),
+        };
+        for (image_offset, inner) in embedded {
+            let Some(image) = images.iter().find(|i| i.offset == image_offset) else { continue };
+            if inner.architectures.contains(&image.architecture) {
+                continue;
+            }
+            let name = |a: &Architecture| goarch(*a).map_or_else(|| format!("{a:?}"), str::to_owned);
+            let theirs: Vec<String> = inner.architectures.iter().map(name).collect();
+            findings.push(
+                Finding::error(
+                    EMBEDDED,
+                    format!(
+                        "the {} embedded at offset {} is {}, but the image it is in is {}",
+                        inner.format,
+                        inner.offset,
+                        theirs.join(" + "),
+                        name(&image.architecture)
+                    ),
+                )
+                .help(EMBEDDED_HELP),
+            );
         }
         findings
     }
