@@ -114,7 +114,8 @@ pub enum Command {
     #[command(after_help = "BUILD is a build id or a unique prefix (default: the latest build); PACKAGE… narrows the \
                             answer. It reads what `gohook build` records of go's own cache keys \
                             (GODEBUG=gocachehash=1, -debug-actiongraph); builds recorded otherwise (bare -toolexec, \
-                            `gohook exec`) say what cannot be told. Exit 2 on an unknown build.")]
+                            `gohook exec`, `gohook build --no-plan`) say what cannot be told and exit 0. Exit 2 on \
+                            an unknown build.")]
     Why(WhyArgs),
     /// List recorded builds, oldest first.
     Builds(BuildsArgs),
