@@ -11,7 +11,7 @@
 //!   `GOEXPERIMENT`, `CGO_CFLAGS`, the directory, `-trimpath`, …);
 //! - nothing: the same inputs, not in the cache (trimmed, cleaned, or another GOCACHE).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -137,6 +137,14 @@ pub fn explain(build: &BuildRecords, earlier: &[&BuildRecords], packages: &[Stri
             })
             .collect(),
     };
+    // Each earlier build's actions by name, the last inputs of each (as below): one lookup per action and build.
+    let earlier: Vec<(&BuildRecords, &BuildCacheInputs, HashMap<&str, &ActionInputs>)> = earlier
+        .iter()
+        .filter_map(|old| {
+            let record = old.cache_inputs.as_ref()?;
+            Some((*old, record, record.actions.iter().map(|a| (a.name.as_str(), a)).collect()))
+        })
+        .collect();
     let mut rebuilt: Vec<Rebuilt> = Vec::new();
     let mut seen = BTreeSet::new();
     // The last inputs go hashed for each action are the ones it keyed it on.
@@ -145,11 +153,9 @@ pub fn explain(build: &BuildRecords, earlier: &[&BuildRecords], packages: &[Stri
         if !ran.contains(&(mode, package)) || !seen.insert(action.name.as_str()) {
             continue;
         }
-        let before = earlier.iter().find_map(|old| {
-            let record = old.cache_inputs.as_ref()?;
-            let found = record.actions.iter().rev().find(|a| a.name == action.name)?;
-            Some((*old, record, found))
-        });
+        let before = earlier
+            .iter()
+            .find_map(|(old, record, by_name)| Some((*old, *record, *by_name.get(action.name.as_str())?)));
         let (cause, against) = match before {
             None => (Cause::FirstSeen, None),
             Some((old, record, found)) => {

@@ -77,26 +77,28 @@ impl<'a> PluginClient<'a> {
     /// Whether plugin `index` may want this moment: it does if its remembered metadata says so, and it may if
     /// gohook has not seen it yet (the plugin host asks it, and remembers; the next moment reads that).
     fn might_subscribe(&self, index: usize, input: &MomentInput) -> bool {
-        self.known_meta(index).is_none_or(|meta| meta.subscribes(input.moment(), input.tool()))
+        self.unknown_or(index, |meta| meta.subscribes(input.moment(), input.tool()))
     }
 
     /// Whether plugin `index` runs at `tool`'s before-tool or after-tool moment — the only moments at which it can
     /// change what go builds with that tool, and so what go's cache must be keyed on. A plugin not seen yet counts.
     pub fn runs_at(&self, index: usize, tool: &str) -> bool {
-        self.known_meta(index)
-            .is_none_or(|meta| meta.subscribes(Moment::BeforeTool, tool) || meta.subscribes(Moment::AfterTool, tool))
+        self.unknown_or(index, |meta| {
+            meta.subscribes(Moment::BeforeTool, tool) || meta.subscribes(Moment::AfterTool, tool)
+        })
     }
 
-    /// The plugin's remembered metadata, read from the catalog the first time (and again while it is unknown: the
-    /// plugin host may have remembered it since).
-    fn known_meta(&self, index: usize) -> Option<PluginMeta> {
+    /// `true` for a plugin gohook has not seen yet, else what `ask` says of its remembered metadata: read from the
+    /// catalog the first time (and again while it is unknown: the plugin host may have remembered it since). Asked
+    /// in place, not cloned: this runs for every plugin at every moment of every tool run.
+    fn unknown_or(&self, index: usize, ask: impl FnOnce(&PluginMeta) -> bool) -> bool {
         let mut known = self.known.borrow_mut();
         if known[index].is_none()
             && let Ok(content_id) = self.catalog.content_id(&self.specs[index])
         {
             known[index] = self.catalog.meta(&content_id);
         }
-        known[index].clone()
+        known[index].as_ref().is_none_or(ask)
     }
 }
 

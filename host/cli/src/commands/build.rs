@@ -54,8 +54,8 @@ pub struct GoLaunch {
     pub env: Vec<(String, String)>,
     /// What the shims are told beyond the build id, record root, policy and log, which [`run_recorded`] sets.
     pub shim: ShimEnvironment,
-    /// For `go build`: the `go list -deps` arguments that name the same packages with the same flags, run after the
-    /// build to learn its package graph.
+    /// For `go build`: the `go list -deps` arguments that name the same packages with the same flags, run beside the
+    /// build to learn its package graph ([`Listing`]).
     pub list: Option<Vec<OsString>>,
     /// For `go build`: ask go for its plan and its cache keys' inputs, and record them (`go_plan`).
     pub plan: bool,
