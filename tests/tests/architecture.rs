@@ -122,6 +122,7 @@ fn crates_form_the_documented_layers() {
         ("gohook-runtime", &["gohook-policy", "gohook-process", "gohook-records", "gohook-wasm-build"]),
         ("gohook-shim", &["gohook-policy", "gohook-process", "gohook-records", "gohook-wasm-build"]),
         ("gohook-analysis", &["gohook-process", "gohook-records", "gohook-stats"]),
+        ("gohook-native", &["gohook-sdk"]),
     ];
     for (package, deps) in allowed {
         let reached: Vec<String> = reachable(&graph, package).into_iter().collect();

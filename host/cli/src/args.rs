@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use gohook_native::Platform;
 
 const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
@@ -126,8 +127,26 @@ pub enum Command {
                             when there is no gohook.toml.")]
     Check(CheckArgs),
     /// Check the installation: go, the -toolexec path, the record and plugin cache directory, the policy and its
-    /// plugins, the wasm target for plugin authors; exit 1 when something must be fixed.
+    /// plugins, the wasm target for plugin authors, and whether the Go toolchain is native to this machine (every
+    /// go on PATH and in the usual places, with its version and architecture); exit 1 when something must be fixed.
+    #[command(after_help = "The toolchain checks read each executable's own header (Mach-O, ELF, universal \
+                            slices), so a foreign go is found even where it cannot run. On an Apple Silicon Mac an \
+                            x86-64 go, compile or link runs under Rosetta and builds 2-3x slower, with no error. \
+                            --host declares the machine (e.g. to check a toolchain directory for another one).")]
     Doctor(DoctorArgs),
+    /// Is the module native on a target: packages that do not build for it, dependencies that run generic Go where
+    /// the reference architecture has assembly, cgo libraries of a foreign architecture, and the package sets of
+    /// the two platforms side by side.
+    ///
+    /// Example: gohook archdeps --target darwin/arm64 ./...
+    #[command(after_help = "Reads go's own package lists (`go list -e -deps -json`, GOOS/GOARCH set per platform, \
+                            cgo on unless CGO_ENABLED says otherwise), so build tags, vendor/ and replace count as \
+                            go resolves them; nothing is downloaded that go would not (GOFLAGS=-mod=mod \
+                            GOPROXY=off works from the module cache alone). The standard library's assembly is \
+                            left out: nothing a module can change. Exit 0 native, 1 a package that does not build \
+                            for a target or a linked object of another architecture, 2 go's error (a pattern \
+                            that matches nothing, a module not in the cache) or usage.")]
+    Archdeps(ArchdepsArgs),
     /// goreleaser integration: `gohook goreleaser lint` checks the build matrix against the policy.
     #[command(subcommand)]
     Goreleaser(GoreleaserCommand),
@@ -327,6 +346,25 @@ pub struct CheckArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct DoctorArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// The machine the toolchain must be native to, GOOS/GOARCH (default: this one, asked of its kernel:
+    /// hw.optional.arm64 on macOS, uname -m on Linux).
+    #[arg(long, value_name = "GOOS/GOARCH")]
+    pub host: Option<Platform>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArchdepsArgs {
+    /// go package patterns (default ./...).
+    #[arg(value_name = "PACKAGES")]
+    pub packages: Vec<String>,
+    /// A platform to check (repeatable; default: this machine's, e.g. darwin/arm64 on Apple Silicon).
+    #[arg(long = "target", value_name = "GOOS/GOARCH")]
+    pub targets: Vec<Platform>,
+    /// The reference platform (default: the target's GOOS with amd64, or arm64 when the target is amd64).
+    #[arg(long, value_name = "GOOS/GOARCH")]
+    pub vs: Option<Platform>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
 }

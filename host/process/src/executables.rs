@@ -29,6 +29,7 @@ pub const COMMANDS: &[&str] = &[
     "check",
     "goreleaser",
     "doctor",
+    "archdeps",
     "help",
 ];
 

@@ -16,9 +16,12 @@ use crate::args::{DoctorArgs, ListFormat};
 use crate::commands::Context;
 use crate::output::write_output;
 
+mod toolchain;
+
 /// `gohook doctor`.
 pub fn doctor(args: DoctorArgs, context: Context) -> Result<u8> {
-    let findings = diagnose(&context.store, context.config.as_deref(), &std::env::current_dir()?);
+    let mut findings = diagnose(&context.store, context.config.as_deref(), &std::env::current_dir()?);
+    findings.extend(toolchain::findings(args.host));
     let text = match args.format {
         ListFormat::Table => to_human(&findings),
         ListFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
@@ -77,6 +80,12 @@ fn go() -> Finding {
             Level::Fail,
             format!("`{} env` failed: {}", go.to_string_lossy(), String::from_utf8_lossy(&out.stderr).trim()),
             "fix the Go installation, or point GOHOOK_GO at a working go",
+        ),
+        Err(e) if e.raw_os_error() == Some(libc::ENOEXEC) => Finding::problem(
+            "go",
+            Level::Fail,
+            format!("cannot run {}: it is an executable for another machine ({e})", go.to_string_lossy()),
+            "see the toolchain findings below",
         ),
         Err(e) => Finding::problem(
             "go",

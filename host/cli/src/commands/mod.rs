@@ -1,6 +1,7 @@
 //! One module per command. [`run`] matches the parsed command once and calls that command's one function; each
 //! takes its own arguments and the [`Context`] every command shares.
 
+mod archdeps;
 mod bench;
 mod build;
 mod builds;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::check(args, context),
         Command::Plugins(args) => plugins::plugins(args, context),
         Command::Doctor(args) => doctor::doctor(args, context),
+        Command::Archdeps(args) => archdeps::archdeps(args),
         Command::Goreleaser(GoreleaserCommand::Lint(args)) => goreleaser::lint(args, context),
     }
 }
