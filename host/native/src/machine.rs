@@ -16,18 +16,28 @@ pub struct Machine {
     /// Foreign executables this machine would run through an emulator rather than refuse (Linux binfmt_misc
     /// entries such as `qemu-x86_64` or `rosetta`): a foreign go there runs, slowly, without an error.
     pub emulators: Vec<String>,
+    /// The x86-64 microarchitecture level this CPU supports (1 to 4, go's GOAMD64=v1…v4), where it can be told
+    /// (Linux on x86-64, from /proc/cpuinfo).
+    pub amd64_level: Option<u8>,
 }
 
 impl Machine {
     /// The machine as its kernel describes it.
     pub fn detect() -> Machine {
         let (platform, source) = native_platform();
-        Machine { platform, source, translated: translated(), emulators: emulators() }
+        let amd64_level = (platform.goarch == "amd64").then(cpu_amd64_level).flatten();
+        Machine { platform, source, translated: translated(), emulators: emulators(), amd64_level }
     }
 
     /// A machine declared by the user (or a test): no process of this one is translated on it.
     pub fn declared(platform: Platform) -> Machine {
-        Machine { platform, source: "declared with --host".to_owned(), translated: false, emulators: Vec::new() }
+        Machine {
+            platform,
+            source: "declared with --host".to_owned(),
+            translated: false,
+            emulators: Vec::new(),
+            amd64_level: None,
+        }
     }
 }
 
@@ -97,4 +107,39 @@ fn emulators() -> Vec<String> {
         .collect();
     found.sort();
     found
+}
+
+fn cpu_amd64_level() -> Option<u8> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let flags = cpuinfo.lines().find_map(|line| line.strip_prefix("flags")?.split_once(':').map(|(_, f)| f))?;
+    Some(amd64_level(flags))
+}
+
+/// The highest x86-64 psABI level (go's GOAMD64) whose features are all among `flags` (/proc/cpuinfo's names).
+pub fn amd64_level(flags: &str) -> u8 {
+    let has: std::collections::HashSet<&str> = flags.split_whitespace().collect();
+    // lzcnt shows as abm, and SSE3 as pni, in /proc/cpuinfo.
+    let levels: [&[&str]; 3] = [
+        &["cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"],
+        &["avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"],
+        &["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"],
+    ];
+    1 + levels.iter().take_while(|features| features.iter().all(|f| has.contains(f))).count() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amd64_levels_follow_the_psabi_feature_sets() {
+        let v2 = "fpu cx16 lahf_lm popcnt pni sse4_1 sse4_2 ssse3";
+        let v3 = format!("{v2} avx avx2 bmi1 bmi2 f16c fma abm movbe xsave");
+        assert_eq!(amd64_level("fpu sse2"), 1);
+        assert_eq!(amd64_level(v2), 2);
+        assert_eq!(amd64_level(&v3), 3);
+        assert_eq!(amd64_level(&format!("{v3} avx512f avx512bw avx512cd avx512dq avx512vl")), 4);
+        // AVX-512 without the v3 set is still v2.
+        assert_eq!(amd64_level(&format!("{v2} avx512f avx512bw avx512cd avx512dq avx512vl")), 2);
+    }
 }

@@ -142,28 +142,56 @@ fn parent(path: &std::path::Path) -> PathBuf {
 }
 
 /// GOOS and GOARCH set to something else than the machine (in the environment or by `go env -w`): every build is a
-/// cross-build, and `go test` runs its binaries translated or not at all.
+/// cross-build, and `go test` runs its binaries translated or not at all. GOAMD64 above what this CPU supports:
+/// every binary built here exits at start.
 fn settings(machine: &Machine) -> Vec<Finding> {
-    let file = go_env_file();
-    let file_text = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+    let settings = GoSettings::read();
     let mut findings = Vec::new();
     for (name, native) in [("GOOS", &machine.platform.goos), ("GOARCH", &machine.platform.goarch)] {
-        let from_file = file_text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=')).map(str::trim);
-        let (value, fix) = match (std::env::var(name).ok().filter(|v| !v.is_empty()), from_file) {
-            (Some(value), _) => (value, format!("unset {name} (set in the environment)")),
-            (None, Some(value)) if !value.is_empty() => (
-                value.to_owned(),
-                format!("go env -u {name} (set by go env -w in {})", file.as_ref().unwrap().display()),
-            ),
-            _ => continue,
-        };
-        if &value != native {
+        if let Some((value, fix)) = settings.get(name)
+            && &value != native
+        {
             let message =
                 format!("{name}={value} on a {} machine: every go build here is a cross-build", machine.platform);
             findings.push(Finding::problem("go-env", Level::Warn, message, fix));
         }
     }
+    let level = |value: &str| value.strip_prefix('v').and_then(|n| n.parse::<u8>().ok());
+    if let (Some((value, fix)), Some(cpu)) = (settings.get("GOAMD64"), machine.amd64_level)
+        && let Some(wanted) = level(&value).filter(|wanted| *wanted > cpu)
+    {
+        let message = format!(
+            "GOAMD64={value}: binaries built here need x86-64-v{wanted} instructions this CPU lacks (it is v{cpu}), \
+             and exit at start when run here"
+        );
+        findings.push(Finding::problem("go-env", Level::Warn, message, fix));
+    }
     findings
+}
+
+/// go settings as the user set them: the environment first, then go's settings file (`go env -w`).
+struct GoSettings {
+    file: Option<PathBuf>,
+    file_text: String,
+}
+
+impl GoSettings {
+    fn read() -> GoSettings {
+        let file = go_env_file();
+        let file_text = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+        GoSettings { file, file_text }
+    }
+
+    /// The value of `name` and how to unset it, when the user set it.
+    fn get(&self, name: &str) -> Option<(String, String)> {
+        if let Some(value) = std::env::var(name).ok().filter(|v| !v.is_empty()) {
+            return Some((value, format!("unset {name} (set in the environment)")));
+        }
+        let value = self.file_text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('='))?.trim();
+        let file = self.file.as_ref()?;
+        (!value.is_empty())
+            .then(|| (value.to_owned(), format!("go env -u {name} (set by go env -w in {})", file.display())))
+    }
 }
 
 /// go's own settings file: GOENV, else the user configuration directory's go/env.
