@@ -152,6 +152,9 @@ pub enum Command {
     Goreleaser(GoreleaserCommand),
     /// List the plugins the policy configures: version, moments, tools, and whether native code is cached.
     Plugins(PluginsArgs),
+    /// Write, build and try a plugin of your own, in Go or Rust: `plugin new`, `plugin build`, `plugin test`.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,6 +167,69 @@ pub enum GoreleaserCommand {
                             follow goreleaser v2: goos × goarch × goamd64/goarm64/goarm/…, `ignore`, `targets`, \
                             and goreleaser's defaults for absent fields.")]
     Lint(LintArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// Write a working starter plugin into NAME/ (or --dir): the plugin, a test, a gohook.toml snippet, and the
+    /// SDK it builds on.
+    ///
+    /// Example: gohook plugin new no-trimpath --lang go
+    #[command(after_help = "Go: package main with a Check on the binary (debug/buildinfo), a go test, and the Go \
+                            SDK as package NAME/gohook (written by gohook, refreshed by each `plugin build`; \
+                            nothing to download). Rust: a crate on the gohook-sdk the same gohook carries \
+                            (crates.io supplies its dependencies).")]
+    New(PluginNewArgs),
+    /// Build the plugin in DIR (default: here) into DIR/NAME.wasm, the component `[plugins.NAME] path =` takes.
+    ///
+    /// Example: gohook plugin build no-trimpath
+    #[command(after_help = "Go (go.mod): GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath, made a \
+                            component in-process (the plugin contract embedded, WASI preview 1 adapted to preview \
+                            2): Go 1.24 or newer and gohook are all it needs. Rust (Cargo.toml): cargo build \
+                            --release --target wasm32-wasip2.")]
+    Build(PluginBuildArgs),
+    /// Run one plugin's check on binaries under the same sandbox, limits and text cleaning as a build, and print
+    /// its findings and logs; exit 0 pass, 1 a finding that fails, 2 an error.
+    ///
+    /// Example: gohook plugin test no-trimpath/no-trimpath.wasm ./bin/app
+    Test(PluginTestArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum PluginLang {
+    Go,
+    Rust,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PluginNewArgs {
+    /// The plugin's name: its rule ids are NAME/…, and `[plugins.NAME]` configures it.
+    pub name: String,
+    #[arg(long, value_enum, default_value_t = PluginLang::Go)]
+    pub lang: PluginLang,
+    /// Where to write it (default: ./NAME).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PluginBuildArgs {
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PluginTestArgs {
+    /// The plugin component (.wasm).
+    pub plugin: PathBuf,
+    /// Binaries to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The plugin's settings as a JSON object, as `[plugins.NAME.settings]` would give them.
+    #[arg(long, value_name = "JSON")]
+    pub settings: Option<String>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

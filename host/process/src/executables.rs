@@ -26,6 +26,7 @@ pub const COMMANDS: &[&str] = &[
     "why",
     "builds",
     "plugins",
+    "plugin",
     "check",
     "goreleaser",
     "doctor",

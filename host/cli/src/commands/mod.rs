@@ -2,6 +2,7 @@
 //! takes its own arguments and the [`Context`] every command shares.
 
 mod archdeps;
+mod authoring;
 mod bench;
 mod build;
 mod builds;
@@ -22,7 +23,7 @@ use anyhow::Result;
 
 use gohook_records::Store;
 
-use crate::args::{Cli, Command, GoreleaserCommand};
+use crate::args::{Cli, Command, GoreleaserCommand, PluginCommand};
 
 /// What every command gets: the record root and the policy file named on the command line.
 pub struct Context {
@@ -51,6 +52,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Plugins(args) => plugins::plugins(args, context),
         Command::Doctor(args) => doctor::doctor(args, context),
         Command::Archdeps(args) => archdeps::archdeps(args),
+        Command::Plugin(PluginCommand::New(args)) => authoring::new(args),
+        Command::Plugin(PluginCommand::Build(args)) => authoring::build(args),
+        Command::Plugin(PluginCommand::Test(args)) => authoring::test(args, context),
         Command::Goreleaser(GoreleaserCommand::Lint(args)) => goreleaser::lint(args, context),
     }
 }

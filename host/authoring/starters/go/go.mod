@@ -1,0 +1,3 @@
+module PLUGIN_MODULE
+
+go 1.24

@@ -1,0 +1,3 @@
+module gohook.example/sdk
+
+go 1.24
