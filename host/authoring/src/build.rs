@@ -86,7 +86,11 @@ fn build_rust(dir: &Path, name: &str, component: &Path) -> Result<(), AuthoringE
     let mut cargo = Command::new("cargo");
     cargo.args(["build", "--release", "--target", "wasm32-wasip2"]).current_dir(dir);
     run(&mut cargo, "cargo build", dir, CARGO_FIX)?;
-    let built = dir.join(format!("target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_")));
+    // cargo's own rule: CARGO_TARGET_DIR (relative to where cargo runs), else the package's target/.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| dir.join("target"), |d| dir.join(d));
+    let built = target.join(format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_")));
     std::fs::copy(&built, component).map_err(io_error(&built))?;
     Ok(())
 }

@@ -1,0 +1,3 @@
+module denied-packages
+
+go 1.24

@@ -1,0 +1,3 @@
+module hostile-go
+
+go 1.24

@@ -1,0 +1,176 @@
+//! Plugins written in standard Go: `gohook plugin new|build|test` from an empty directory with only the toolchains
+//! on PATH (and the same for Rust), the example Go plugin in a real build, and Go plugins that misbehave.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gohook_tests::*;
+
+/// A PATH with gohook's directory and the directories of `programs` (as found on this PATH), nothing else.
+fn only_on_path(programs: &[&str]) -> std::ffi::OsString {
+    let mut dirs: Vec<PathBuf> = vec![gohook_bin().parent().unwrap().to_owned()];
+    for program in programs {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .find(|dir| dir.join(program).is_file())
+            .unwrap_or_else(|| panic!("{program} is not on PATH"));
+        dirs.push(found);
+    }
+    std::env::join_paths(dirs).unwrap()
+}
+
+fn gohook_in(world: &World, dir: &Path, path: &std::ffi::OsStr, args: &[&str]) -> Output {
+    let out = world.gohook().current_dir(dir).env("PATH", path).args(args).output().unwrap();
+    eprintln!("gohook {args:?}: {}", text(&out.stderr));
+    out
+}
+
+#[test]
+fn a_go_starter_builds_and_tests_in_an_empty_directory_with_only_go_and_gohook_on_path() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = only_on_path(&["go"]);
+    let plain = sample_binary(dir.path(), "plain", &[], &[]);
+    let trimmed = sample_binary(dir.path(), "trimmed", &[], &["-trimpath"]);
+
+    assert_eq!(gohook_in(&world, dir.path(), &path, &["plugin", "new", "x", "--lang", "go"]).status.code(), Some(0));
+    let out = gohook_in(&world, dir.path(), &path, &["plugin", "build", "x"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).starts_with(&format!("gohook: built x/x.wasm (")), "{}", text(&out.stderr));
+    let out = gohook_in(&world, dir.path(), &path, &["plugin", "test", "x/x.wasm", "plain", "trimmed"]);
+    assert_eq!(out.status.code(), Some(1));
+    let version = text(&Command::new("go").args(["env", "GOVERSION"]).output().unwrap().stdout).trim().to_owned();
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "plain: FAIL (1 of 1 check failed: x)\n  error[x/trimpath] built without -trimpath ({version})\n      \
+             fix: build with go build -trimpath\ntrimmed: ok (x)\n  passed: x\n\
+             2 files: 1 passed, 1 failed, 0 could not be checked\n"
+        )
+    );
+    // The starter's own test runs natively.
+    let out = world.command("go").current_dir(dir.path().join("x")).env("PATH", &path).arg("test").output().unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+}
+
+#[test]
+fn a_rust_starter_builds_and_tests_in_an_empty_directory_with_cargo_and_gohook_on_path() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    // cargo links build scripts and proc-macros for this machine with its C compiler.
+    let path = only_on_path(&["cargo", "rustc", "cc"]);
+    let plain = sample_binary(dir.path(), "plain", &[], &[]);
+    let stripped = sample_binary(dir.path(), "stripped", &[], &["-ldflags=-s -w"]);
+    assert_eq!(gohook_in(&world, dir.path(), &path, &["plugin", "new", "y", "--lang", "rust"]).status.code(), Some(0));
+    // The starter's crates compile once per checkout, not per test run.
+    let target = repo_root().join("target/plugin-starter");
+    let out = world
+        .gohook()
+        .current_dir(dir.path())
+        .env("PATH", &path)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["plugin", "build", "y"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = gohook_in(&world, dir.path(), &path, &["plugin", "test", "y/y.wasm", "plain", "stripped"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("plain: FAIL (1 of 1 check failed: y)\n  error[y/dwarf] DWARF sections present: .debug_"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("stripped: ok (y)\n  passed: y\n2 files: 1 passed, 1 failed, 0 could not be checked\n"),
+        "{stdout}"
+    );
+}
+
+/// A copy of a Go plugin of the repository, built by `gohook plugin build` in `dir`; its component.
+fn built_go_plugin(world: &World, source: &str, dir: &Path) -> PathBuf {
+    let copy = dir.join(Path::new(source).file_name().unwrap());
+    copy_dir(&repo_root().join(source), &copy);
+    let out = world.run_gohook(dir, &["plugin", "build", copy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let name = std::fs::read_to_string(copy.join("go.mod"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("module ")
+        .to_owned();
+    copy.join(format!("{name}.wasm"))
+}
+
+#[test]
+fn the_example_go_plugin_fails_the_link_naming_its_rule_and_warns_when_told_to() {
+    let world = World::new();
+    let plugins = tempfile::tempdir().unwrap();
+    let plugin = built_go_plugin(&world, "plugins/example-go", plugins.path());
+    let sample = fresh_sample();
+    let policy = |rules: &str| {
+        let text = format!(
+            "[plugins.denied-packages]\npath = {:?}\nsettings = {{ deny = [\"example.com/sample/internal/sum\"] }}\n{rules}",
+            plugin.display().to_string()
+        );
+        std::fs::write(sample.path().join("gohook.toml"), text).unwrap();
+    };
+    policy("");
+    let out = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("  error[denied-packages/linked] example.com/sample/internal/sum is linked in\n"),
+        "{stderr}"
+    );
+    assert!(!sample.path().join("bin").exists(), "a failed link leaves no binary");
+
+    policy("rules = { \"denied-packages/linked\" = \"warn\" }\n");
+    let out = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(sample.path().join("bin").exists());
+    let records = world.records(&world.builds().pop().unwrap());
+    let link = &records.stage(Stage::Link)[0];
+    let findings: Vec<(&str, FindingLevel, &str)> =
+        link.findings.iter().map(|f| (f.rule.as_str(), f.severity, f.message.as_str())).collect();
+    assert_eq!(
+        findings,
+        [("denied-packages/linked", FindingLevel::Warning, "example.com/sample/internal/sum is linked in")]
+    );
+}
+
+#[test]
+fn go_plugins_that_misbehave_are_contained_and_named() {
+    let world = World::new();
+    let plugins = tempfile::tempdir().unwrap();
+    let hostile = built_go_plugin(&world, "tests/plugins/hostile-go", plugins.path()).display().to_string();
+    let sample = fresh_sample();
+    let mut policy = String::new();
+    for mode in ["loop", "memory", "panic", "sleep", "log-flood", "text", "foreign"] {
+        policy +=
+            &format!("[plugins.{mode}]\npath = {hostile:?}\nsettings = {{ mode = {mode:?} }}\ntimeout_ms = 1000\n\n");
+    }
+    std::fs::write(sample.path().join("gohook.toml"), policy).unwrap();
+    let out = world.run_gohook(sample.path(), &["build", "-o", "bin", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    for expected in [
+        "plugin loop did not finish within its time limit of 1000 ms",
+        "plugin memory exceeded its memory limit of 64 MiB",
+        "plugin panic panicked at hostile-go/main.go:38: hostile Go plugin gave up on purpose",
+        "plugin sleep did not finish within its time limit of 1000 ms",
+        "plugin log-flood did not finish within its time limit of 1000 ms",
+        "error[hostile-go/text] message \\e[2J\\e[H\\e[32mok\\e[0m\\r\\nerror[strip/symbols] fake line\\u{202e}",
+        "its rule id `strip/symbols` is outside its namespace `hostile-go/`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains('\x1b'), "no control character reaches the terminal");
+    let records = world.records(&world.builds().pop().unwrap());
+    let failed: Vec<&str> = records.stage(Stage::Link)[0]
+        .findings
+        .iter()
+        .filter(|f| f.rule == "gohook/plugin-failed")
+        .map(|f| f.plugin.as_str())
+        .collect();
+    assert_eq!(failed, ["log-flood", "loop", "memory", "panic", "sleep"]);
+}
