@@ -29,13 +29,14 @@ fn a_go_starter_builds_and_tests_in_an_empty_directory_with_only_go_and_gohook_o
     let world = World::new();
     let dir = tempfile::tempdir().unwrap();
     let path = only_on_path(&["go"]);
-    let plain = sample_binary(dir.path(), "plain", &[], &[]);
-    let trimmed = sample_binary(dir.path(), "trimmed", &[], &["-trimpath"]);
+    // The binaries the test checks, named as `plugin test` is given them (relative to the directory).
+    sample_binary(dir.path(), "plain", &[], &[]);
+    sample_binary(dir.path(), "trimmed", &[], &["-trimpath"]);
 
     assert_eq!(gohook_in(&world, dir.path(), &path, &["plugin", "new", "x", "--lang", "go"]).status.code(), Some(0));
     let out = gohook_in(&world, dir.path(), &path, &["plugin", "build", "x"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(text(&out.stderr).starts_with(&format!("gohook: built x/x.wasm (")), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("gohook: built x/x.wasm ("), "{}", text(&out.stderr));
     let out = gohook_in(&world, dir.path(), &path, &["plugin", "test", "x/x.wasm", "plain", "trimmed"]);
     assert_eq!(out.status.code(), Some(1));
     let version = text(&Command::new("go").args(["env", "GOVERSION"]).output().unwrap().stdout).trim().to_owned();
@@ -58,8 +59,8 @@ fn a_rust_starter_builds_and_tests_in_an_empty_directory_with_cargo_and_gohook_o
     let dir = tempfile::tempdir().unwrap();
     // cargo links build scripts and proc-macros for this machine with its C compiler.
     let path = only_on_path(&["cargo", "rustc", "cc"]);
-    let plain = sample_binary(dir.path(), "plain", &[], &[]);
-    let stripped = sample_binary(dir.path(), "stripped", &[], &["-ldflags=-s -w"]);
+    sample_binary(dir.path(), "plain", &[], &[]);
+    sample_binary(dir.path(), "stripped", &[], &["-ldflags=-s -w"]);
     assert_eq!(gohook_in(&world, dir.path(), &path, &["plugin", "new", "y", "--lang", "rust"]).status.code(), Some(0));
     // The starter's crates compile once per checkout, not per test run.
     let target = repo_root().join("target/plugin-starter");
