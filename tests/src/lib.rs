@@ -429,3 +429,13 @@ pub fn headless_chromium(page: &Path, args: &[&str]) -> Output {
     assert!(out.status.success(), "chromium {args:?} failed: {}", text(&out.stderr));
     out
 }
+
+/// An LLVM tool from Debian's llvm package (versioned directory, or on PATH).
+pub fn llvm_tool(name: &str) -> PathBuf {
+    let versioned = std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin").join(name))
+        .find(|p| p.is_file());
+    versioned.unwrap_or_else(|| PathBuf::from(name))
+}

@@ -270,16 +270,6 @@ fn sarif_output_validates_against_the_2_1_0_schema() {
     assert_eq!(exit_zero(&[&failing, &garbage]), (Some(2), 2), "an unreadable file still exits 2");
 }
 
-/// An LLVM tool from Debian's llvm package (versioned directory, or on PATH).
-fn llvm_tool(name: &str) -> PathBuf {
-    let versioned = std::fs::read_dir("/usr/lib")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin").join(name))
-        .find(|p| p.is_file());
-    versioned.unwrap_or_else(|| PathBuf::from(name))
-}
-
 #[test]
 fn universal_macho_is_checked_slice_by_slice() {
     let dir = tempfile::tempdir().unwrap();

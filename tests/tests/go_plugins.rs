@@ -175,3 +175,54 @@ fn go_plugins_that_misbehave_are_contained_and_named() {
         .collect();
     assert_eq!(failed, ["log-flood", "loop", "memory", "panic", "sleep"]);
 }
+
+#[test]
+fn a_go_plugin_reads_every_format_through_the_reader_and_only_the_pages_it_needs() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = built_go_plugin(&world, "tests/plugins/formats-go", dir.path());
+    // Stripped: go's parsers read a symbol table eagerly when there is one, and headers are what this check needs.
+    let build = |goos: &str, goarch: &str| {
+        sample_binary(
+            dir.path(),
+            &format!("{goos}-{goarch}"),
+            &[("GOOS", goos), ("GOARCH", goarch)],
+            &["-ldflags=-s -w"],
+        )
+    };
+    let linux = build("linux", "amd64");
+    let darwin = build("darwin", "arm64");
+    let windows = build("windows", "amd64");
+    let darwin_amd64 = build("darwin", "amd64");
+    let universal = dir.path().join("universal");
+    let status = Command::new(llvm_tool("llvm-lipo"))
+        .arg("-create")
+        .args([&darwin_amd64, &darwin])
+        .arg("-output")
+        .arg(&universal)
+        .status()
+        .expect("llvm-lipo runs (Debian package llvm)");
+    assert!(status.success());
+    for (file, verdict) in [
+        (&linux, "ELF amd64"),
+        (&darwin, "Mach-O arm64"),
+        (&windows, "PE amd64"),
+        (&universal, "universal Mach-O amd64+arm64"),
+    ] {
+        let out = world
+            .gohook()
+            .current_dir(dir.path())
+            .args(["plugin", "test", plugin.to_str().unwrap(), file.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["files"][0]["findings"][0]["message"], verdict, "{}", file.display());
+        // Headers only: the host counts what the plugin read, and it is a sliver of the file.
+        let stderr = text(&out.stderr);
+        let line = stderr.lines().find(|l| l.contains("[formats-go] read ")).unwrap_or_else(|| panic!("{stderr}"));
+        let bytes: u64 = line.split("read ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+        let size = std::fs::metadata(file).unwrap().len();
+        assert!(bytes > 0 && bytes * 20 < size, "{}: read {bytes} of {size} bytes", file.display());
+    }
+}

@@ -27,7 +27,10 @@ pub fn main(argv: Vec<OsString>) -> u8 {
     {
         return serve::serve(Path::new(policy));
     }
-    logging::init(logging::Target::Stderr);
+    // An author trying a plugin wants its logs and what it read (info); every other command shows warnings.
+    let trying_a_plugin = argv.get(1..3).is_some_and(|a| a[0] == "plugin" && a[1] == "test");
+    let level = if trying_a_plugin { tracing::Level::INFO } else { tracing::Level::WARN };
+    logging::init_at(logging::Target::Stderr, level);
     let cli = match args::Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {

@@ -43,14 +43,21 @@ impl Target {
 
 /// The commands' logging: `tracing-subscriber`'s, filtered by the directives of [`LOG`](crate::env::LOG).
 pub fn init(target: Target) {
+    init_at(target, Level::WARN)
+}
+
+/// [`init`] with another level than warnings when `GOHOOK_LOG` says nothing (`gohook plugin test` shows a plugin's
+/// logs, at info).
+pub fn init_at(target: Target, default: Level) {
     // A second init (tests calling main twice) keeps the first subscriber, which is what we want.
     let Some(spec) = crate::env::log_filter() else {
-        let _ = tracing::subscriber::set_global_default(Lines { target, max: Level::WARN });
+        let _ = tracing::subscriber::set_global_default(Lines { target, max: default });
         return;
     };
     // `debug`, or per target `gohook_runtime=debug,warn`: tracing's directive syntax without its regex engine,
     // which would double the shim's code.
-    let filter: Targets = spec.parse().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::WARN));
+    let filter: Targets =
+        spec.parse().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::from_level(default)));
     let layer = tracing_subscriber::fmt::layer().with_target(false);
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match target {

@@ -204,6 +204,10 @@ impl Runtime {
             .block_on(async { tokio::time::timeout(limits.timeout, loaded.pre.call(&mut store, call)).await });
         store.data_mut().flush_log();
         relay_output(&store);
+        let reads = store.data().reads;
+        if reads.calls > 0 {
+            tracing::info!("[{plugin}] read {} bytes of its artifacts in {} calls", reads.bytes, reads.calls);
+        }
         match outcome {
             Ok(result) => result.map(clean).map_err(|e| classify(e, &store, limits)),
             // Dropping the future abandons the call wherever the plugin was waiting.

@@ -93,6 +93,15 @@ pub struct Sandbox {
     pub stdout: MemoryOutputPipe,
     pub stderr: MemoryOutputPipe,
     log: LogBudget,
+    /// What the plugin read of the artifacts it was handed, in this call.
+    pub reads: Reads,
+}
+
+/// Calls of `artifact.read` and the bytes they returned: a check that reads headers reads a few KB of any binary.
+#[derive(Default, Clone, Copy)]
+pub struct Reads {
+    pub calls: u64,
+    pub bytes: u64,
 }
 
 /// What a plugin has logged in this call, and what it was refused.
@@ -125,6 +134,7 @@ impl Sandbox {
             stdout,
             stderr,
             log: LogBudget::default(),
+            reads: Reads::default(),
         }
     }
 

@@ -147,7 +147,12 @@ impl host::HostArtifact for Sandbox {
         offset: u64,
         len: u32,
     ) -> wasmtime::Result<Result<Vec<u8>, String>> {
-        Ok(self.artifact(&artifact)?.read(offset, len))
+        let answer = self.artifact(&artifact)?.read(offset, len);
+        if let Ok(bytes) = &answer {
+            self.reads.calls += 1;
+            self.reads.bytes += bytes.len() as u64;
+        }
+        Ok(answer)
     }
 
     fn drop(&mut self, artifact: Resource<ArtifactFile>) -> wasmtime::Result<()> {

@@ -1,0 +1,3 @@
+module formats-go
+
+go 1.24
