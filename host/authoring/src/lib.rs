@@ -19,7 +19,7 @@ pub const CONTRACT_WIT: &str = include_str!("../../../wit/since_v0.1.0/plugin.wi
 pub enum AuthoringError {
     #[error("{0:?} is not a plugin name: use letters, digits, '-' and '_', starting with a letter")]
     BadName(String),
-    #[error("{} exists and is not empty: choose another name or --dir", .0.display())]
+    #[error("{} exists and is not empty: choose another name or --into", .0.display())]
     Exists(PathBuf),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },

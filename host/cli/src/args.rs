@@ -171,7 +171,7 @@ pub enum GoreleaserCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum PluginCommand {
-    /// Write a working starter plugin into NAME/ (or --dir): the plugin, a test, a gohook.toml snippet, and the
+    /// Write a working starter plugin into NAME/ (or --into DIR): the plugin, a test, a gohook.toml snippet, and the
     /// SDK it builds on.
     ///
     /// Example: gohook plugin new no-trimpath --lang go
@@ -209,7 +209,7 @@ pub struct PluginNewArgs {
     pub lang: PluginLang,
     /// Where to write it (default: ./NAME).
     #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    pub into: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

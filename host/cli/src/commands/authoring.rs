@@ -15,8 +15,8 @@ use crate::commands::check::check_files;
 use crate::output::write_output;
 
 pub fn new(args: PluginNewArgs) -> Result<u8> {
-    let PluginNewArgs { name, lang, dir } = args;
-    let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+    let PluginNewArgs { name, lang, into } = args;
+    let dir = into.unwrap_or_else(|| PathBuf::from(&name));
     let lang = match lang {
         PluginLang::Go => Lang::Go,
         PluginLang::Rust => Lang::Rust,
