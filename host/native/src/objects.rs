@@ -34,7 +34,12 @@ pub enum ObjectError {
 /// object member of an archive (its symbol table and other non-object members skipped).
 pub fn architectures(path: &Path) -> Result<Vec<Slice>, ObjectError> {
     let data = std::fs::read(path).map_err(|source| ObjectError::Read { path: path.to_owned(), source })?;
-    slices(&data, None).map_err(|why| ObjectError::Format { path: path.to_owned(), why })
+    architectures_in(path, &data)
+}
+
+/// [`architectures`] of a file already read.
+pub(crate) fn architectures_in(path: &Path, data: &[u8]) -> Result<Vec<Slice>, ObjectError> {
+    slices(data, None).map_err(|why| ObjectError::Format { path: path.to_owned(), why })
 }
 
 fn slices(data: &[u8], member: Option<&str>) -> Result<Vec<Slice>, String> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use gohook_sdk::inspect::{Binary, Bytes};
 use serde::Serialize;
 
-use crate::objects::architectures;
+use crate::objects::{ObjectError, Slice, architectures, architectures_in};
 
 /// One executable of a toolchain and the architectures it holds.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +23,11 @@ pub struct Executable {
 
 impl Executable {
     pub fn read(path: &Path) -> Executable {
-        match architectures(path) {
+        Executable::of(path, architectures(path))
+    }
+
+    fn of(path: &Path, slices: Result<Vec<Slice>, ObjectError>) -> Executable {
+        match slices {
             Ok(slices) => {
                 let mut arches: Vec<String> = slices.into_iter().map(|s| s.arch).collect();
                 arches.dedup();
@@ -67,11 +71,15 @@ pub struct Installation {
 }
 
 impl Installation {
-    fn at(go: &Path, found: Found) -> Installation {
-        let resolved = std::fs::canonicalize(go).unwrap_or_else(|_| go.to_owned());
-        let root = resolved.parent().and_then(Path::parent).map(Path::to_owned).unwrap_or_default();
-        let version = build_info_version(&resolved).or_else(|| version_file(&root));
-        Installation { go: Executable::read(go), root, version, found, used: false }
+    /// The installation of `go`, its GOROOT `root` (from [`root_of`]): the executable read once for both its
+    /// architectures and its build info.
+    fn at(go: &Path, root: PathBuf, found: Found) -> Installation {
+        let (executable, version) = match std::fs::read(go) {
+            Ok(data) => (Executable::of(go, architectures_in(go, &data)), build_info_version(go, &data)),
+            Err(source) => (Executable::of(go, Err(ObjectError::Read { path: go.to_owned(), source })), None),
+        };
+        let version = version.or_else(|| version_file(&root));
+        Installation { go: executable, root, version, found, used: false }
     }
 
     /// The compiler and linker of every `pkg/tool/GOOS_GOARCH` directory of the GOROOT; go runs those of its own
@@ -90,10 +98,15 @@ impl Installation {
     }
 }
 
-fn build_info_version(go: &Path) -> Option<String> {
-    let data = std::fs::read(go).ok()?;
+/// A go executable's GOROOT: the directory above its resolved path's `bin`, as go itself finds it.
+fn root_of(go: &Path) -> PathBuf {
+    let resolved = std::fs::canonicalize(go).unwrap_or_else(|_| go.to_owned());
+    resolved.parent().and_then(Path::parent).map(Path::to_owned).unwrap_or_default()
+}
+
+fn build_info_version(go: &Path, data: &[u8]) -> Option<String> {
     let name = go.to_string_lossy();
-    let source = Bytes { name: &name, data: &data };
+    let source = Bytes { name: &name, data };
     let binary = Binary::open(&source).ok()?;
     binary.build_info().ok()?.into_iter().next().map(|info| info.go_version)
 }
@@ -134,10 +147,11 @@ pub fn installations(path: &OsStr, places: &Places, program: &OsStr) -> Vec<Inst
         false => std::env::split_paths(path).map(|dir| dir.join(program)).find(|go| is_executable(go)),
     };
     let mut found: Vec<Installation> = Vec::new();
+    // An installation reached twice (PATH and a usual place, a symlink and its target) is read once.
     let mut add = |go: PathBuf, how: Found| {
-        let installation = Installation::at(&go, how);
-        if !found.iter().any(|other| other.root == installation.root) {
-            found.push(installation);
+        let root = root_of(&go);
+        if !found.iter().any(|other| other.root == root) {
+            found.push(Installation::at(&go, root, how));
         }
     };
     for (i, dir) in std::env::split_paths(path).enumerate().filter(|(_, d)| !d.as_os_str().is_empty()) {
@@ -152,10 +166,12 @@ pub fn installations(path: &OsStr, places: &Places, program: &OsStr) -> Vec<Inst
         }
     }
     let Some(used) = used else { return found };
-    let mut installation = Installation::at(&used, Found::Place { place: "the go gohook runs".to_owned() });
-    match found.iter_mut().find(|i| i.root == installation.root) {
+    let root = root_of(&used);
+    match found.iter_mut().find(|i| i.root == root) {
         Some(listed) => listed.used = true,
         None => {
+            let mut installation =
+                Installation::at(&used, root, Found::Place { place: "the go gohook runs".to_owned() });
             installation.used = true;
             found.insert(0, installation);
         }
