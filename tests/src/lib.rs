@@ -440,3 +440,15 @@ pub fn llvm_tool(name: &str) -> PathBuf {
         .find(|p| p.is_file());
     versioned.unwrap_or_else(|| PathBuf::from(name))
 }
+
+/// A universal Mach-O at `out` holding `slices`, made by llvm-lipo.
+pub fn universal_macho(slices: &[&Path], out: &Path) {
+    let status = Command::new(llvm_tool("llvm-lipo"))
+        .arg("-create")
+        .args(slices)
+        .arg("-output")
+        .arg(out)
+        .status()
+        .expect("llvm-lipo runs (Debian package llvm)");
+    assert!(status.success(), "llvm-lipo -create {slices:?}");
+}

@@ -276,14 +276,7 @@ fn universal_macho_is_checked_slice_by_slice() {
     let amd64 = go_build(dir.path(), "darwin", "amd64", "sw", &["-ldflags=-s -w"]);
     let arm64 = go_build(dir.path(), "darwin", "arm64", "sw", &["-ldflags=-s -w"]);
     let fat = dir.path().join("universal");
-    let status = Command::new(llvm_tool("llvm-lipo"))
-        .arg("-create")
-        .args([&amd64, &arm64])
-        .arg("-output")
-        .arg(&fat)
-        .status()
-        .expect("llvm-lipo runs (Debian package llvm)");
-    assert!(status.success());
+    universal_macho(&[&amd64, &arm64], &fat);
     assert_eq!(std::fs::read(&fat).unwrap()[..4], [0xca, 0xfe, 0xba, 0xbe]);
 
     let policy = "[plugins.arch]\nsettings = { allow = [\"arm64\"] }\n";

@@ -195,14 +195,7 @@ fn a_go_plugin_reads_every_format_through_the_reader_and_only_the_pages_it_needs
     let windows = build("windows", "amd64");
     let darwin_amd64 = build("darwin", "amd64");
     let universal = dir.path().join("universal");
-    let status = Command::new(llvm_tool("llvm-lipo"))
-        .arg("-create")
-        .args([&darwin_amd64, &darwin])
-        .arg("-output")
-        .arg(&universal)
-        .status()
-        .expect("llvm-lipo runs (Debian package llvm)");
-    assert!(status.success());
+    universal_macho(&[&darwin_amd64, &darwin], &universal);
     for (file, verdict) in [
         (&linux, "ELF amd64"),
         (&darwin, "Mach-O arm64"),
