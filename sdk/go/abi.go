@@ -15,6 +15,7 @@ package gohook
 
 import (
 	"runtime"
+	"strconv"
 	"strings"
 	"unsafe"
 )
@@ -127,23 +128,12 @@ func panicLocation() string {
 		if strings.HasPrefix(frame.Function, "runtime.") {
 			inRuntime = true
 		} else if inRuntime {
-			return frame.File + ":" + itoa(frame.Line)
+			return frame.File + ":" + strconv.Itoa(frame.Line)
 		}
 		if !more {
 			return "unknown location"
 		}
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var digits []byte
-	for ; n > 0; n /= 10 {
-		digits = append([]byte{byte('0' + n%10)}, digits...)
-	}
-	return string(digits)
 }
 
 func u32(a uint32) uint32 { return *(*uint32)(at(a)) }
