@@ -8,7 +8,8 @@
 //! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` (or `--go-build PKG` in
 //!    `--go-build-dir DIR`, e.g. a large module) plain, through a `sh exec` wrapper and through gohook (bare).
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
-//!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it.
+//!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it; the Rust example
+//!    beside the Go one (built by `gohook plugin build`), with each component's size. `--only-plugins`: just this.
 //!
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
 //! 5. What handing a command over costs: `gohook builds` (the shim `exec`s the plugin host) against
@@ -37,6 +38,8 @@ struct Options {
     only_go_build: bool,
     /// Only what recording go's plan and cache keys costs.
     only_recording: bool,
+    /// Only the plugins at link.
+    only_plugins: bool,
     skip_go_build: bool,
     skip_plugins: bool,
     skip_check: bool,
@@ -52,6 +55,7 @@ fn parse_options() -> Result<Options> {
         go_build_dir: None,
         only_go_build: false,
         only_recording: false,
+        only_plugins: false,
         skip_go_build: false,
         skip_plugins: false,
         skip_check: false,
@@ -69,11 +73,12 @@ fn parse_options() -> Result<Options> {
             "--go-build" => options.go_build_package = value("--go-build")?,
             "--go-build-dir" => options.go_build_dir = Some(PathBuf::from(value("--go-build-dir")?)),
             "--skip-plugins" => options.skip_plugins = true,
+            "--only-plugins" => options.only_plugins = true,
             "--skip-check" => options.skip_check = true,
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
-                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--go-build PKG (cmd/go)]\n\
+                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--only-plugins] [--go-build PKG (cmd/go)]\n\
                      [--go-build-dir DIR]\n\
                      Reports medians of interleaved runs; build gohook first with `cargo build --release`."
                 );
@@ -368,6 +373,9 @@ fn main() -> Result<()> {
     if options.only_recording {
         return recording_cost(&options, records.path());
     }
+    if options.only_plugins {
+        return plugins_at_link(&options, records.path());
+    }
     per_invocation(&options, records.path())?;
     command_hand_over(&options, records.path())?;
     if !options.skip_plugins {
@@ -587,19 +595,28 @@ fn plugins_at_link(options: &Options, scratch: &Path) -> Result<()> {
     let link = scratch.join("link");
     std::fs::write(&link, format!("#!/bin/sh\ncp {:?} \"$2\"\n", big.display().to_string()))?;
     Command::new("chmod").arg("+x").arg(&link).status()?;
-    let example = Path::new(env!("BENCH_WASM_DIR")).join("gohook_plugin_example.wasm");
+    let rust = Path::new(env!("BENCH_WASM_DIR")).join("gohook_plugin_example.wasm");
+    let go = go_example(options, scratch)?;
     println!("\nplugins after link of a {:.1} MB binary ({} warm runs each):", size as f64 / 1e6, options.rounds / 10);
-    for count in [1, 5] {
-        let dir = scratch.join(format!("plugins-{count}"));
+    for (name, wasm) in [("Rust example", &rust), ("Go example", &go)] {
+        println!("  {name}: component {:.2} MB", std::fs::metadata(wasm)?.len() as f64 / 1e6);
+    }
+    // The Rust example finds DWARF here (a warning, so it does not fail the shim); the Go one, no denied package.
+    let rust_policy = |i: usize| {
+        format!(
+            "[plugins.p{i}]\npath = {:?}\nrules = {{ \"no-debug/dwarf\" = \"warn\" }}\n",
+            rust.display().to_string()
+        )
+    };
+    let go_policy = format!("[plugins.denied-packages]\npath = {:?}\n", go.display().to_string());
+    let variants = [
+        ("1 plugin (Rust example)", rust_policy(0)),
+        ("5 plugins (Rust example)", (0..5).map(rust_policy).collect()),
+        ("1 plugin (Go example)", go_policy),
+    ];
+    for (i, (name, policy)) in variants.into_iter().enumerate() {
+        let dir = scratch.join(format!("plugins-{i}"));
         std::fs::create_dir_all(&dir)?;
-        let mut policy = String::new();
-        for i in 0..count {
-            // The example plugin finds DWARF here; as a warning it does not fail the shim.
-            policy += &format!(
-                "[plugins.p{i}]\npath = {:?}\nrules = {{ \"no-debug/dwarf\" = \"warn\" }}\n",
-                example.display().to_string()
-            );
-        }
         std::fs::write(dir.join("gohook.toml"), policy)?;
         let records = dir.join("records");
         let run = |build: &str| -> Result<(Duration, u64)> {
@@ -623,7 +640,7 @@ fn plugins_at_link(options: &Options, scratch: &Path) -> Result<()> {
         }
         let (mut warm_plugins, warm_wall) = (plugin_times(&options.gohook, &records, "warm")?, median(&mut walls));
         println!(
-            "  {count} plugin(s): warm median {:.2} ms in plugins, {warm_wall:.2} ms shim wall, peak RSS {:.1} MB; \
+            "  {name}: warm median {:.2} ms in plugins, {warm_wall:.2} ms shim wall, peak RSS {:.1} MB; \
              cold (first use compiles to native code) {:.1} ms shim wall, +{:.1} ms over warm, {:.1} MB RSS",
             median(&mut warm_plugins),
             rss as f64 / 1e6,
@@ -633,4 +650,22 @@ fn plugins_at_link(options: &Options, scratch: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The Go example plugin (plugins/example-go), copied and built by `gohook plugin build` as its author would.
+fn go_example(options: &Options, scratch: &Path) -> Result<PathBuf> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/example-go");
+    let copy = scratch.join("example-go");
+    std::fs::create_dir_all(&copy)?;
+    for entry in std::fs::read_dir(&source)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() && entry.path().extension().is_some_and(|e| e == "go" || e == "mod") {
+            std::fs::copy(entry.path(), copy.join(entry.file_name()))?;
+        }
+    }
+    let status = Command::new(&options.gohook).args(["plugin", "build"]).arg(&copy).status()?;
+    if !status.success() {
+        bail!("gohook plugin build {} failed", copy.display());
+    }
+    Ok(copy.join("denied-packages.wasm"))
 }

@@ -137,6 +137,33 @@ fn the_example_go_plugin_fails_the_link_naming_its_rule_and_warns_when_told_to()
         findings,
         [("denied-packages/linked", FindingLevel::Warning, "example.com/sample/internal/sum is linked in")]
     );
+
+    // The same plugin alone at the moments a build calls it, as its author tries it: after the link, given what
+    // go would hand it; at a moment it does not handle, told so.
+    let plugin_test = |moment: &str, input: &str, files: &[&str]| {
+        let plugin = plugin.to_str().unwrap();
+        let settings = r#"{"deny": ["example.com/sample/internal/sum"]}"#;
+        let mut args = vec!["plugin", "test", plugin, "--settings", settings, "--moment", moment, "--input", input];
+        args.extend(files);
+        world.run_gohook(sample.path(), &args)
+    };
+    let out = plugin_test("after-tool", r#"{"import_path": "example.com/sample"}"#, &["bin"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "after-tool link of example.com/sample -> bin: FAIL (1 of 1 check failed: denied-packages)\n  \
+         error[denied-packages/linked] example.com/sample/internal/sum is linked in\n      fix: remove the import of \
+         example.com/sample/internal/sum\n1 file: 0 passed, 1 failed, 0 could not be checked\n"
+    );
+    let out = plugin_test("probe", r#"{"goos": "darwin", "goarch": "arm64"}"#, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some(
+            "probe of compile for darwin/arm64: error: no plugin was called: denied-packages handles after-tool, \
+             check for tools link"
+        )
+    );
 }
 
 #[test]

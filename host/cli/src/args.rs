@@ -188,10 +188,19 @@ pub enum PluginCommand {
                             2): Go 1.24 or newer and gohook are all it needs. Rust (Cargo.toml): cargo build \
                             --release --target wasm32-wasip2.")]
     Build(PluginBuildArgs),
-    /// Run one plugin's check on binaries under the same sandbox, limits and text cleaning as a build, and print
-    /// its findings and logs; exit 0 pass, 1 a finding that fails, 2 an error.
+    /// Run one plugin at one moment under the same sandbox, limits and text cleaning as a build, and print its
+    /// findings and logs; exit 0 pass, 1 a finding that fails, 2 an error.
     ///
     /// Example: gohook plugin test no-trimpath/no-trimpath.wasm ./bin/app
+    #[command(after_help = "Moments other than check take what go would hand the plugin as JSON (--input TEXT or \
+                            --input @FILE); fields left out get the defaults shown.\n\
+                            \n  --moment probe       {\"tool\": \"compile\", \"goos\": <this machine>, \"goarch\": <this \
+                            machine>, \"env\": {\"GOFLAGS\": \"-trimpath\"}}\
+                            \n  --moment before-tool {\"tool\": \"link\", \"stage\": <from tool>, \"import_path\": \"\", \
+                            \"goos\", \"goarch\", \"args\": [\"-o\", \"bin/app\"], \"output\": null}\
+                            \n  --moment after-tool  the same, plus \"exit_code\": 0; a FILE given is the tool's output \
+                            (for link: the binary the plugin may read).\n\
+                            \nExample: gohook plugin test p.wasm --moment after-tool --input '{\"tool\":\"link\"}' ./bin/app")]
     Test(PluginTestArgs),
 }
 
@@ -222,14 +231,31 @@ pub struct PluginBuildArgs {
 pub struct PluginTestArgs {
     /// The plugin component (.wasm).
     pub plugin: PathBuf,
-    /// Binaries to check.
-    #[arg(required = true)]
+    /// Binaries to check (check: one or more), or the tool's output file (after-tool: at most one).
     pub files: Vec<PathBuf>,
     /// The plugin's settings as a JSON object, as `[plugins.NAME.settings]` would give them.
     #[arg(long, value_name = "JSON")]
     pub settings: Option<String>,
+    /// The moment to call the plugin at.
+    #[arg(long, value_enum, default_value_t = PluginMoment::Check)]
+    pub moment: PluginMoment,
+    /// What the moment hands the plugin, as JSON text or @FILE (probe, before-tool, after-tool; see below).
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub input: Option<String>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PluginMoment {
+    /// A finished binary (FILE…).
+    Check,
+    /// go's `-V=full` probe of a tool, before anything builds.
+    Probe,
+    /// A tool about to run.
+    BeforeTool,
+    /// A tool that ran; for link, its output is the binary.
+    AfterTool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

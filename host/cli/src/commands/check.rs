@@ -297,8 +297,8 @@ static GOHOOK_RULES: std::sync::LazyLock<Vec<RuleMeta>> = std::sync::LazyLock::n
 
 /// Runs the check moment of `specs` on every file.
 pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> CheckReport {
-    let mut checker = Checker::new(specs, root);
-    let rules = specs.iter().filter_map(|spec| checker.metadata(spec).ok()).flat_map(|meta| meta.rules).collect();
+    let (mut checker, metas) = checker_with_metadata(specs, root);
+    let rules = metas.into_iter().flat_map(|meta| meta.rules).collect();
     let mut reports = Vec::new();
     for file in files {
         let path = file.display().to_string();
@@ -333,6 +333,47 @@ pub fn check_files(specs: &[PluginSpec], root: &Path, files: &[PathBuf]) -> Chec
         });
     }
     CheckReport { files: reports, rules, selection: Selection::default() }
+}
+
+/// Runs `specs` at one moment other than a file's check (`gohook plugin test --moment`): one entry named `subject`,
+/// an error when no plugin handles the moment for this tool (it would never be called so in a build).
+pub fn moment_report(specs: &[PluginSpec], root: &Path, subject: &str, input: &MomentInput) -> CheckReport {
+    let (mut checker, metas) = checker_with_metadata(specs, root);
+    let rules = metas.iter().flat_map(|meta| meta.rules.clone()).collect();
+    let verdict = checker.run(input);
+    let file = if verdict.plugins.is_empty() {
+        let handled: Vec<String> = metas
+            .iter()
+            .map(|m| format!("{} handles {} for tools {}", m.name, m.moments.join(", "), or_all(&m.tools)))
+            .collect();
+        FileReport {
+            path: subject.to_owned(),
+            status: CheckStatus::Error,
+            error: Some(format!("no plugin was called: {}", handled.join("; "))),
+            findings: vec![],
+            plugins: vec![],
+        }
+    } else {
+        FileReport {
+            path: subject.to_owned(),
+            status: if verdict.has_errors() { CheckStatus::Fail } else { CheckStatus::Pass },
+            error: None,
+            findings: verdict.findings,
+            plugins: verdict.plugins.into_iter().map(|p| p.plugin).collect(),
+        }
+    };
+    CheckReport { files: vec![file], rules, selection: Selection::default() }
+}
+
+fn or_all(tools: &[String]) -> String {
+    if tools.is_empty() { "(all)".to_owned() } else { tools.join(", ") }
+}
+
+/// A checker for `specs` and the metadata of those that answer (a plugin that cannot is reported by its call).
+fn checker_with_metadata<'a>(specs: &'a [PluginSpec], root: &Path) -> (Checker<'a>, Vec<gohook_policy::PluginMeta>) {
+    let mut checker = Checker::new(specs, root);
+    let metas = specs.iter().filter_map(|spec| checker.metadata(spec).ok()).collect();
+    (checker, metas)
 }
 
 /// The binaries goreleaser lists in `dist/artifacts.json` (entries of type `Binary`). Their paths are relative to
