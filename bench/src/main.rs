@@ -10,6 +10,8 @@
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
 //!    checking a ~30 MB binary (cmd/compile with DWARF), and gohook's peak RSS while doing it; the Rust example
 //!    beside the Go one (built by `gohook plugin build`), with each component's size. `--only-plugins`: just this.
+//! 7. With --only-export: `gohook export otlp` of the sample's build and of a 10,000-run build to a real Jaeger on
+//!    loopback, against `gohook report --format json` of the same build (reading the records, the part both share).
 //!
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
 //! 5. What handing a command over costs: `gohook builds` (the shim `exec`s the plugin host) against
@@ -40,6 +42,8 @@ struct Options {
     only_recording: bool,
     /// Only the plugins at link.
     only_plugins: bool,
+    /// Only the OTLP export.
+    only_export: bool,
     skip_go_build: bool,
     skip_plugins: bool,
     skip_check: bool,
@@ -56,6 +60,7 @@ fn parse_options() -> Result<Options> {
         only_go_build: false,
         only_recording: false,
         only_plugins: false,
+        only_export: false,
         skip_go_build: false,
         skip_plugins: false,
         skip_check: false,
@@ -74,11 +79,12 @@ fn parse_options() -> Result<Options> {
             "--go-build-dir" => options.go_build_dir = Some(PathBuf::from(value("--go-build-dir")?)),
             "--skip-plugins" => options.skip_plugins = true,
             "--only-plugins" => options.only_plugins = true,
+            "--only-export" => options.only_export = true,
             "--skip-check" => options.skip_check = true,
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
-                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--only-plugins] [--go-build PKG (cmd/go)]\n\
+                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--only-plugins] [--only-export] [--go-build PKG (cmd/go)]\n\
                      [--go-build-dir DIR]\n\
                      Reports medians of interleaved runs; build gohook first with `cargo build --release`."
                 );
@@ -376,6 +382,9 @@ fn main() -> Result<()> {
     if options.only_plugins {
         return plugins_at_link(&options, records.path());
     }
+    if options.only_export {
+        return otlp_export(&options, records.path());
+    }
     per_invocation(&options, records.path())?;
     command_hand_over(&options, records.path())?;
     if !options.skip_plugins {
@@ -668,4 +677,55 @@ fn go_example(options: &Options, scratch: &Path) -> Result<PathBuf> {
         bail!("gohook plugin build {} failed", copy.display());
     }
     Ok(copy.join("denied-packages.wasm"))
+}
+
+/// `gohook export otlp --again` of one build to a Jaeger on loopback, against `gohook report --format json` of it,
+/// interleaved: what sending costs beyond reading the records.
+fn otlp_export(options: &Options, scratch: &Path) -> Result<()> {
+    let jaeger = gohook_tests::jaeger::Jaeger::start();
+    let root = scratch.join("export-records");
+    let sample = gohook_tests::repo_root().join("examples/sample");
+    let status = Command::new(&options.gohook)
+        .args(["build", "-o"])
+        .arg(scratch.join("sample-bin"))
+        .arg(".")
+        .current_dir(&sample)
+        .env("GOHOOK_DIR", &root)
+        // Cold, so that the build has the tool runs of a real one (~150), not a cached link.
+        .env("GOCACHE", scratch.join("export-gocache"))
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .stderr(Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("gohook build of the sample failed");
+    }
+    let store = gohook_records::Store::new(root.clone());
+    let sample_build = store.latest()?.context("the sample build was not recorded")?.id;
+    let big = "20261203T000000.000Z-bench10000";
+    gohook_tests::synthetic_build(&store, big, gohook_tests::now_ns() - 3_600_000_000_000, 10_000);
+    let rounds = (options.rounds / 20).max(5);
+    println!("\nOTLP export to a Jaeger on loopback, median of {rounds} interleaved rounds:");
+    for (name, build) in [("the sample's build", sample_build.as_str()), ("a 10,000-run build", big)] {
+        let runs = gohook_analysis::BuildRecords::find(&store, build)?.runs.len();
+        let mut export = Vec::new();
+        let mut report = Vec::new();
+        for _ in 0..rounds {
+            let mut command = Command::new(&options.gohook);
+            command
+                .args(["export", "otlp", "--again", build])
+                .env("GOHOOK_DIR", &root)
+                .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
+                .stderr(Stdio::null());
+            export.push(wall_of(&mut command)?.as_secs_f64() * 1e3);
+            let mut command = Command::new(&options.gohook);
+            command.args(["report", build, "--format", "json"]).env("GOHOOK_DIR", &root).stdout(Stdio::null());
+            report.push(wall_of(&mut command)?.as_secs_f64() * 1e3);
+        }
+        let (export, report) = (median(&mut export), median(&mut report));
+        println!(
+            "  {name} ({runs} tool runs): export {export:.1} ms, report {report:.1} ms, export/report {:.2}",
+            export / report
+        );
+    }
+    Ok(())
 }

@@ -124,6 +124,17 @@ fn crates_form_the_documented_layers() {
         ("gohook-analysis", &["gohook-process", "gohook-records", "gohook-stats"]),
         ("gohook-native", &["gohook-sdk"]),
         ("gohook-authoring", &[]),
+        (
+            "gohook-otlp",
+            &[
+                "gohook-analysis",
+                "gohook-policy",
+                "gohook-process",
+                "gohook-records",
+                "gohook-stats",
+                "gohook-wasm-build",
+            ],
+        ),
     ];
     for (package, deps) in allowed {
         let reached: Vec<String> = reachable(&graph, package).into_iter().collect();

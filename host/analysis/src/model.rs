@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use gohook_records::{
     BuildActions, BuildCacheInputs, BuildContext, BuildEnd, BuildFile, BuildLabel, BuildModules, BuildPackages,
-    BuildStart, GoAction, Labels, PackageImports, PackageModule, Phase, Record, Stage, Store, ToolKey, ToolRun,
-    ToolSelfReport,
+    BuildStart, BuildTraceParent, GoAction, Labels, PackageImports, PackageModule, Phase, Record, Stage, Store,
+    ToolKey, ToolRun, ToolSelfReport,
 };
 
 use crate::Error;
@@ -44,6 +44,9 @@ pub struct BuildRecords {
     /// What each tool's `-V=full` answer was keyed on, one per tool.
     #[serde(default)]
     pub tool_keys: Vec<ToolKey>,
+    /// The trace the build belongs to, when its environment named one (`TRACEPARENT`, a GitHub Actions run).
+    #[serde(default)]
+    pub trace_parent: Option<BuildTraceParent>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -73,6 +76,7 @@ impl BuildRecords {
             actions: None,
             cache_inputs: None,
             tool_keys: Vec::new(),
+            trace_parent: None,
             corrupt: 0,
             unsupported: 0,
         };
@@ -97,6 +101,9 @@ impl BuildRecords {
                     if !build.tool_keys.iter().any(|k| k.tool == key.tool) {
                         build.tool_keys.push(key);
                     }
+                }
+                Record::TraceParent(parent) => {
+                    build.trace_parent.get_or_insert(parent);
                 }
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
@@ -123,6 +130,7 @@ impl BuildRecords {
             actions,
             cache_inputs,
             tool_keys,
+            trace_parent,
             corrupt: _,
             unsupported: _,
         } = self;
@@ -148,6 +156,7 @@ impl BuildRecords {
                 .map(|modules| Record::Modules(BuildModules { build_id: id.clone(), modules: modules.clone() })),
         );
         records.extend(tool_keys.iter().cloned().map(Record::ToolKey));
+        records.extend(trace_parent.iter().cloned().map(Record::TraceParent));
         records.extend(
             actions
                 .iter()
@@ -322,6 +331,11 @@ mod tests {
                     inputs: vec![0],
                 }],
             }),
+            Record::TraceParent(BuildTraceParent {
+                build_id: "b".into(),
+                traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
+                ..BuildTraceParent::default()
+            }),
         ];
         BuildRecords::of_records("b", records)
     }
@@ -332,6 +346,7 @@ mod tests {
         assert!(build.start.is_some() && build.end.is_some() && build.label.is_some() && build.context.is_some());
         assert!(build.packages.is_some() && build.modules.is_some());
         assert!(build.actions.is_some() && build.cache_inputs.is_some() && build.tool_keys.len() == 1);
+        assert!(build.trace_parent.is_some());
         assert_eq!((build.runs.len(), build.self_reports.len()), (1, 1));
         assert_eq!(BuildRecords::of_records("b", build.records()), build);
     }

@@ -824,6 +824,7 @@ pub(crate) mod tests {
             actions: None,
             cache_inputs: None,
             tool_keys: Vec::new(),
+            trace_parent: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

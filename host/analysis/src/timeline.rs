@@ -393,6 +393,7 @@ mod tests {
             actions: None,
             cache_inputs: None,
             tool_keys: Vec::new(),
+            trace_parent: None,
             corrupt: 0,
             unsupported: 0,
         };

@@ -97,7 +97,8 @@ pub enum Command {
                             1 when --threshold is given and a time row (the whole build or a stage) got significantly \
                             slower by more than that share of the whole build; else 0 (improvements and noise too).")]
     Compare(CompareArgs),
-    /// Write builds with their machine identity to one portable file that `gohook compare` reads anywhere.
+    /// Write builds with their machine identity to one portable file that `gohook compare` reads anywhere, or send
+    /// them to an OpenTelemetry backend (`gohook export otlp`).
     ///
     /// Example: gohook export --run before -o before.json
     Export(ExportArgs),
@@ -368,14 +369,50 @@ pub struct CompareArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ExportArgs {
+    #[command(subcommand)]
+    pub to: Option<ExportCommand>,
     /// Every build of this run.
     #[arg(long, value_name = "NAME", conflicts_with = "builds")]
     pub run: Option<String>,
     /// Build ids (or unique prefixes); default: the latest build.
     pub builds: Vec<String>,
-    #[arg(long, short, value_name = "FILE")]
-    pub output: PathBuf,
+    #[arg(long, short, value_name = "FILE", required = true)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Send builds as OpenTelemetry traces over OTLP/HTTP (Jaeger, Tempo, Honeycomb, Datadog, a collector): by
+    /// default every build not sent to this endpoint yet, bare `go build -toolexec=gohook` ones included.
+    ///
+    /// Example: OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 gohook export otlp
+    #[command(
+        after_help = "The endpoint and its settings come from the OpenTelemetry variables                             (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, …_HEADERS,                             …_TIMEOUT in ms (default 5000), …_PROTOCOL http/protobuf or http/json, OTEL_SERVICE_NAME,                             OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED), which win over gohook.toml's [export.otlp]                             table (endpoint, traces_endpoint, headers, timeout_ms, protocol, service_name,                             resource_attributes). With one configured, gohook build, exec and bench send each build                             when it ends. What went out is remembered per endpoint in the record root (otlp/), so no                             build is sent twice and one a dead endpoint missed goes the next time; builds still                             being written wait. Each build is one trace: a root span for the go command, a span per                             tool run, its phases when recorded with --phases, findings as events, the critical path                             marked (gohook.critical_path); a TRACEPARENT in the build's environment, or its GitHub                             Actions run, makes the root a child of that span.\n\
+                            Exit: 0 all sent, 1 some could not be (said why; they stay for the next export), 2 a \
+                            usage error."
+    )]
+    Otlp(OtlpArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct OtlpArgs {
+    /// Build ids (or unique prefixes); default: every build not yet sent to this endpoint.
+    #[arg(conflicts_with_all = ["run", "since"])]
+    pub builds: Vec<String>,
+    /// Every build of this run.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    /// Builds started since then: a duration (`2h`, `7days`) or a time (`2026-12-01T00:00:00Z`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Send builds again even if this endpoint has them (same trace and span ids).
+    #[arg(long)]
+    pub again: bool,
+    /// The collector's base URL, over OTEL_EXPORTER_OTLP_ENDPOINT and gohook.toml (traces go to /v1/traces).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -43,6 +43,37 @@ struct PolicyFile {
     records: RecordsSettings,
     #[serde(default)]
     plugins: BTreeMap<String, PluginConfig>,
+    #[serde(default)]
+    export: ExportSettings,
+}
+
+/// `[export]`: where builds go besides the record root.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSettings {
+    /// `[export.otlp]`: an OpenTelemetry endpoint every build is sent to.
+    pub otlp: Option<OtlpSettings>,
+}
+
+/// `[export.otlp]`, the OpenTelemetry exporter's settings; the `OTEL_*` variables win over each of them, as the
+/// OpenTelemetry specification has it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpSettings {
+    /// The collector's base URL (`http://collector:4318`: traces go to `/v1/traces`), like
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub endpoint: Option<String>,
+    /// The traces URL as is, like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+    pub traces_endpoint: Option<String>,
+    /// Extra request headers (an API key), like `OTEL_EXPORTER_OTLP_HEADERS`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub timeout_ms: Option<u64>,
+    /// `http/protobuf` (default) or `http/json`.
+    pub protocol: Option<String>,
+    pub service_name: Option<String>,
+    #[serde(default)]
+    pub resource_attributes: BTreeMap<String, String>,
 }
 
 /// One `[plugins.NAME]` table.
@@ -115,6 +146,7 @@ pub struct Policy {
     pub source: Option<PathBuf>,
     pub records: RecordsSettings,
     pub plugins: BTreeMap<String, PluginConfig>,
+    pub export: ExportSettings,
 }
 
 impl Policy {
@@ -187,7 +219,7 @@ impl Policy {
                 plugin.path = Some(wasm);
             }
         }
-        Ok(Policy { source: Some(path.to_owned()), records: file.records, plugins: file.plugins })
+        Ok(Policy { source: Some(path.to_owned()), records: file.records, plugins: file.plugins, export: file.export })
     }
 
     /// What in the policy can change what go builds with one tool, plugin by plugin: the name and a short digest of

@@ -11,8 +11,8 @@ pub mod protocol;
 mod verdict;
 
 pub use config::{
-    FILE_NAME, OnFailure, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel, fingerprint, hex,
-    valid_plugin_name, valid_rule_id,
+    ExportSettings, FILE_NAME, OnFailure, OtlpSettings, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel,
+    fingerprint, hex, valid_plugin_name, valid_rule_id,
 };
 pub use moment::{Moment, MomentInput, PluginInvocation, Probe, go_environment};
 pub use plugins::{

@@ -37,13 +37,17 @@ pub const BUILD_START_NS: &str = "GOHOOK_BUILD_START_NS";
 pub const PHASES: &str = "GOHOOK_PHASES";
 /// The directory the compiler's and linker's CPU profiles go to (`gohook build --cpuprofile`).
 pub const CPUPROFILE_DIR: &str = "GOHOOK_CPUPROFILE_DIR";
+/// In GitHub Actions, the job's check run id (`${{ job.check_run_id }}`, which GitHub does not put in the
+/// environment itself): exported builds then hang under the job's span as the OpenTelemetry collector's GitHub
+/// receiver makes it, instead of under the workflow run's.
+pub const GITHUB_CHECK_RUN_ID: &str = "GOHOOK_GITHUB_CHECK_RUN_ID";
 /// At build time (`cargo build`): link `gohook` dynamically on Linux (default: static; `host/gohook/build.rs`).
 pub const DYNAMIC: &str = "GOHOOK_DYNAMIC";
 /// At build time: leave the shim's function layout to the linker (default: `host/gohook/shim-order.txt` first).
 pub const NO_ORDER: &str = "GOHOOK_NO_ORDER";
 
 /// Every variable above, for `--help`, `doctor` and the test that keeps the list complete.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     DIR,
     CONFIG,
     LOG,
@@ -56,6 +60,7 @@ pub const ALL: [&str; 14] = [
     BUILD_START_NS,
     PHASES,
     CPUPROFILE_DIR,
+    GITHUB_CHECK_RUN_ID,
     DYNAMIC,
     NO_ORDER,
 ];
@@ -124,6 +129,11 @@ pub fn labels() -> String {
 /// [`BUILD_ID`] and [`BUILD_START_NS`], unchecked, when both are set.
 pub fn build_stamp() -> Option<(String, String)> {
     Some((text(BUILD_ID)?, text(BUILD_START_NS)?))
+}
+
+/// [`GITHUB_CHECK_RUN_ID`], empty when unset.
+pub fn github_check_run_id() -> String {
+    text(GITHUB_CHECK_RUN_ID).unwrap_or_default()
 }
 
 /// [`PHASES`] is `1`.

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::machine::BuildContext;
+use crate::machine::BuildTraceParent;
 
 /// Version of the [`Record`] encoding. Bump it when `Record` changes shape, and keep the old shape readable in a
 /// module of its own (format 1: [`v1`]); readers skip unknown versions with a count.
@@ -62,6 +63,9 @@ pub enum Record {
     /// The plugins a tool's `-V=full` answer was keyed on, written at go's probe: what `gohook why` names when the
     /// policy is the reason something rebuilt.
     ToolKey(ToolKey),
+    /// Where the build sits in a trace that started before it: the W3C `TRACEPARENT` of its environment, or the
+    /// GitHub Actions run it ran in; written at go's probes, only when there is one.
+    TraceParent(BuildTraceParent),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

@@ -17,9 +17,9 @@ pub use format::{
     CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase, PluginTime,
     Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
 };
-pub use machine::{BuildContext, Difference, parse_labels};
+pub use machine::{BuildContext, BuildTraceParent, Difference, parse_labels};
 pub use process::{now_unix_ns, unix_ns};
-pub use stamp::{BuildStamp, Labels};
+pub use stamp::{BuildStamp, Labels, writer_running};
 pub use store::{
     BuildFile, DEFAULT_KEEP_BUILDS, FindError, Store, create_private_dir, valid_build_id, write_atomically,
 };

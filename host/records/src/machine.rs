@@ -446,3 +446,36 @@ mod tests {
         assert!(a.differences(&a).is_empty());
     }
 }
+
+/// The trace context a build's environment carried, kept raw: what it means is decided when the build is exported.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildTraceParent {
+    pub build_id: String,
+    /// `TRACEPARENT` (`00-<trace id>-<parent id>-<flags>`), empty when unset.
+    pub traceparent: String,
+    /// `TRACESTATE`, empty when unset.
+    pub tracestate: String,
+    /// `GITHUB_RUN_ID` and `GITHUB_RUN_ATTEMPT` when the build ran in GitHub Actions, else empty.
+    pub github_run_id: String,
+    pub github_run_attempt: String,
+    /// The job's check run id (`${{ job.check_run_id }}`, handed over as GOHOOK_GITHUB_CHECK_RUN_ID), else empty.
+    pub github_check_run_id: String,
+}
+
+impl BuildTraceParent {
+    /// The trace context of this process's environment (W3C `TRACEPARENT`/`TRACESTATE`, as CI systems and otel-cli
+    /// set them; GitHub Actions' run), or `None` when it carries none.
+    pub fn from_env(build_id: &str) -> Option<BuildTraceParent> {
+        let var = |name: &str| std::env::var(name).unwrap_or_default();
+        let in_github = var("GITHUB_ACTIONS") == "true";
+        let parent = BuildTraceParent {
+            build_id: build_id.to_owned(),
+            traceparent: var("TRACEPARENT"),
+            tracestate: var("TRACESTATE"),
+            github_run_id: if in_github { var("GITHUB_RUN_ID") } else { String::new() },
+            github_run_attempt: if in_github { var("GITHUB_RUN_ATTEMPT") } else { String::new() },
+            github_check_run_id: if in_github { gohook_process::env::github_check_run_id() } else { String::new() },
+        };
+        (!parent.traceparent.is_empty() || !parent.github_run_id.is_empty()).then_some(parent)
+    }
+}

@@ -84,6 +84,27 @@ impl BuildStamp {
     }
 }
 
+/// Whether the process that writes build `id`'s records still runs, so that they may not be complete yet: for a bare
+/// `-toolexec` build (`go-PID-START`) its go command, that pid with that start; for one of `gohook build`
+/// (`…-PIDHEX`) the gohook that drives it. A reused pid errs towards "running": the build waits, it is not lost.
+pub fn writer_running(id: &str) -> bool {
+    if let Some(rest) = id.strip_prefix("go-") {
+        let mut parts = rest.splitn(2, '-');
+        let (Some(pid), start) = (parts.next().and_then(|p| p.parse::<u32>().ok()), parts.next()) else {
+            return false;
+        };
+        return match (os::process(pid), start.and_then(|s| s.parse::<u64>().ok())) {
+            (Some(info), Some(start)) => info.start == start,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+    }
+    let Some(pid) = id.rsplit('-').next().and_then(|hex| u32::from_str_radix(hex, 16).ok()) else {
+        return false;
+    };
+    os::process(pid).is_some()
+}
+
 /// The nearest ancestor named `go` (a wrapper script may sit in between), else the parent.
 fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
     let parent_pid = std::os::unix::process::parent_id();
@@ -111,6 +132,20 @@ fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
 mod tests {
     use super::*;
     use crate::process::now_unix_ns;
+
+    #[test]
+    fn a_build_is_being_written_while_its_writer_runs() {
+        let (bare, go) = BuildStamp::from_go_process();
+        // This test's parent plays the go command: the id names it, so it is running.
+        if bare.id.matches('-').count() == 2 {
+            assert!(writer_running(&bare.id), "{}", bare.id);
+            assert!(!writer_running(&format!("go-{}-1", go.pid)), "the same pid with another start is another process");
+        }
+        assert!(writer_running(&BuildStamp::new_now().id), "gohook build's id names this process");
+        assert!(!writer_running("20261203T101010.000Z-7fffffff"));
+        assert!(!writer_running("go-4194303-5"));
+        assert!(!writer_running("not-an-id"));
+    }
 
     #[test]
     fn new_ids_are_valid_file_names() {

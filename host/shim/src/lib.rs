@@ -21,8 +21,8 @@ use std::io::{Read, Write};
 
 use gohook_policy::{MomentInput, PluginSpec, Policy, Verdict};
 use gohook_records::{
-    BuildContext, BuildLabel, BuildStamp, Exit, Labels, Phase, Record, Store, ToolKey, ToolRun, ToolSelfReport,
-    now_unix_ns, signal_name,
+    BuildContext, BuildLabel, BuildStamp, BuildTraceParent, Exit, Labels, Phase, Record, Store, ToolKey, ToolRun,
+    ToolSelfReport, now_unix_ns, signal_name,
 };
 
 use gohook_process::{EXIT_USAGE, env, executables, logging, signals};
@@ -219,6 +219,11 @@ fn record_circumstances(context: &Context, version_answer: &[u8], tool_key: Opti
     let record = Record::Context(BuildContext::current(id, go_pid, &answer));
     if let Err(e) = context.store.append(id, &record, keep) {
         tracing::warn!("cannot write the build's machine record: {e}");
+    }
+    if let Some(parent) = BuildTraceParent::from_env(id)
+        && let Err(e) = context.store.append(id, &Record::TraceParent(parent), keep)
+    {
+        tracing::warn!("cannot write the build's trace parent: {e}");
     }
 }
 

@@ -16,6 +16,7 @@ use gohook_records::{Store, valid_build_id};
 use crate::args::BenchArgs;
 use crate::commands::Context as CommandContext;
 use crate::commands::build::{GoLaunch, gohook_executable, run_recorded};
+use crate::commands::otlp;
 
 /// One configuration to build with.
 struct Config {
@@ -107,6 +108,7 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
 
     let total = options.builds * options.configs.len();
     let mut done = 0;
+    let mut benched = Vec::new();
     for round in 0..options.builds {
         // A B, then B A: whatever the first build of a round does to the second (a cache just deleted, a disk
         // still writing) falls on both sides equally, and so does a machine that drifts.
@@ -127,6 +129,7 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
             relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
             let finished = run_recorded(&command, store, &policy, false)?;
             done += 1;
+            benched.push(finished.build_id.clone());
             let line = BuildRecords::find(store, &finished.build_id)
                 .map(|build| progress(&Summary::of(&build, None)))
                 .unwrap_or_default();
@@ -151,6 +154,9 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
         .iter()
         .map(|c| Ok(Side { name: c.run.clone(), kind: "run", builds: BuildRecords::of_run(store, &c.run)? }))
         .collect::<Result<_>>()?;
+    let exported: Vec<&BuildRecords> =
+        sides.iter().flat_map(|side| &side.builds).filter(|build| benched.contains(&build.id)).collect();
+    otlp::after_builds(store, &policy, &exported);
     match sides.as_slice() {
         [a, b] => {
             let report = Comparison::of(a, b, &CompareOptions { alpha: options.alpha, threshold: options.threshold });

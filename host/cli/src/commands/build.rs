@@ -23,6 +23,7 @@ use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
 use crate::commands::Context as CommandContext;
 use crate::commands::go_plan;
+use crate::commands::otlp;
 use crate::commands::progress::Progress;
 use crate::output::write_file;
 
@@ -192,6 +193,9 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
         {
             eprintln!("gohook: no timeline page: {e:#}");
         }
+    }
+    if let Ok((records, _)) = &read {
+        otlp::after_builds(&options.store, &policy, &[records]);
     }
     let code = match signals::received() {
         Some(libc::SIGINT) => 130,

@@ -4,11 +4,15 @@ use anyhow::{Result, bail};
 
 use gohook_analysis::BuildRecords;
 
-use crate::args::ExportArgs;
-use crate::commands::Context;
+use crate::args::{ExportArgs, ExportCommand};
+use crate::commands::{Context, otlp};
 
 pub fn export(args: ExportArgs, context: Context) -> Result<u8> {
-    let ExportArgs { run, builds, output } = args;
+    let ExportArgs { to, run, builds, output } = args;
+    if let Some(ExportCommand::Otlp(args)) = to {
+        return otlp::export(args, context);
+    }
+    let output = output.expect("clap requires --output without a subcommand");
     let store = &context.store;
     let records = match run {
         Some(run) => {

@@ -12,6 +12,7 @@ mod doctor;
 mod export;
 mod go_plan;
 mod goreleaser;
+mod otlp;
 mod plugins;
 mod progress;
 mod report;
