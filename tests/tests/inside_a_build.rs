@@ -140,6 +140,14 @@ fn timeline_page_renders_every_run_offline(page: &Path, summary: &serde_json::Va
     assert_eq!(attribute("data-resources"), Some(0));
     assert!(attribute("data-peak-running").is_some_and(|peak| (1..=runs).contains(&peak)));
     assert!(dom.contains(&format!("<b id=\"tool-runs\">{runs}</b>")), "the header's count");
+    // What if: the curve of predicted wall time over 1..=16 cores (or twice go's -p), the floor and the build itself.
+    let what_if = &summary["what_if"];
+    let curve = what_if["curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 16.max(2 * what_if["measured"]["cores"].as_u64().unwrap() as usize));
+    let points = dom.split("id=\"what-if-curve\"").nth(1).and_then(|rest| rest.split("points=\"").nth(1));
+    let points = points.and_then(|rest| rest.split('"').next()).unwrap_or_default();
+    assert_eq!(points.split(' ').count(), curve.len(), "one point per core count: {points}");
+    assert!(dom.contains("id=\"what-if-floor\"") && dom.contains("id=\"what-if-measured\""), "{dom}");
 
     let screenshot = repo_root().join("target/screenshots/timeline.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();

@@ -198,6 +198,63 @@ pub struct Report {
     /// The rows that make the exit code 1, as `metric subject`.
     pub regressions: Vec<String>,
     pub exit_code: u8,
+    /// How much the whole build's wall time varies on each side, and what that lets a gate see.
+    pub noise: Noise,
+}
+
+/// Whether the gate can see what it is asked to: each side's run-to-run variation, and the smallest slowdown that
+/// many samples detect. Shared CI runners vary by a few percent; a threshold below what the samples can detect
+/// passes most real slowdowns of that size, and fails clean builds by chance as often as alpha says.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Noise {
+    /// Coefficient of variation of each side's whole-build wall time, in percent (`None` under two builds).
+    pub old_cv_percent: Option<f64>,
+    pub new_cv_percent: Option<f64>,
+    /// The smallest slowdown of the whole build these samples detect at alpha with 80% power, in percent.
+    pub detectable_percent: Option<f64>,
+    /// When `--threshold` is below `detectable_percent`: the builds per side that would detect the threshold.
+    pub builds_needed: Option<usize>,
+}
+
+impl Noise {
+    fn of(old: &[f64], new: &[f64], alpha: f64, threshold_percent: Option<f64>) -> Noise {
+        let (old_cv, new_cv) =
+            (gohook_stats::coefficient_of_variation(old), gohook_stats::coefficient_of_variation(new));
+        let detectable =
+            old_cv.zip(new_cv).map(|(a, b)| gohook_stats::detectable_change(a, old.len(), b, new.len(), alpha) * 100.0);
+        let builds_needed = detectable.zip(threshold_percent).filter(|(seen, limit)| limit < seen).map(|(_, limit)| {
+            let cv = old_cv.unwrap_or(0.0).max(new_cv.unwrap_or(0.0));
+            gohook_stats::samples_to_detect(cv, limit / 100.0, alpha)
+        });
+        Noise {
+            old_cv_percent: old_cv.map(|cv| cv * 100.0),
+            new_cv_percent: new_cv.map(|cv| cv * 100.0),
+            detectable_percent: detectable,
+            builds_needed,
+        }
+    }
+
+    /// One line on the noise, and one more when the threshold is below what the samples can see.
+    fn describe(&self, old: &SideInfo, new: &SideInfo, alpha: f64, threshold: Option<f64>) -> Vec<String> {
+        let cv = |v: Option<f64>| v.map_or("unknown".to_owned(), |v| format!("{v:.1}%"));
+        let mut lines = vec![format!(
+            "noise: the build's wall time varies by {} on OLD ({} builds) and {} on NEW ({} builds){}",
+            cv(self.old_cv_percent),
+            old.builds,
+            cv(self.new_cv_percent),
+            new.builds,
+            self.detectable_percent.map_or(String::new(), |d| format!(
+                "; these samples detect a slowdown of {d:.1}% or more (alpha {alpha}, power 80%)"
+            ))
+        )];
+        if let (Some(needed), Some(limit), Some(seen)) = (self.builds_needed, threshold, self.detectable_percent) {
+            lines.push(format!(
+                "warning: --threshold {limit}% is below the {seen:.1}% these samples can detect: a real {limit}% \
+                 slowdown would mostly pass unseen; {needed} builds per side would detect it"
+            ));
+        }
+        lines
+    }
 }
 
 pub struct Options {
@@ -260,7 +317,15 @@ impl Report {
             (Some(a), Some(b)) => a.differences(b),
             _ => Vec::new(),
         };
+        let build_wall = (Metric::Wall, Subject::Build);
+        let noise = Noise::of(
+            &samples(&old_values, &build_wall),
+            &samples(&new_values, &build_wall),
+            options.alpha,
+            options.threshold,
+        );
         Report {
+            noise,
             old: side_info(old, old_context),
             new: side_info(new, new_context),
             alpha: options.alpha,
@@ -282,18 +347,57 @@ impl Report {
         self.render(true)
     }
 
+    /// Table or markdown. The markdown is a pull-request comment: the verdict on the first line, then the two sides
+    /// and the machine, the noise, and the tables folded under it.
     fn render(&self, markdown: bool) -> String {
         let mut out = String::new();
         let side = |s: &SideInfo| {
-            format!("{} {} ({} build{})", s.kind, s.name, s.builds, if s.builds == 1 { "" } else { "s" })
+            let labels: Vec<String> =
+                s.context.iter().flat_map(|c| c.labels.iter().map(|(k, v)| format!("{k}={v}"))).collect();
+            let labels = if labels.is_empty() { String::new() } else { format!(", {}", labels.join(" ")) };
+            format!("{} {} ({} build{}{labels})", s.kind, s.name, s.builds, if s.builds == 1 { "" } else { "s" })
         };
+        let noise = self.noise.describe(&self.old, &self.new, self.alpha, self.threshold_percent);
         if markdown {
-            let _ = writeln!(out, "### gohook compare: {} → {}\n", side(&self.old), side(&self.new));
-        } else {
-            let _ = writeln!(out, "OLD: {}\nNEW: {}", side(&self.old), side(&self.new));
+            let mark = if self.regressions.is_empty() { "✅" } else { "❌" };
+            let _ = writeln!(out, "**{mark} gohook: {}**\n", self.verdict());
+            let _ = writeln!(out, "{} → {}\n", side(&self.old), side(&self.new));
+            self.render_circumstances(&mut out, true);
+            for line in &noise {
+                let _ = writeln!(out, "> {line}\n");
+            }
+            let _ = writeln!(out, "<details><summary>wall time, CPU and peak RSS per stage and package</summary>\n");
+            self.render_tables(&mut out, true);
+            let _ = writeln!(out, "</details>");
+            return out;
         }
-        self.render_circumstances(&mut out, markdown);
+        let _ = writeln!(out, "OLD: {}\nNEW: {}", side(&self.old), side(&self.new));
+        self.render_circumstances(&mut out, false);
+        self.render_tables(&mut out, false);
+        for line in &noise {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out, "{}", self.verdict());
+        out
+    }
 
+    /// The verdict in one line: what the exit code says, and why.
+    pub fn verdict(&self) -> String {
+        if self.regressions.is_empty() {
+            match self.threshold_percent {
+                Some(t) => format!("no significant slowdown costing more than {t}% of the build"),
+                None => "no threshold set (--threshold 5% makes a significant slowdown exit 1)".to_owned(),
+            }
+        } else {
+            format!(
+                "significantly slower, by more than {}% of the build: {} (exit 1)",
+                self.threshold_percent.unwrap_or(0.0),
+                self.regressions.join(", ")
+            )
+        }
+    }
+
+    fn render_tables(&self, out: &mut String, markdown: bool) {
         let mut footnotes: BTreeMap<u8, String> = BTreeMap::new();
         let header = ["", "OLD", "NEW", "delta", "p"];
         for metric in [Metric::Wall, Metric::Cpu, Metric::PeakRss] {
@@ -339,30 +443,12 @@ impl Report {
             }
             let mut title = header.map(str::to_owned);
             title[0] = metric.title().to_owned();
-            write_table(&mut out, &title, &lines, markdown);
+            write_table(out, &title, &lines, markdown);
             let _ = writeln!(out, "{}({})\n", if markdown { "\n" } else { "  " }, metric.meaning());
         }
         for note in footnotes.values() {
             let _ = writeln!(out, "{note}");
         }
-        let verdict = if self.regressions.is_empty() {
-            match self.threshold_percent {
-                Some(t) => format!("no significant slowdown costing more than {t}% of the build"),
-                None => "no threshold set (--threshold 5% makes a significant slowdown exit 1)".to_owned(),
-            }
-        } else {
-            format!(
-                "significantly slower, by more than {}% of the build: {} (exit 1)",
-                self.threshold_percent.unwrap_or(0.0),
-                self.regressions.join(", ")
-            )
-        };
-        let _ = writeln!(out, "{}{verdict}", if markdown { "\n**" } else { "" });
-        if markdown {
-            out.pop();
-            out.push_str("**\n");
-        }
-        out
     }
 
     fn render_circumstances(&self, out: &mut String, markdown: bool) {

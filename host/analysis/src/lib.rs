@@ -5,6 +5,7 @@
 //! It depends on the records and the statistics only: no command line, no plugins, no processes started. What a
 //! report needs from outside — the calibrated cost of a process, a go `-debug-trace` to merge — is passed in.
 
+mod baseline;
 mod benchfmt;
 mod compare;
 mod critical_path;
@@ -16,8 +17,14 @@ mod summary;
 mod timeline;
 mod trace;
 mod units;
+mod what_if;
 mod why;
 
+/// Baselines keyed by machine, in a directory CI carries.
+pub use baseline::{
+    Baseline, Key as BaselineKey, Saved as SavedBaseline, keys as baseline_keys, newest as newest_baseline,
+    save as save_baseline,
+};
 pub use compare::{Metric, Options as CompareOptions, Report as Comparison, Side, Subject, parse_percent};
 pub use critical_path::CriticalPath;
 pub use model::{BuildRecords, Totals};
@@ -25,6 +32,7 @@ pub use pprof::{Merged, ToolProfile, merge as merge_profiles, render as pprof_pr
 pub use run_summary::RunSummary;
 pub use summary::{ProcessCost, Summary};
 pub use units::{count, format_duration, format_unix_ns};
+pub use what_if::{Point as WhatIfPoint, WhatIf};
 pub use why::{Cause, Group as WhyGroup, Why, explain as why};
 
 /// The Go benchmark format (`benchstat` reads it): one line per build, stage and compiled package.
@@ -57,4 +65,12 @@ pub enum Error {
         root.display()
     )]
     NoSuchSide { name: String, root: PathBuf },
+    #[error(
+        "no baseline in {} for this machine's key ({key}); it has {}: save one on this kind of machine with `gohook \
+         baseline save {}`, or choose the key with --key",
+        dir.display(),
+        if present.is_empty() { "none".to_owned() } else { present.iter().map(|k| format!("({k})")).collect::<Vec<_>>().join(", ") },
+        dir.display()
+    )]
+    NoBaseline { dir: PathBuf, key: String, present: Vec<String> },
 }

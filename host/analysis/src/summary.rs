@@ -11,6 +11,7 @@ use gohook_records::{BuildContext, Exit, Phase, RecordedFinding, Stage, ToolRun}
 use crate::critical_path::CriticalPath;
 use crate::model::BuildRecords;
 use crate::units::{count, format_bytes, format_duration, format_unix_ns, percentile};
+use crate::what_if::WhatIf;
 
 /// The per-invocation price of being a separate process, calibrated on this machine for one gohook executable (the
 /// plugin host's `calibration` measures it; a report takes it as given).
@@ -58,6 +59,8 @@ pub struct Summary {
     pub prefixes: Vec<Rollup>,
     /// The longest chain of measured work through the package graph (`gohook build` only).
     pub critical_path: Option<CriticalPath>,
+    /// The build replayed on other numbers of cores (`gohook build` only); `points` as `--cores` asked.
+    pub what_if: Option<WhatIf>,
     /// GOOS/GOARCH pairs the tools ran for.
     pub targets: Vec<String>,
     pub stages: Vec<StageStats>,
@@ -320,6 +323,7 @@ impl Summary {
                 .collect::<std::collections::BTreeSet<_>>()
                 .len(),
             critical_path: CriticalPath::of(build),
+            what_if: WhatIf::of(build, &[]),
             probes: build.runs.len() - build.work().count(),
             targets,
             stages,
@@ -506,6 +510,37 @@ impl Summary {
                 "  (each step is the dependency of the next that finished last; queued: from its own last dependency's \
                  end, or go's first tool for the first step, to its start; go's start-up before its first tool: {})",
                 format_duration(path.startup_ns)
+            );
+        }
+        if let Some(what_if) = self.what_if.as_ref().filter(|w| !w.points.is_empty()) {
+            let _ = writeln!(out, "\nwhat if: go's scheduler replayed on N cores with the measured run times");
+            for point in &what_if.points {
+                let measured = if point.cores == what_if.measured.cores {
+                    format!("   (measured on {}: {})", point.cores, format_duration(what_if.measured.wall_ns))
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:>4} {}  {:>10}{measured}",
+                    point.cores,
+                    if point.cores == 1 { "core " } else { "cores" },
+                    format_duration(point.wall_ns)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  floor {}: no number of cores beats it (the longest chain, {}, plus go's start and end); beyond {} \
+                 the gain is under 5%",
+                format_duration(what_if.floor_ns),
+                format_duration(what_if.critical_path_ns),
+                count(what_if.enough_cores as usize, "core", "cores")
+            );
+            let _ = writeln!(
+                out,
+                "  (go's own time per run, {}, from this build; the model leaves out {})",
+                format_duration(what_if.overhead_per_run_ns),
+                what_if.leaves_out
             );
         }
         if !self.failures.is_empty() {

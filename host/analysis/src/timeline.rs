@@ -143,6 +143,7 @@ pub fn render(build: &BuildRecords, summary: &Summary, reasons: &BTreeMap<String
          <span id=\"peak\"></span></p>\n"
     );
     critical_path(&mut page, summary);
+    what_if(&mut page, summary);
     stage_table(&mut page, summary);
     rollups(&mut page, summary);
     slowest_packages(&mut page, summary);
@@ -153,6 +154,63 @@ pub fn render(build: &BuildRecords, summary: &Summary, reasons: &BTreeMap<String
         "<script type=\"application/json\" id=\"gohook-data\">{data}</script>\n<script>{SCRIPT}</script>\n</body></html>\n"
     );
     page
+}
+
+/// Predicted wall time against cores, drawn as an inline SVG (no script needed): the curve, the floor no number of
+/// cores beats, and the build as measured.
+fn what_if(page: &mut String, summary: &Summary) {
+    let Some(what_if) = &summary.what_if else { return };
+    let (width, height, left, bottom, top, right) = (640.0, 260.0, 56.0, 36.0, 12.0, 16.0);
+    let max_cores = what_if.curve.last().map_or(1, |p| p.cores) as f64;
+    let max_wall = what_if.curve.iter().map(|p| p.wall_ns).chain([what_if.measured.wall_ns]).max().unwrap_or(1) as f64;
+    let x = |cores: f64| left + (cores - 1.0) / (max_cores - 1.0).max(1.0) * (width - left - right);
+    let y = |ns: f64| top + (1.0 - ns / max_wall) * (height - top - bottom);
+    let points: Vec<String> =
+        what_if.curve.iter().map(|p| format!("{:.1},{:.1}", x(p.cores as f64), y(p.wall_ns as f64))).collect();
+    let floor = y(what_if.floor_ns as f64);
+    let (mx, my) = (x(what_if.measured.cores as f64), y(what_if.measured.wall_ns as f64));
+    let mut ticks = String::new();
+    for cores in [1u32, 2, 4, 8, 16, 32, 64].into_iter().filter(|&c| c as f64 <= max_cores) {
+        let _ = write!(
+            ticks,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" class=\"axis\">{cores}</text>",
+            x(cores as f64),
+            height - bottom + 16.0
+        );
+    }
+    let _ = write!(
+        page,
+        "<h2>What if: cores</h2>\n<svg id=\"what-if\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" \
+         height=\"{height}\" role=\"img\" aria-label=\"predicted wall time by number of cores\">\
+         <line x1=\"{left}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#888\"/>\
+         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{b}\" stroke=\"#888\"/>{ticks}\
+         <text x=\"{cx:.1}\" y=\"{h:.1}\" text-anchor=\"middle\" class=\"axis\">cores</text>\
+         <text x=\"4\" y=\"{t:.1}\" class=\"axis\">{max}</text><text x=\"{zx}\" y=\"{b}\" class=\"axis\">0</text>\
+         <line id=\"what-if-floor\" x1=\"{left}\" y1=\"{floor:.1}\" x2=\"{r}\" y2=\"{floor:.1}\" stroke=\"#c33\" \
+         stroke-dasharray=\"5 4\"/><text x=\"{r}\" y=\"{fl:.1}\" text-anchor=\"end\" class=\"axis\">floor {floor_text}</text>\
+         <polyline id=\"what-if-curve\" fill=\"none\" stroke=\"#36c\" stroke-width=\"2\" points=\"{points}\"/>\
+         <circle id=\"what-if-measured\" cx=\"{mx:.1}\" cy=\"{my:.1}\" r=\"5\" fill=\"#222\"><title>measured: \
+         {measured} on {mc}</title></circle></svg>\n\
+         <p class=\"note\">Predicted wall time with go's scheduler replayed on 1 to {top_cores} cores from this build's \
+         run times (<code>gohook report --cores N</code>); the dot is this build as it ran ({measured} with -p {mc}), the \
+         dashed line the floor no number of cores beats; beyond {enough} cores the gain is under 5%. The model leaves \
+         out {leaves}.</p>\n",
+        b = height - bottom,
+        zx = left - 14.0,
+        r = width - right,
+        cx = (left + width - right) / 2.0,
+        h = height - 4.0,
+        t = top + 10.0,
+        max = escape(&format_duration(max_wall as u64)),
+        fl = floor - 4.0,
+        floor_text = escape(&format_duration(what_if.floor_ns)),
+        points = points.join(" "),
+        measured = escape(&format_duration(what_if.measured.wall_ns)),
+        mc = what_if.measured.cores,
+        top_cores = max_cores,
+        enough = what_if.enough_cores,
+        leaves = escape(what_if.leaves_out),
+    );
 }
 
 /// A CSP source for an inline block: `sha256-<base64 of its digest>`.

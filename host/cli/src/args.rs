@@ -156,6 +156,52 @@ pub enum Command {
     /// Write, build and try a plugin of your own, in Go or Rust: `plugin new`, `plugin build`, `plugin test`.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Baselines keyed by machine, for a regression gate per chip in CI: `baseline save`, `baseline list`; `gohook
+    /// compare --baseline DIR NEW` compares with one.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BaselineCommand {
+    /// Save builds (a run, build ids, default the latest build) as the newest baseline of their machine's key in DIR,
+    /// a directory a CI cache or artifact store carries; keeps the newest --keep of that key.
+    ///
+    /// Example: gohook baseline save .gohook-baselines --run main --key runner=macos-14
+    #[command(after_help = "The key: cpu (model), cpus (logical), os, platform (GOOS/GOARCH built for) and go \
+                            (version) of the machine that ran the builds, each overridable: --key NAME=VALUE sets or \
+                            adds a part (a runner label is the usual one), --key NAME= drops one (--key cpu= when a \
+                            runner label may land on several CPU models). `gohook compare --baseline DIR NEW` picks \
+                            the newest baseline whose key equals NEW's (with the same --key) and refuses any other.")]
+    Save(BaselineSaveArgs),
+    /// The keys in DIR and how many baselines each holds, newest last.
+    List(BaselineListArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BaselineSaveArgs {
+    /// The baselines directory (what CI caches).
+    #[arg(value_name = "DIR")]
+    pub baselines: PathBuf,
+    /// Build ids (or unique prefixes); default: the latest build.
+    #[arg(conflicts_with = "run")]
+    pub builds: Vec<String>,
+    /// Every build of this run.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    /// A part of the key: NAME=VALUE sets it, NAME= drops it.
+    #[arg(long = "key", value_name = "NAME=VALUE", value_parser = parse_key_part)]
+    pub key: Vec<(String, String)>,
+    /// How many baselines of this key to keep.
+    #[arg(long, default_value_t = 10)]
+    pub keep: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BaselineListArgs {
+    /// The baselines directory.
+    #[arg(value_name = "DIR")]
+    pub baselines: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -281,8 +327,18 @@ pub enum ReportFormat {
 pub enum CompareFormat {
     Table,
     Json,
-    /// A GitHub-flavoured table, for a pull-request comment.
+    /// A pull-request comment: the verdict first, the machine and both sides, the tables folded under it.
     Markdown,
+    /// The markdown, also appended to $GITHUB_STEP_SUMMARY when GitHub Actions sets it.
+    Github,
+}
+
+/// `NAME=VALUE` or `NAME=` (a baseline key part to drop).
+pub fn parse_key_part(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.trim().to_owned())),
+        _ => Err(format!("{text:?}: expected NAME=VALUE (e.g. chip=m3-max), or NAME= to drop a part of the key")),
+    }
 }
 
 pub fn parse_label(text: &str) -> Result<(String, String), String> {
@@ -352,8 +408,17 @@ pub struct BenchArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
-    pub old: String,
-    pub new: String,
+    /// OLD then NEW, each a run name, a build id or an exported file; with --baseline, NEW alone.
+    #[arg(value_name = "OLD NEW", num_args = 1..=2, required = true)]
+    pub sides: Vec<String>,
+    /// Compare NEW with the newest baseline in DIR saved on the same kind of machine (`gohook baseline save`);
+    /// exit 2, naming the keys DIR has, when there is none for NEW's.
+    #[arg(long, value_name = "DIR")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline, a part of NEW's key: NAME=VALUE sets it, NAME= drops it (default parts: cpu, cpus, os,
+    /// platform, go), as `gohook baseline save --key` did.
+    #[arg(long = "key", value_name = "NAME=VALUE", value_parser = parse_key_part, requires = "baseline")]
+    pub key: Vec<(String, String)>,
     /// Significance level of the Mann-Whitney U test.
     #[arg(long, default_value_t = gohook_stats::DEFAULT_ALPHA)]
     pub alpha: f64,
@@ -436,6 +501,10 @@ pub struct ReportArgs {
     /// With chrome-trace: a `go build -debug-trace=FILE` file to merge into the output.
     #[arg(long, value_name = "GO_TRACE")]
     pub merge: Option<PathBuf>,
+    /// What if the build ran on N cores: go's scheduler replayed on each number given with the measured run times,
+    /// e.g. --cores 1,2,4,8,16 (table and JSON; the page always draws the curve). Needs a build of `gohook build`.
+    #[arg(long, value_delimiter = ',', value_name = "N[,M…]")]
+    pub cores: Vec<u32>,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

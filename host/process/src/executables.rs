@@ -20,6 +20,7 @@ pub const COMMANDS: &[&str] = &[
     "build",
     "bench",
     "compare",
+    "baseline",
     "export",
     "exec",
     "report",

@@ -161,9 +161,61 @@ pub fn samples_needed_for_ci() -> usize {
     (1..1000).find(|&n| median_ci(&vec![0.0; n], CONFIDENCE).is_some()).unwrap_or(1000)
 }
 
+/// The power the detectable change is computed for: the chance that a real change of that size is found.
+pub const POWER: f64 = 0.8;
+/// The Mann-Whitney test's asymptotic efficiency relative to the t test on normal data (3/π): it needs ~5% more
+/// samples for the same power.
+const MANN_WHITNEY_EFFICIENCY: f64 = 3.0 / std::f64::consts::PI;
+
+/// The coefficient of variation of `values` (sample standard deviation over mean), as a fraction; `None` for fewer
+/// than two values or a zero mean.
+pub fn coefficient_of_variation(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    if n < 2 || mean == 0.0 {
+        return None;
+    }
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Some(variance.sqrt() / mean.abs())
+}
+
+fn z(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().inverse_cdf(p)
+}
+
+/// The smallest relative change (a fraction of the mean) that samples of these sizes and coefficients of variation
+/// detect with [`POWER`] at two-sided `alpha`: (z₁₋α/₂ + z_power) · √(cv_a²/n_a + cv_b²/n_b), corrected for the
+/// Mann-Whitney test's efficiency. The normal approximation: with 5 builds a side it is a floor, not a promise.
+pub fn detectable_change(cv_a: f64, n_a: usize, cv_b: f64, n_b: usize, alpha: f64) -> f64 {
+    let spread = (cv_a.powi(2) / n_a as f64 + cv_b.powi(2) / n_b as f64) / MANN_WHITNEY_EFFICIENCY;
+    (z(1.0 - alpha / 2.0) + z(POWER)) * spread.sqrt()
+}
+
+/// The samples per side that detect a relative `change` when both sides vary by `cv` (the inverse of
+/// [`detectable_change`]), never fewer than alpha itself needs.
+pub fn samples_to_detect(cv: f64, change: f64, alpha: f64) -> usize {
+    let n = 2.0 * ((z(1.0 - alpha / 2.0) + z(POWER)) * cv / change).powi(2) / MANN_WHITNEY_EFFICIENCY;
+    (n.ceil() as usize).max(samples_needed(alpha))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_change_samples_can_see() {
+        // CodSpeed's 2.66% CV of GitHub-hosted runners, 5 builds a side, alpha 0.05: (1.95996 + 0.84162) ·
+        // √(2 · 0.0266² / 5) / √(3/π) = 0.04826.
+        let seen = detectable_change(0.0266, 5, 0.0266, 5, DEFAULT_ALPHA);
+        assert!((seen - 0.04826).abs() < 1e-4, "{seen}");
+        // And the samples a 2% gate needs at that noise: 2 · (2.80158 · 1.33)² / 1.04720 = 29.1 → 30.
+        assert_eq!(samples_to_detect(0.0266, 0.02, DEFAULT_ALPHA), 30);
+        assert_eq!(samples_to_detect(0.001, 0.5, DEFAULT_ALPHA), samples_needed(DEFAULT_ALPHA));
+        let cv = coefficient_of_variation(&[10.0, 12.0, 14.0]).unwrap();
+        assert!((cv - 2.0 / 12.0).abs() < 1e-12);
+        assert_eq!(coefficient_of_variation(&[1.0]), None);
+    }
 
     #[test]
     fn medians_and_their_intervals() {

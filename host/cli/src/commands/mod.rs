@@ -3,6 +3,7 @@
 
 mod archdeps;
 mod authoring;
+mod baseline;
 mod bench;
 mod build;
 mod builds;
@@ -24,7 +25,7 @@ use anyhow::Result;
 
 use gohook_records::Store;
 
-use crate::args::{Cli, Command, GoreleaserCommand, PluginCommand};
+use crate::args::{BaselineCommand, Cli, Command, GoreleaserCommand, PluginCommand};
 
 /// What every command gets: the record root and the policy file named on the command line.
 pub struct Context {
@@ -57,5 +58,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Plugin(PluginCommand::Build(args)) => authoring::build(args),
         Command::Plugin(PluginCommand::Test(args)) => authoring::test(args, context),
         Command::Goreleaser(GoreleaserCommand::Lint(args)) => goreleaser::lint(args, context),
+        Command::Baseline(BaselineCommand::Save(args)) => baseline::save(args, context),
+        Command::Baseline(BaselineCommand::List(args)) => baseline::list(args),
     }
 }

@@ -36,7 +36,13 @@ enum Rendered {
 }
 
 pub fn report(args: ReportArgs, context: Context) -> Result<u8> {
-    let ReportArgs { build, run, format, merge, output } = args;
+    let ReportArgs { build, run, format, merge, cores, output } = args;
+    if !cores.is_empty() && run.is_some() {
+        bail!("--cores replays one build: name it (gohook report BUILD --cores 1,2,4), not --run");
+    }
+    if cores.contains(&0) {
+        bail!("--cores: give numbers of cores from 1 up, e.g. --cores 1,2,4,8");
+    }
     let store = &context.store;
     let subject = match run {
         Some(name) => {
@@ -51,7 +57,7 @@ pub fn report(args: ReportArgs, context: Context) -> Result<u8> {
     };
     // Summaries add the calibrated per-process cost; other formats never start the calibration.
     let process_cost = if uses_process_cost(format) { calibration::process_cost(store) } else { None };
-    match render(format, &subject, store, process_cost, merge.as_deref())? {
+    match render(format, &subject, store, process_cost, merge.as_deref(), &cores)? {
         Rendered::Text(text) => write_output(output, &text)?,
         Rendered::Binary { bytes, hint } => write_binary(output, &bytes, hint)?,
     }
@@ -71,6 +77,7 @@ fn render(
     store: &Store,
     process_cost: Option<ProcessCost>,
     merge: Option<&std::path::Path>,
+    cores: &[u32],
 ) -> Result<Rendered> {
     let run_summary = |name: &str, builds: &[BuildRecords]| -> Result<RunSummary> {
         RunSummary::of(store, name, builds, process_cost)
@@ -81,11 +88,12 @@ fn render(
     };
     Ok(match (format, subject) {
         (ReportFormat::Table, Subject::Build(build)) => {
-            Rendered::Text(explained(store, build, process_cost).0.to_table())
+            Rendered::Text(with_cores(explained(store, build, process_cost).0, build, cores)?.to_table())
         }
         (ReportFormat::Table, Subject::Run { name, builds }) => Rendered::Text(run_summary(name, builds)?.to_table()),
         (ReportFormat::Json, Subject::Build(build)) => {
-            Rendered::Text(serde_json::to_string_pretty(&explained(store, build, process_cost).0)? + "\n")
+            let summary = with_cores(explained(store, build, process_cost).0, build, cores)?;
+            Rendered::Text(serde_json::to_string_pretty(&summary)? + "\n")
         }
         (ReportFormat::Json, Subject::Run { name, builds }) => {
             Rendered::Text(serde_json::to_string_pretty(&run_summary(name, builds)?)? + "\n")
@@ -129,6 +137,21 @@ fn render(
         }
         (ReportFormat::Html, Subject::Run { .. }) => one_build("html")?,
     })
+}
+
+/// The summary with the what-if predictions for `cores`, when asked; an error when the build cannot tell.
+fn with_cores(mut summary: Summary, build: &BuildRecords, cores: &[u32]) -> Result<Summary> {
+    if cores.is_empty() {
+        return Ok(summary);
+    }
+    match gohook_analysis::WhatIf::of(build, cores) {
+        Some(what_if) => summary.what_if = Some(what_if),
+        None => bail!(
+            "--cores needs the build's package graph, which `gohook build` records (not a bare -toolexec build, `gohook \
+             exec` or a build without tool runs)"
+        ),
+    }
+    Ok(summary)
 }
 
 /// A build's summary with what go's cache saved it, and why each package that ran did (for the page's tooltips):

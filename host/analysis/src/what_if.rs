@@ -1,0 +1,307 @@
+//! What if this build ran on N cores: its action graph replayed on N workers the way go's scheduler runs it with
+//! `-p N`, on a machine of N cores (or this one's, when it has more).
+//!
+//! The graph is the build's (`go list -deps`, recorded by `gohook build`): a package can start when the packages it
+//! imports are done, a link when every package of its program is. A package's work is its tool runs (compile, asm,
+//! cgo…); a package go's cache served does none. Ready work starts in go's order: its action list is a depth-first
+//! post-order from the links, and the scheduler takes the ready action earliest in it.
+//!
+//! A run is not always one core's work: the compiler runs its backend on several threads (go lets each compile use
+//! up to min(4, GOMAXPROCS), all of them at `-p 1`), so a compile alone can take less wall time than CPU. Each run is
+//! replayed for its measured time keeping its measured CPU/wall cores busy; when the runs replayed at once ask for
+//! more cores than there are, all of them slow down in proportion (processor sharing). A run never gets faster than
+//! it was measured: from a record of `-p 2`, the 1-core prediction keeps each compile's time beside the other.
+//! Between two runs go does its own work (hashing, cache writes, starting the next tool): the median gap between
+//! consecutive runs on one lane of the measured build, added to each run. go's start (loading and planning) and its
+//! end after the last run are taken as measured.
+//!
+//! What the model leaves out: memory bandwidth and caches shared by the cores, turbo clocks that drop when more
+//! cores are busy, disk contention, and anything else that makes a run slower or faster beside others beyond the
+//! sharing of cores — so it is best between neighbouring core counts, and optimistic far above the measured one.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+
+use serde::Serialize;
+
+use gohook_records::Stage;
+
+use crate::critical_path::CriticalPath;
+use crate::model::BuildRecords;
+
+/// Adding cores beyond [`WhatIf::enough_cores`] gains less than this share of the wall time.
+const ENOUGH: f64 = 0.05;
+
+/// One prediction.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Point {
+    pub cores: u32,
+    pub wall_ns: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WhatIf {
+    /// The predictions asked for (`--cores`).
+    pub points: Vec<Point>,
+    /// Predictions from 1 core to twice the measured (at least 16), for the page's curve.
+    pub curve: Vec<Point>,
+    /// The build as it ran: go's `-p`, and its wall time.
+    pub measured: Point,
+    /// The prediction with a core for every package: no number of cores beats it.
+    pub floor_ns: u64,
+    /// The longest chain of measured work alone (the critical path's floor), for comparison.
+    pub critical_path_ns: u64,
+    /// The fewest cores within 5% of the floor: more gain less than that.
+    pub enough_cores: u32,
+    /// go's own time per tool run, from the measured build.
+    pub overhead_per_run_ns: u64,
+    /// From the build's start to its first run, and from its last run to its end: taken as measured.
+    pub startup_ns: u64,
+    pub tail_ns: u64,
+    pub leaves_out: &'static str,
+}
+
+const LEAVES_OUT: &str = "memory bandwidth, turbo clocks, disk and cache contention that change with the number of \
+                          busy cores";
+
+/// A unit of go's schedule: a package's compile-side runs, or a link.
+struct Job {
+    /// How long it takes with the cores it can use (its runs' CPU at their parallelism, plus go's time per run).
+    alone_ns: f64,
+    /// How many cores it keeps busy meanwhile.
+    cores: f64,
+    deps: Vec<usize>,
+}
+
+impl WhatIf {
+    /// The predictions for `cores`; `None` without the package graph (bare `-toolexec` builds, `gohook exec`) or
+    /// without work.
+    pub fn of(build: &BuildRecords, cores: &[u32]) -> Option<WhatIf> {
+        let path = CriticalPath::of(build)?;
+        let overhead = overhead_per_run(build);
+        let (jobs, order) = jobs(build, overhead)?;
+        let first = build.work().map(|r| r.start_unix_ns).min()?;
+        let last = build.work().map(|r| r.end_unix_ns()).max()?;
+        let startup_ns = first.saturating_sub(build.start_unix_ns());
+        let tail_ns = build.end_unix_ns().saturating_sub(last);
+        let machine_cores = build.context.as_ref().map_or(1, |c| c.machine.logical_cpus.max(1));
+        let predict = |n: u32| {
+            let capacity = n.max(machine_cores) as f64;
+            Point { cores: n, wall_ns: startup_ns + makespan(&jobs, &order, n, capacity) + tail_ns }
+        };
+        let measured_cores = build.context.as_ref().map_or(1, |c| c.go.parallelism.max(1));
+        let floor_ns = predict(jobs.len().max(1) as u32).wall_ns;
+        let top = (2 * measured_cores).max(16);
+        let curve: Vec<Point> = (1..=top).map(predict).collect();
+        let enough_cores = (1..=jobs.len().max(1) as u32)
+            .find(|&n| predict(n).wall_ns as f64 <= floor_ns as f64 * (1.0 + ENOUGH))
+            .unwrap_or(1);
+        Some(WhatIf {
+            points: cores.iter().map(|&n| predict(n.max(1))).collect(),
+            curve,
+            measured: Point {
+                cores: measured_cores,
+                wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
+            },
+            floor_ns,
+            critical_path_ns: path.floor_ns,
+            enough_cores,
+            overhead_per_run_ns: overhead,
+            startup_ns,
+            tail_ns,
+            leaves_out: LEAVES_OUT,
+        })
+    }
+}
+
+/// go's own time per tool run: the median gap between a run's end and the next run's start on one lane (a lane
+/// being one of the `-p` slots the runs were laid out on).
+fn overhead_per_run(build: &BuildRecords) -> u64 {
+    let runs: Vec<_> = build.work().collect();
+    let lanes = crate::trace::lanes(runs.iter().copied());
+    let mut last_end: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut gaps = Vec::new();
+    for (run, lane) in runs.iter().zip(lanes) {
+        if let Some(end) = last_end.insert(lane, run.end_unix_ns()) {
+            gaps.push(run.start_unix_ns.saturating_sub(end));
+        }
+    }
+    gaps.sort_unstable();
+    gaps.get(gaps.len() / 2).copied().unwrap_or(0)
+}
+
+/// The build's jobs (packages with their measured work and imports, then links), and go's order of them.
+fn jobs(build: &BuildRecords, overhead: u64) -> Option<(Vec<Job>, Vec<usize>)> {
+    let packages = build.packages.as_ref()?;
+    let index: BTreeMap<&str, usize> = packages.iter().enumerate().map(|(i, p)| (p.package.as_str(), i)).collect();
+    let mut jobs: Vec<Job> = packages
+        .iter()
+        .map(|p| Job {
+            alone_ns: 0.0,
+            cores: 0.0,
+            deps: p.imports.iter().filter_map(|i| index.get(i.as_str()).copied()).collect(),
+        })
+        .collect();
+    // Per job: its CPU and its time as measured, summed over its runs; the cores it keeps busy are their ratio.
+    let mut cpu = vec![0.0; jobs.len()];
+    let mut links = Vec::new();
+    for run in build.work() {
+        let run_cpu = (run.user_ns + run.sys_ns) as f64;
+        let run_alone = (run.duration_ns + overhead) as f64;
+        match (run.stage, index.get(run.package.as_str())) {
+            (Stage::Link, Some(&main)) => links.push((main, run_alone, run_cpu)),
+            (Stage::Link, None) => {}
+            (_, Some(&i)) => {
+                jobs[i].alone_ns += run_alone;
+                cpu[i] += run_cpu;
+            }
+            (_, None) => {}
+        }
+    }
+    for (job, cpu) in jobs.iter_mut().zip(cpu) {
+        job.cores = if job.alone_ns > 0.0 { (cpu / job.alone_ns).max(0.05) } else { 0.0 };
+    }
+    // A link waits for every package of its program: its main package and all that imports, transitively.
+    let mut roots = Vec::new();
+    for (main, alone_ns, cpu) in links {
+        let mut program = BTreeSet::new();
+        let mut stack = vec![main];
+        while let Some(i) = stack.pop() {
+            if program.insert(i) {
+                stack.extend(&jobs[i].deps);
+            }
+        }
+        roots.push(jobs.len());
+        let cores = if alone_ns > 0.0 { (cpu / alone_ns).max(0.05) } else { 0.0 };
+        jobs.push(Job { alone_ns, cores, deps: program.into_iter().collect() });
+    }
+    // go's action list: depth-first post-order from the links (then any package no link reached), imports in path
+    // order; the scheduler takes the ready action that comes first in it.
+    let mut order = vec![usize::MAX; jobs.len()];
+    let mut next = 0;
+    let mut visit_order: Vec<usize> = roots;
+    let mut by_path: Vec<usize> = (0..packages.len()).collect();
+    by_path.sort_by(|&a, &b| packages[a].package.cmp(&packages[b].package));
+    visit_order.extend(by_path);
+    for root in visit_order {
+        let mut stack = vec![(root, false)];
+        while let Some((job, expanded)) = stack.pop() {
+            if order[job] != usize::MAX {
+                continue;
+            }
+            if expanded {
+                order[job] = next;
+                next += 1;
+                continue;
+            }
+            stack.push((job, true));
+            let mut deps: Vec<usize> = jobs[job].deps.iter().copied().filter(|&d| d < packages.len()).collect();
+            deps.sort_by(|&a, &b| packages[b].package.cmp(&packages[a].package));
+            stack.extend(deps.into_iter().filter(|&d| order[d] == usize::MAX).map(|d| (d, false)));
+        }
+    }
+    (!jobs.is_empty()).then_some((jobs, order))
+}
+
+/// How long `jobs` take on `workers` workers sharing `capacity` cores, each worker taking the ready job first in
+/// `order`. Running jobs progress at the speed they had alone while their cores add up to at most the capacity, all
+/// slower in proportion beyond it; jobs without work pass through at once.
+fn makespan(jobs: &[Job], order: &[usize], workers: u32, capacity: f64) -> u64 {
+    let mut pending: Vec<usize> = jobs.iter().map(|j| j.deps.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
+    for (i, job) in jobs.iter().enumerate() {
+        for &d in &job.deps {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<(usize, usize)>> =
+        (0..jobs.len()).filter(|&i| pending[i] == 0).map(|i| Reverse((order[i], i))).collect();
+    // Running jobs and the time alone each still needs.
+    let mut running: Vec<(usize, f64)> = Vec::new();
+    let mut now = 0.0f64;
+    let finish = |job: usize, pending: &mut Vec<usize>, ready: &mut BinaryHeap<Reverse<(usize, usize)>>| {
+        for &next in &dependents[job] {
+            pending[next] -= 1;
+            if pending[next] == 0 {
+                ready.push(Reverse((order[next], next)));
+            }
+        }
+    };
+    loop {
+        while let Some(Reverse((_, job))) = ready.peek().copied() {
+            if jobs[job].alone_ns > 0.0 && running.len() >= workers as usize {
+                break;
+            }
+            ready.pop();
+            if jobs[job].alone_ns > 0.0 {
+                running.push((job, jobs[job].alone_ns));
+            } else {
+                finish(job, &mut pending, &mut ready);
+            }
+        }
+        if running.is_empty() {
+            return now.round() as u64;
+        }
+        let demand: f64 = running.iter().map(|(job, _)| jobs[*job].cores).sum();
+        let speed = if demand > capacity { capacity / demand } else { 1.0 };
+        let (first, left) =
+            running.iter().enumerate().map(|(i, (_, left))| (i, *left)).min_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        now += left / speed;
+        for (_, remaining) in running.iter_mut() {
+            *remaining -= left;
+        }
+        let (done, _) = running.swap_remove(first);
+        finish(done, &mut pending, &mut ready);
+        // Others that ended at the same moment.
+        while let Some(i) = running.iter().position(|(_, left)| *left <= 1e-6) {
+            let (done, _) = running.swap_remove(i);
+            finish(done, &mut pending, &mut ready);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(alone_ns: f64, cores: f64, deps: &[usize]) -> Job {
+        Job { alone_ns, cores, deps: deps.to_vec() }
+    }
+
+    #[test]
+    fn workers_share_independent_work_and_wait_for_dependencies() {
+        // Four independent single-threaded packages of 10, then a link of 5 after all of them; cores to spare.
+        let jobs = vec![
+            job(10.0, 1.0, &[]),
+            job(10.0, 1.0, &[]),
+            job(10.0, 1.0, &[]),
+            job(10.0, 1.0, &[]),
+            job(5.0, 1.0, &[0, 1, 2, 3]),
+        ];
+        let order = vec![0, 1, 2, 3, 4];
+        assert_eq!(makespan(&jobs, &order, 1, 8.0), 45);
+        assert_eq!(makespan(&jobs, &order, 2, 8.0), 25);
+        assert_eq!(makespan(&jobs, &order, 4, 8.0), 15);
+        assert_eq!(makespan(&jobs, &order, 8, 8.0), 15, "the chain is the floor");
+        // A chain passes through a package without work at once.
+        let chain = vec![job(10.0, 1.0, &[]), job(0.0, 0.0, &[0]), job(10.0, 1.0, &[1])];
+        assert_eq!(makespan(&chain, &[0, 1, 2], 4, 4.0), 20);
+    }
+
+    #[test]
+    fn runs_that_want_more_cores_than_there_are_share_them() {
+        // Two compiles that each keep 1.5 cores busy for 10 alone: on 2 cores together they share, 15 each.
+        let jobs = vec![job(10.0, 1.5, &[]), job(10.0, 1.5, &[])];
+        assert_eq!(makespan(&jobs, &[0, 1], 2, 2.0), 15);
+        assert_eq!(makespan(&jobs, &[0, 1], 1, 2.0), 20);
+        assert_eq!(makespan(&jobs, &[0, 1], 2, 4.0), 10);
+    }
+
+    #[test]
+    fn the_ready_job_first_in_go_order_starts_first() {
+        // Two ready packages, one worker: the long one first makes the dependent link wait less.
+        let jobs = vec![job(1.0, 1.0, &[]), job(10.0, 1.0, &[]), job(1.0, 1.0, &[1])];
+        assert_eq!(makespan(&jobs, &[1, 0, 2], 2, 2.0), 11);
+        assert_eq!(makespan(&jobs, &[1, 0, 2], 1, 2.0), 12);
+    }
+}

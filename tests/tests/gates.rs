@@ -1,0 +1,308 @@
+//! Build-time regression gates per chip, on real cold builds: baselines keyed by machine, the CI recipe's command
+//! sequence (examples/ci/github-actions.yml) with two runners simulated by two keys, the noise a gate must see
+//! through, what-if on N cores against builds measured at -p 1 and -p 2, and `bench --vs-go` with a second real go.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use gohook_tests::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The tests of this file time builds: one at a time, so that two do not share the two cores.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn assert_exit(out: &Output, code: i32, what: &str) {
+    assert_eq!(out.status.code(), Some(code), "{what}: stdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr));
+}
+
+fn runtime_only_module() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("go.mod"), "module example.com/runtimeonly\n\ngo 1.26\n").unwrap();
+    std::fs::write(dir.path().join("main.go"), RUNTIME_ONLY_MAIN).unwrap();
+    dir
+}
+
+/// The recipe's key arguments for one runner label.
+fn key(runner: &str) -> [String; 4] {
+    ["--key".into(), format!("runner={runner}"), "--key".into(), "cpu=".into()]
+}
+
+fn gohook(world: &World, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    world.gohook().current_dir(dir).args(args).envs(env.iter().copied()).output().unwrap()
+}
+
+#[test]
+fn the_ci_recipe_gates_each_runner_against_its_own_baseline() {
+    let _serial = one_at_a_time();
+    let world = World::new();
+    let module = runtime_only_module();
+    let dir = module.path();
+    let baselines = tempfile::tempdir().unwrap();
+    let baselines = baselines.path().to_str().unwrap();
+    let bench = |run: &str, env: &[(&str, &str)]| {
+        let out = gohook(
+            &world,
+            dir,
+            &["bench", "-n", "4", "--run", run, "--label", &format!("commit={run}"), "--", "-o", "bin", "."],
+            env,
+        );
+        assert_exit(&out, 0, &format!("bench {run}"));
+    };
+    let with_key = |args: &[&str], runner: &str| -> Vec<String> {
+        args.iter().map(|a| a.to_string()).chain(key(runner)).collect()
+    };
+    let run = |args: Vec<String>, env: &[(&str, &str)]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        gohook(&world, dir, &args, env)
+    };
+
+    // main: benchmarked, then saved as the baseline of both runners (two machines, simulated by two keys).
+    bench("main", &[]);
+    for runner in ["linux-a", "linux-b"] {
+        let out = run(with_key(&["baseline", "save", baselines, "--run", "main", "--keep", "3"], runner), &[]);
+        assert_exit(&out, 0, "baseline save");
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("gohook: saved 4 builds as the newest baseline of key (cpus="), "{stderr}");
+        assert!(stderr.contains(&format!(", runner={runner}) in {baselines}/")), "{stderr}");
+    }
+
+    // A branch that makes every compile slower: flagged, exit 1, the verdict first in the markdown and in
+    // GitHub's job summary.
+    bench("slow-branch", &[("GOFLAGS", "-gcflags=all=-d=ssa/check/on")]);
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let summary_path = summary.path().to_str().unwrap();
+    let comment = Path::new(baselines).join("comment.md");
+    let out = run(
+        with_key(
+            &[
+                "compare",
+                "--baseline",
+                baselines,
+                "slow-branch",
+                "--threshold",
+                "5%",
+                "--format",
+                "github",
+                "-o",
+                comment.to_str().unwrap(),
+            ],
+            "linux-a",
+        ),
+        &[("GITHUB_STEP_SUMMARY", summary_path)],
+    );
+    assert_exit(&out, 1, "compare of the slow branch");
+    let markdown = std::fs::read_to_string(&comment).unwrap();
+    let first = markdown.lines().next().unwrap();
+    assert!(
+        first.starts_with("**❌ gohook: significantly slower, by more than 5% of the build: wall build"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("<details><summary>"), "{markdown}");
+    assert!(markdown.contains("commit=slow-branch"), "the branch's label: {markdown}");
+    assert_eq!(std::fs::read_to_string(summary.path()).unwrap(), markdown, "the job summary holds the same");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("compare: OLD is the newest baseline of this machine's key in {baselines}: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("runner=linux-a"), "{stderr}");
+
+    // An identical branch passes, against the other runner's baseline.
+    bench("same-branch", &[]);
+    let out = run(
+        with_key(
+            &["compare", "--baseline", baselines, "same-branch", "--threshold", "5%", "--format", "markdown"],
+            "linux-b",
+        ),
+        &[],
+    );
+    assert_exit(&out, 0, "compare of an identical branch");
+    assert!(
+        text(&out.stdout).starts_with("**✅ gohook: no significant slowdown costing more than 5% of the build**\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("runner=linux-b"), "{}", text(&out.stderr));
+
+    // A runner nobody saved a baseline for: exit 2, naming the keys there are; never another chip's baseline.
+    let out = run(with_key(&["compare", "--baseline", baselines, "same-branch"], "macos-14"), &[]);
+    assert_exit(&out, 2, "compare without a baseline of this key");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("for this machine's key (") && stderr.contains("runner=macos-14); it has ("), "{stderr}");
+    assert!(stderr.contains("runner=linux-a), (") && stderr.ends_with("or choose the key with --key\n"), "{stderr}");
+
+    // Newest per key, and --keep: after three more saves for linux-a, three are left, the newest one picked.
+    for run_name in ["same-branch", "slow-branch", "same-branch"] {
+        let out = run(with_key(&["baseline", "save", baselines, "--run", run_name, "--keep", "3"], "linux-a"), &[]);
+        assert_exit(&out, 0, "baseline save");
+    }
+    let out = run(vec!["baseline".into(), "list".into(), baselines.into()], &[]);
+    let listed = text(&out.stdout);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].contains("runner=linux-a  (3 saved; newest ") && lines[0].ends_with("-same-branch.json)"),
+        "{listed}"
+    );
+    assert!(lines[1].contains("runner=linux-b  (1 saved; newest ") && lines[1].ends_with("-main.json)"), "{listed}");
+    let out = run(with_key(&["compare", "--baseline", baselines, "same-branch", "--format", "json"], "linux-a"), &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["old"]["builds"], 4);
+    assert!(text(&out.stderr).contains("-same-branch.json (key "), "the newest of the key: {}", text(&out.stderr));
+
+    // The noise each side showed, and a threshold below what four builds a side can see.
+    let out = world
+        .gohook()
+        .args(["compare", "main", "same-branch", "--threshold", "0.1%", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let noise = &report["noise"];
+    for side in ["old_cv_percent", "new_cv_percent", "detectable_percent"] {
+        assert!(noise[side].as_f64().is_some_and(|v| v > 0.0), "{side}: {noise}");
+    }
+    assert!(noise["builds_needed"].as_u64().is_some_and(|n| n > 4), "{noise}");
+    let table =
+        text(&world.gohook().args(["compare", "main", "same-branch", "--threshold", "0.1%"]).output().unwrap().stdout);
+    assert!(table.contains("\nnoise: the build's wall time varies by "), "{table}");
+    assert!(table.contains("\nwarning: --threshold 0.1% is below the "), "{table}");
+}
+
+/// A build of `module` recorded by `gohook build -p N`, its packages compiled afresh; its records.
+fn build_at(world: &World, module: &Path, p: &str) -> BuildRecords {
+    let out = world.run_gohook(module, &["build", "-p", p, "-o", "bin", "."]);
+    assert_exit(&out, 0, "gohook build");
+    world.records(&world.builds().pop().unwrap())
+}
+
+fn predicted(world: &World, build: &str, cores: &str) -> Value {
+    let out = world.gohook().args(["report", build, "--cores", cores, "--format", "json"]).output().unwrap();
+    assert_exit(&out, 0, "report --cores");
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    summary["what_if"].clone()
+}
+
+#[test]
+fn what_if_predicts_the_other_core_count_from_a_real_build() {
+    let _serial = one_at_a_time();
+    // Two cold builds of the same module, standard library included: one at -p 1, one at -p 2.
+    let (one_world, two_world) = (World::with_cold_go_cache(), World::with_cold_go_cache());
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    independent_module(one.path(), 4);
+    copy_dir(one.path(), two.path());
+    let serial = build_at(&one_world, one.path(), "1");
+    let parallel = build_at(&two_world, two.path(), "2");
+    let wall = |b: &BuildRecords| (b.end_unix_ns() - b.start_unix_ns()) as f64;
+    let cases = [(&one_world, &serial, 2u32, &parallel), (&two_world, &parallel, 1, &serial)];
+    for (world, from, cores, measured) in cases {
+        let what_if = predicted(world, &from.id, &cores.to_string());
+        let point = &what_if["points"][0];
+        assert_eq!(point["cores"], cores);
+        let prediction = point["wall_ns"].as_f64().unwrap();
+        let error = (prediction - wall(measured)) / wall(measured);
+        eprintln!(
+            "what-if: {cores} cores predicted from the -p {} build {:.2} s, measured {:.2} s: {:+.1}%",
+            3 - cores,
+            prediction / 1e9,
+            wall(measured) / 1e9,
+            error * 100.0
+        );
+        // From -p 1 to 2 cores the replay shares the cores the runs used: within 15%. From -p 2 to 1 core it keeps
+        // each compile as slow as it was beside another, while alone it would have used both cores (go gives each
+        // compile min(4, GOMAXPROCS) backend threads): here it predicts 10-20% too long, so the bound is 25% until
+        // the model learns a run's parallelism alone (issue 26 stays open for it).
+        let bound = if cores == 2 { 0.15 } else { 0.25 };
+        assert!(error.abs() < bound, "prediction {prediction} vs measured {} ({:+.1}%)", wall(measured), error * 100.0);
+
+        // Never below the critical path, which never exceeds the wall it was measured in.
+        let critical = what_if["critical_path_ns"].as_u64().unwrap();
+        assert!(critical as f64 <= wall(from), "critical path {critical} > wall {}", wall(from));
+        assert!(what_if["floor_ns"].as_u64().unwrap() >= critical);
+        for point in what_if["curve"].as_array().unwrap() {
+            assert!(point["wall_ns"].as_u64().unwrap() >= critical, "{point}");
+        }
+        assert_eq!(what_if["measured"]["cores"], from.context.as_ref().unwrap().go.parallelism);
+    }
+    // The curve falls, or stays, with cores; the table says so in words.
+    let curve: Vec<u64> = predicted(&one_world, &serial.id, "1")["curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["wall_ns"].as_u64().unwrap())
+        .collect();
+    assert!(curve.windows(2).all(|w| w[1] <= w[0]), "{curve:?}");
+    let table = text(&one_world.gohook().args(["report", &serial.id, "--cores", "1,2,4"]).output().unwrap().stdout);
+    assert!(table.contains("\nwhat if: go's scheduler replayed on N cores with the measured run times\n"), "{table}");
+    assert!(table.contains("(measured on 1: "), "{table}");
+    assert!(table.contains(" the gain is under 5%\n"), "{table}");
+}
+
+/// The go1.27.3 the Go module proxy serves (fetched once per machine by GOTOOLCHAIN): its `go`.
+fn second_go() -> PathBuf {
+    let out = std::process::Command::new("go")
+        .args(["env", "GOROOT"])
+        .env("GOTOOLCHAIN", "go1.27.3")
+        .env_remove("GOFLAGS")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "GOTOOLCHAIN=go1.27.3 go env GOROOT: {}", text(&out.stderr));
+    let go = PathBuf::from(text(&out.stdout).trim()).join("bin/go");
+    assert!(go.is_file(), "{}", go.display());
+    go
+}
+
+#[test]
+fn bench_vs_go_names_the_go_version_and_baselines_keep_go_versions_apart() {
+    let _serial = one_at_a_time();
+    let go = second_go();
+    let world = World::new();
+    let sample = fresh_sample();
+    let out = world.run_gohook(
+        sample.path(),
+        &[
+            "bench",
+            "-n",
+            "2",
+            "--run",
+            "go126",
+            "--vs-go",
+            go.to_str().unwrap(),
+            "--vs-run",
+            "go127",
+            "--",
+            "-o",
+            "bin",
+            ".",
+        ],
+    );
+    assert_exit(&out, 0, "bench --vs-go");
+    let stdout = text(&out.stdout);
+    let local = text(
+        &std::process::Command::new("go")
+            .args(["env", "GOVERSION"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+    .to_owned();
+    assert!(stdout.contains(&format!("go: {local} → go1.27.3")), "{stdout}");
+    assert!(stdout.contains("\n| build |") || stdout.lines().any(|l| l.starts_with("build ")), "{stdout}");
+
+    let baselines = tempfile::tempdir().unwrap();
+    let baselines = baselines.path().to_str().unwrap();
+    let out = world.run_gohook(sample.path(), &["baseline", "save", baselines, "--run", "go126"]);
+    assert_exit(&out, 0, "baseline save");
+    let out = world.run_gohook(sample.path(), &["compare", "--baseline", baselines, "go127"]);
+    assert_exit(&out, 2, "another go version is another key");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("go=go1.27.3") && stderr.contains("it has (cpu=") && stderr.contains(&format!("go={local}")),
+        "{stderr}"
+    );
+}
