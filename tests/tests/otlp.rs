@@ -5,6 +5,7 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -28,6 +29,28 @@ fn parent_of(span: &Value) -> (&str, &str) {
     let reference = &span["references"][0];
     assert_eq!(reference["refType"], "CHILD_OF");
     (reference["traceID"].as_str().unwrap(), reference["spanID"].as_str().unwrap())
+}
+
+/// `gohook export otlp ARGS` of `world`'s builds to `jaeger`, as service `service`, with `env` besides.
+fn export_otlp(world: &World, jaeger: &Jaeger, service: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    world
+        .gohook()
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
+        .env("OTEL_SERVICE_NAME", service)
+        .envs(env.iter().copied())
+        .args(["export", "otlp"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The one line a build that could not be sent prints, from a build that still exited 0.
+fn the_one_warning(out: &Output) -> String {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("not sent")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    lines[0].to_owned()
 }
 
 fn micros(ns: u64) -> u64 {
@@ -177,15 +200,7 @@ fn a_traceparent_or_a_github_actions_run_becomes_the_parent_of_the_build() {
     let sample = fresh_sample();
     let (bare_trace, bare_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
     bare_build(&world, sample.path(), &[("TRACEPARENT", &format!("00-{bare_trace}-{bare_span}-01"))]);
-    let export = |service: &str| {
-        world
-            .gohook()
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
-            .env("OTEL_SERVICE_NAME", service)
-            .args(["export", "otlp"])
-            .output()
-            .unwrap()
-    };
+    let export = |service: &str| export_otlp(&world, &jaeger, service, &[], &[]);
     let out = export("parents");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
@@ -222,14 +237,7 @@ fn a_traceparent_or_a_github_actions_run_becomes_the_parent_of_the_build() {
             ("GOHOOK_GITHUB_CHECK_RUN_ID", "26920038674"),
         ],
     );
-    let out = world
-        .gohook()
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
-        .env("OTEL_SERVICE_NAME", "parents")
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
-        .args(["export", "otlp"])
-        .output()
-        .unwrap();
+    let out = export_otlp(&world, &jaeger, "parents", &[], &[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.starts_with("gohook: sending 2 builds to "), "{stderr}");
@@ -318,58 +326,36 @@ fn a_dead_refusing_or_silent_endpoint_never_fails_a_build_and_what_it_missed_goe
             .output()
             .unwrap()
     };
-    let warnings =
-        |stderr: &str| stderr.lines().filter(|l| l.contains("not sent")).map(str::to_owned).collect::<Vec<_>>();
 
     // Down: nothing listens.
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let out = build(&dead, "2000");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let lines = warnings(&stderr);
-    assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].contains(&format!(": cannot reach {dead}/v1/traces: ")), "{stderr}");
-    assert!(lines[0].ends_with("; `gohook export otlp` sends it later"), "{stderr}");
+    let line = the_one_warning(&build(&dead, "2000"));
+    assert!(line.contains(&format!(": cannot reach {dead}/v1/traces: ")), "{line}");
+    assert!(line.ends_with("; `gohook export otlp` sends it later"), "{line}");
 
     // A build that fails fails as go did, export or not.
     std::fs::write(sample.path().join("broken.go"), "package main\n\nfunc broken( {\n").unwrap();
     let out = build(&dead, "2000");
     assert_eq!(out.status.code(), Some(1), "go's exit status");
-    assert_eq!(warnings(&text(&out.stderr)).len(), 1);
+    assert_eq!(text(&out.stderr).lines().filter(|l| l.contains("not sent")).count(), 1);
     std::fs::remove_file(sample.path().join("broken.go")).unwrap();
 
     // Refusing: 503 with Retry-After, retried until the timeout, then one line.
     let (refusing, requests) = refusing_endpoint();
-    let out = build(&refusing, "1000");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let lines = warnings(&stderr);
-    assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].contains(&format!(": {refusing}/v1/traces answered 503: overload (retried ")), "{stderr}");
+    let line = the_one_warning(&build(&refusing, "1000"));
+    assert!(line.contains(&format!(": {refusing}/v1/traces answered 503: overload (retried ")), "{line}");
     assert!(requests.load(Ordering::SeqCst) >= 2, "503 is retried");
 
     // Silent: accepts and never answers; the timeout ends the wait.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_url = format!("http://{}", silent.local_addr().unwrap());
-    let out = build(&silent_url, "700");
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let lines = warnings(&stderr);
-    assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].contains(&format!(": {silent_url}/v1/traces did not answer within 700 ms")), "{stderr}");
+    let line = the_one_warning(&build(&silent_url, "700"));
+    assert!(line.contains(&format!(": {silent_url}/v1/traces did not answer within 700 ms")), "{line}");
     drop(silent);
 
     // Later, a collector that works: every build missed goes, once.
     let jaeger = Jaeger::start();
-    let export = || {
-        world
-            .gohook()
-            .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
-            .env("OTEL_SERVICE_NAME", "missed")
-            .args(["export", "otlp"])
-            .output()
-            .unwrap()
-    };
+    let export = || export_otlp(&world, &jaeger, "missed", &[], &[]);
     let out = export();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
@@ -396,13 +382,7 @@ fn a_build_of_ten_thousand_runs_goes_in_batches_and_arrives_whole() {
     // An hour ago: inside the query API's default look-back.
     let start = gohook_tests::now_ns() - 3_600_000_000_000;
     synthetic_build(&Store::new(world.root.path().to_owned()), id, start, 10_000);
-    let out = world
-        .gohook()
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &jaeger.otlp_endpoint)
-        .env("OTEL_SERVICE_NAME", "big")
-        .args(["export", "otlp", id])
-        .output()
-        .unwrap();
+    let out = export_otlp(&world, &jaeger, "big", &[id], &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.starts_with("gohook: sent 1 build (10001 spans in 6 requests) to "), "{stderr}");

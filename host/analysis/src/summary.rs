@@ -288,6 +288,7 @@ impl Summary {
         let mut targets: Vec<String> = build.work().map(|r| format!("{}/{}", r.goos, r.goarch)).collect();
         targets.sort();
         targets.dedup();
+        let critical_path = CriticalPath::of(build);
 
         Summary {
             build_id: build.id.clone(),
@@ -322,8 +323,8 @@ impl Summary {
                 .map(|r| r.package.as_str())
                 .collect::<std::collections::BTreeSet<_>>()
                 .len(),
-            critical_path: CriticalPath::of(build),
-            what_if: WhatIf::of(build, &[]),
+            what_if: critical_path.as_ref().and_then(|path| WhatIf::of(build, path, &[])),
+            critical_path,
             probes: build.runs.len() - build.work().count(),
             targets,
             stages,

@@ -74,10 +74,9 @@ struct Job {
 }
 
 impl WhatIf {
-    /// The predictions for `cores`; `None` without the package graph (bare `-toolexec` builds, `gohook exec`) or
-    /// without work.
-    pub fn of(build: &BuildRecords, cores: &[u32]) -> Option<WhatIf> {
-        let path = CriticalPath::of(build)?;
+    /// The predictions for `cores` for a build whose critical path is `path` (there is none without the package
+    /// graph: bare `-toolexec` builds, `gohook exec`); `None` without work.
+    pub fn of(build: &BuildRecords, path: &CriticalPath, cores: &[u32]) -> Option<WhatIf> {
         let overhead = overhead_per_run(build);
         let (jobs, order) = jobs(build, overhead)?;
         let first = build.work().map(|r| r.start_unix_ns).min()?;

@@ -52,9 +52,18 @@ const TABLE: &str = "[export.otlp]";
 
 impl Config {
     /// The exporter configured by this process's environment over `table`; `None` when no endpoint is configured
-    /// or `OTEL_SDK_DISABLED=true`.
-    pub fn from_env(table: Option<&OtlpSettings>) -> Result<Option<Config>, ConfigError> {
-        Config::resolve(table, |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    /// or `OTEL_SDK_DISABLED=true`. An `endpoint` given on the command line wins over both, as a base URL like
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`, and is asked for even when the SDK is disabled.
+    pub fn from_env(table: Option<&OtlpSettings>, endpoint: Option<&str>) -> Result<Option<Config>, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        match endpoint {
+            Some(endpoint) => Config::resolve(table, |name| match name {
+                "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.to_owned()),
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" | "OTEL_SDK_DISABLED" => None,
+                _ => env(name),
+            }),
+            None => Config::resolve(table, env),
+        }
     }
 
     /// [`Config::from_env`] with the variables read through `var` (tests give their own).

@@ -38,9 +38,11 @@ pub fn trace_of(build: &BuildRecords, config: &Config, host_name: &str) -> Trace
     let parent = build.trace_parent.as_ref().and_then(Parent::of);
     let trace_id = parent.as_ref().map_or_else(|| ids::trace_of_build(&build.id), |p| p.trace_id);
     let root_id = ids::span(&build.id, "go");
-    let mut spans = vec![root_span(build, trace_id, root_id, parent.as_ref())];
+    // Read once: the root carries its floor, the runs on it are marked.
+    let path = CriticalPath::of(build);
+    let mut spans = vec![root_span(build, path.as_ref(), trace_id, root_id, parent.as_ref())];
 
-    let on_path = critical_runs(build);
+    let on_path = path.as_ref().map(|path| critical_runs(build, path)).unwrap_or_default();
     let reports = build.self_reports();
     for run in &build.runs {
         let what = format!("run/{}/{}", run.pid, run.start_unix_ns);
@@ -94,7 +96,13 @@ fn task_name(build: &BuildRecords) -> String {
     }
 }
 
-fn root_span(build: &BuildRecords, trace_id: TraceId, root_id: SpanId, parent: Option<&Parent>) -> Span {
+fn root_span(
+    build: &BuildRecords,
+    path: Option<&CriticalPath>,
+    trace_id: TraceId,
+    root_id: SpanId,
+    parent: Option<&Parent>,
+) -> Span {
     let name = task_name(build);
     let mut attributes = vec![
         text("cicd.pipeline.task.name", &name),
@@ -126,7 +134,7 @@ fn root_span(build: &BuildRecords, trace_id: TraceId, root_id: SpanId, parent: O
     if let Some(packages) = &build.packages {
         attributes.push(int("gohook.packages", packages.len() as u64));
     }
-    if let Some(path) = CriticalPath::of(build) {
+    if let Some(path) = path {
         attributes.push(int("gohook.critical_path.floor_ns", path.floor_ns));
     }
     if let Some(parent) = parent {
@@ -218,8 +226,7 @@ fn run_span(run: &ToolRun, trace_id: TraceId, span_id: SpanId, root_id: SpanId, 
 }
 
 /// The runs on the build's critical path, by (pid, start): every compile-side run of a package on it, and its link.
-fn critical_runs(build: &BuildRecords) -> BTreeSet<(u32, u64)> {
-    let Some(path) = CriticalPath::of(build) else { return BTreeSet::new() };
+fn critical_runs(build: &BuildRecords, path: &CriticalPath) -> BTreeSet<(u32, u64)> {
     let packages: BTreeSet<&str> = path.steps.iter().filter(|s| s.name != "link").map(|s| s.name.as_str()).collect();
     let links: BTreeSet<u64> = path.steps.iter().filter(|s| s.name == "link").map(|s| s.start_unix_ns).collect();
     build

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 
 use gohook_analysis::BuildRecords;
 use gohook_otlp::{Config, Exporter, Ledger};
-use gohook_policy::{OtlpSettings, Policy};
+use gohook_policy::Policy;
 use gohook_records::Store;
 
 use crate::args::OtlpArgs;
@@ -19,7 +19,7 @@ use crate::commands::export::selected_builds;
 pub fn export(args: OtlpArgs, context: Context) -> Result<u8> {
     let OtlpArgs { builds: ids, run, since, again, endpoint } = args;
     let policy = Policy::find(context.config.as_deref(), &std::env::current_dir()?)?;
-    let Some(config) = configured(policy.export.otlp.as_ref(), endpoint)? else {
+    let Some(config) = Config::from_env(policy.export.otlp.as_ref(), endpoint.as_deref())? else {
         bail!(
             "no OpenTelemetry endpoint: set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318), pass \
              --endpoint, or add [export.otlp] endpoint = \"…\" to gohook.toml (and leave OTEL_SDK_DISABLED unset)"
@@ -112,7 +112,7 @@ pub fn export(args: OtlpArgs, context: Context) -> Result<u8> {
 /// timeout altogether. Whatever happens, one line at most, and the build's exit code stays go's: what was not sent
 /// is sent by the next `gohook export otlp`.
 pub fn after_builds(store: &Store, policy: &Policy, builds: &[&BuildRecords]) {
-    let config = match configured(policy.export.otlp.as_ref(), None) {
+    let config = match Config::from_env(policy.export.otlp.as_ref(), None) {
         Ok(Some(config)) => config,
         Ok(None) => return,
         Err(e) => return eprintln!("gohook: builds not sent to OpenTelemetry: {e:#}"),
@@ -139,19 +139,6 @@ pub fn after_builds(store: &Store, policy: &Policy, builds: &[&BuildRecords]) {
             }
         }
     }
-}
-
-/// The exporter's settings: `--endpoint` over the OpenTelemetry variables over gohook.toml.
-fn configured(table: Option<&OtlpSettings>, endpoint: Option<String>) -> Result<Option<Config>> {
-    let config = match endpoint {
-        Some(endpoint) => Config::resolve(table, |name| match name {
-            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" | "OTEL_SDK_DISABLED" => None,
-            _ => std::env::var(name).ok().filter(|v| !v.trim().is_empty()),
-        }),
-        None => Config::from_env(table),
-    };
-    Ok(config?)
 }
 
 /// Every build in the record root, oldest first; one that cannot be read is said and skipped.
