@@ -179,6 +179,12 @@ fn build_at(world: &World, module: &Path, p: &str) -> BuildRecords {
     world.records(&world.builds().pop().unwrap())
 }
 
+fn summary(world: &World, build: &str) -> Value {
+    let out = world.gohook().args(["report", build, "--format", "json"]).output().unwrap();
+    assert_exit(&out, 0, "report");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn predicted(world: &World, build: &str, cores: &str) -> Value {
     let out = world.gohook().args(["report", build, "--cores", cores, "--format", "json"]).output().unwrap();
     assert_exit(&out, 0, "report --cores");
@@ -205,27 +211,36 @@ fn what_if_predicts_the_other_core_count_from_a_real_build() {
         let prediction = point["wall_ns"].as_f64().unwrap();
         let error = (prediction - wall(measured)) / wall(measured);
         eprintln!(
-            "what-if: {cores} cores predicted from the -p {} build {:.2} s, measured {:.2} s: {:+.1}%",
+            "what-if: {cores} core(s) predicted from the -p {} build {:.2} s, measured {:.2} s: {:+.1}%",
             3 - cores,
             prediction / 1e9,
             wall(measured) / 1e9,
             error * 100.0
         );
-        // From -p 1 to 2 cores the replay shares the cores the runs used: within 15%. From -p 2 to 1 core it keeps
-        // each compile as slow as it was beside another, while alone it would have used both cores (go gives each
-        // compile min(4, GOMAXPROCS) backend threads): here it predicts 10-20% too long, so the bound is 25% until
-        // the model learns a run's parallelism alone (issue 26 stays open for it).
-        let bound = if cores == 2 { 0.15 } else { 0.25 };
+        // Both ways within 15%: from -p 1 the replay shares the cores the runs used alone; from -p 2 it replays each
+        // compile that ran beside another at the parallelism the build's compiles of its size had alone.
+        let bound = 0.15;
         assert!(error.abs() < bound, "prediction {prediction} vs measured {} ({:+.1}%)", wall(measured), error * 100.0);
 
-        // Never below the critical path, which never exceeds the wall it was measured in.
-        let critical = what_if["critical_path_ns"].as_u64().unwrap();
+        // Never below the longest chain, which is never longer than the measured critical path (runs on it that
+        // shared the machine are shorter alone), which never exceeds the wall it was measured in.
+        let chain = what_if["longest_chain_ns"].as_u64().unwrap();
+        let critical = summary(world, &from.id)["critical_path"]["floor_ns"].as_u64().unwrap();
+        assert!(chain <= critical, "longest chain {chain} > critical path {critical}");
         assert!(critical as f64 <= wall(from), "critical path {critical} > wall {}", wall(from));
-        assert!(what_if["floor_ns"].as_u64().unwrap() >= critical);
+        assert!(what_if["floor_ns"].as_u64().unwrap() >= chain);
         for point in what_if["curve"].as_array().unwrap() {
-            assert!(point["wall_ns"].as_u64().unwrap() >= critical, "{point}");
+            assert!(point["wall_ns"].as_u64().unwrap() >= chain, "{point}");
         }
         assert_eq!(what_if["measured"]["cores"], from.context.as_ref().unwrap().go.parallelism);
+        // At -p 1 every run ran alone; at -p 2 most shared the two cores.
+        let shared = what_if["runs_shared"].as_u64().unwrap();
+        assert_eq!(what_if["runs"].as_u64().unwrap(), from.work().count() as u64);
+        if cores == 2 {
+            assert_eq!(shared, 0);
+        } else {
+            assert!(shared * 2 > from.work().count() as u64, "{shared} of {} runs shared", from.work().count());
+        }
     }
     // The curve falls, or stays, with cores; the table says so in words.
     let curve: Vec<u64> = predicted(&one_world, &serial.id, "1")["curve"]

@@ -238,11 +238,11 @@ impl Noise {
     fn describe(&self, old: &SideInfo, new: &SideInfo, alpha: f64, threshold: Option<f64>) -> Vec<String> {
         let cv = |v: Option<f64>| v.map_or("unknown".to_owned(), |v| format!("{v:.1}%"));
         let mut lines = vec![format!(
-            "noise: the build's wall time varies by {} on OLD ({} builds) and {} on NEW ({} builds){}",
+            "noise: the build's wall time varies by {} on OLD ({}) and {} on NEW ({}){}",
             cv(self.old_cv_percent),
-            old.builds,
+            builds(old.builds),
             cv(self.new_cv_percent),
-            new.builds,
+            builds(new.builds),
             self.detectable_percent.map_or(String::new(), |d| format!(
                 "; these samples detect a slowdown of {d:.1}% or more (alpha {alpha}, power 80%)"
             ))
@@ -255,6 +255,11 @@ impl Noise {
         }
         lines
     }
+}
+
+/// "1 build", "5 builds".
+fn builds(count: usize) -> String {
+    if count == 1 { "1 build".to_owned() } else { format!("{count} builds") }
 }
 
 pub struct Options {

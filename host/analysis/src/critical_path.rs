@@ -88,6 +88,22 @@ struct Work {
 const NEVER_COMPILED: &[&str] = &["unsafe"];
 
 impl CriticalPath {
+    /// The runs on the path, by (pid, start): every compile-side run of a package on it, and its link (not the
+    /// build's other links).
+    pub fn runs(&self, build: &BuildRecords) -> BTreeSet<(u32, u64)> {
+        let packages: BTreeSet<&str> =
+            self.steps.iter().filter(|s| s.name != "link").map(|s| s.name.as_str()).collect();
+        let links: BTreeSet<u64> = self.steps.iter().filter(|s| s.name == "link").map(|s| s.start_unix_ns).collect();
+        build
+            .work()
+            .filter(|run| match run.stage {
+                Stage::Link => links.contains(&run.start_unix_ns),
+                _ => packages.contains(run.package.as_str()),
+            })
+            .map(|run| (run.pid, run.start_unix_ns))
+            .collect()
+    }
+
     /// `4 packages + link, 1.67s of work in 1.75s of wall (95%)`, and whether cached packages shortened it.
     pub fn headline(&self) -> String {
         let packages = self.steps.iter().filter(|s| s.name != "link").count();
@@ -318,6 +334,23 @@ mod tests {
         assert_eq!((path.total_ns, path.floor_ns), (350, 350));
         let limit = path.limit.unwrap();
         assert_eq!((limit.work_ns, limit.work_per_cpu_ns, limit.kind), (380, 190, LimitKind::PathBound));
+    }
+
+    #[test]
+    fn the_paths_runs_are_its_packages_and_its_link_not_the_other_programs() {
+        // Two programs: m1 (imports a) links first, m2 (imports the slow b) last; the path is m2's.
+        let runs = vec![
+            run(Stage::Compile, "b", 1_000, 300),
+            run(Stage::Compile, "a", 1_001, 100),
+            run(Stage::Compile, "m1", 1_101, 10),
+            run(Stage::Link, "m1", 1_111, 40),
+            run(Stage::Compile, "m2", 1_300, 10),
+            run(Stage::Link, "m2", 1_310, 40),
+        ];
+        let graph: &[(&str, &[&str])] = &[("m1", &["a"]), ("m2", &["b"]), ("a", &[]), ("b", &[])];
+        let build = build(runs, graph, 2);
+        let path = CriticalPath::of(&build).unwrap();
+        assert_eq!(path.runs(&build), BTreeSet::from([(1, 1_000), (1, 1_300), (1, 1_310)]));
     }
 
     #[test]

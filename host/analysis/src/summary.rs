@@ -323,7 +323,7 @@ impl Summary {
                 .map(|r| r.package.as_str())
                 .collect::<std::collections::BTreeSet<_>>()
                 .len(),
-            what_if: critical_path.as_ref().and_then(|path| WhatIf::of(build, path, &[])),
+            what_if: WhatIf::of(build, &[]),
             critical_path,
             probes: build.runs.len() - build.work().count(),
             targets,
@@ -531,12 +531,25 @@ impl Summary {
             }
             let _ = writeln!(
                 out,
-                "  floor {}: no number of cores beats it (the longest chain, {}, plus go's start and end); beyond {} \
-                 the gain is under 5%",
+                "  floor {}: no number of cores beats it (the longest chain of runs at their time alone, {}, plus go's \
+                 start, end and own time per run); beyond {} the gain is under 5%",
                 format_duration(what_if.floor_ns),
-                format_duration(what_if.critical_path_ns),
+                format_duration(what_if.longest_chain_ns),
                 count(what_if.enough_cores as usize, "core", "cores")
             );
+            if what_if.runs_shared > 0 {
+                // A build at -p N on N cores leaves few runs alone, and none of its largest compiles: their time
+                // alone is then read from smaller ones, which spread over fewer threads.
+                let few = what_if.runs_shared * 10 > what_if.runs * 9;
+                let _ = writeln!(
+                    out,
+                    "  ({} of the {} runs shared the machine: each is replayed at the parallelism runs its size had \
+                     alone{})",
+                    what_if.runs_shared,
+                    what_if.runs,
+                    if few { "; with so few alone, fewer cores than measured are predicted long" } else { "" }
+                );
+            }
             let _ = writeln!(
                 out,
                 "  (go's own time per run, {}, from this build; the model leaves out {})",

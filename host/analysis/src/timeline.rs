@@ -49,8 +49,7 @@ impl Drawing {
         let start = summary.start_unix_ns;
         let ms = |ns: u64| ns as f64 / 1e6;
         let work: Vec<_> = build.work().collect();
-        let on_path: std::collections::BTreeSet<&str> =
-            summary.critical_path.iter().flat_map(|p| &p.steps).map(|s| s.name.as_str()).collect();
+        let on_path = summary.critical_path.as_ref().map(|path| path.runs(build)).unwrap_or_default();
         let mut stages: Vec<&'static str> = Vec::new();
         let mut packages: Vec<String> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
@@ -58,10 +57,7 @@ impl Drawing {
         for (run, lane) in work.iter().zip(trace::lanes(work.iter().copied())) {
             let stage = index_of(&mut stages, run.stage.name());
             let package = if run.package.is_empty() { run.tool.clone() } else { run.package.clone() };
-            let critical = match run.stage {
-                gohook_records::Stage::Link => on_path.contains("link"),
-                _ => on_path.contains(run.package.as_str()),
-            };
+            let critical = on_path.contains(&(run.pid, run.start_unix_ns));
             let reason = match run.stage {
                 gohook_records::Stage::Link => reasons.get(&format!("link of {}", run.package)),
                 gohook_records::Stage::Compile | gohook_records::Stage::Asm => reasons.get(&run.package),

@@ -8,9 +8,11 @@
 //!
 //! A run is not always one core's work: the compiler runs its backend on several threads (go lets each compile use
 //! up to min(4, GOMAXPROCS), all of them at `-p 1`), so a compile alone can take less wall time than CPU. Each run is
-//! replayed for its measured time keeping its measured CPU/wall cores busy; when the runs replayed at once ask for
-//! more cores than there are, all of them slow down in proportion (processor sharing). A run never gets faster than
-//! it was measured: from a record of `-p 2`, the 1-core prediction keeps each compile's time beside the other.
+//! replayed for its time alone keeping its CPU/wall cores busy; when the runs replayed at once ask for more cores than
+//! there are, all of them slow down in proportion (processor sharing). A run that ran alone was measured alone. One
+//! that shared the machine with others ran slower than it would alone, by an amount its record cannot tell: its time
+//! alone is its CPU at the parallelism of the runs of its stage and nearest in CPU that did run alone (small compiles
+//! spread over fewer threads than large ones), never longer than measured.
 //! Between two runs go does its own work (hashing, cache writes, starting the next tool): the median gap between
 //! consecutive runs on one lane of the measured build, added to each run. go's start (loading and planning) and its
 //! end after the last run are taken as measured.
@@ -24,9 +26,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use serde::Serialize;
 
-use gohook_records::Stage;
+use gohook_records::{Stage, ToolRun};
 
-use crate::critical_path::CriticalPath;
 use crate::model::BuildRecords;
 
 /// Adding cores beyond [`WhatIf::enough_cores`] gains less than this share of the wall time.
@@ -49,12 +50,16 @@ pub struct WhatIf {
     pub measured: Point,
     /// The prediction with a core for every package: no number of cores beats it.
     pub floor_ns: u64,
-    /// The longest chain of measured work alone (the critical path's floor), for comparison.
-    pub critical_path_ns: u64,
+    /// The longest chain of work through the graph, each run at its time alone: the floor without go's start, end
+    /// and own time per run. Below the measured critical path's when runs on it shared the machine.
+    pub longest_chain_ns: u64,
     /// The fewest cores within 5% of the floor: more gain less than that.
     pub enough_cores: u32,
     /// go's own time per tool run, from the measured build.
     pub overhead_per_run_ns: u64,
+    /// The build's tool runs, and how many of them shared the machine with others (replayed at their time alone).
+    pub runs: usize,
+    pub runs_shared: usize,
     /// From the build's start to its first run, and from its last run to its end: taken as measured.
     pub startup_ns: u64,
     pub tail_ns: u64,
@@ -66,19 +71,35 @@ const LEAVES_OUT: &str = "memory bandwidth, turbo clocks, disk and cache content
 
 /// A unit of go's schedule: a package's compile-side runs, or a link.
 struct Job {
-    /// How long it takes with the cores it can use (its runs' CPU at their parallelism, plus go's time per run).
+    /// How long its runs take alone, with the cores they can use.
     alone_ns: f64,
+    /// go's own time around its runs.
+    overhead_ns: f64,
     /// How many cores it keeps busy meanwhile.
     cores: f64,
     deps: Vec<usize>,
 }
 
+impl Job {
+    /// How long it holds a worker: its runs and go's time around them.
+    fn length(&self) -> f64 {
+        if self.alone_ns > 0.0 { self.alone_ns + self.overhead_ns } else { 0.0 }
+    }
+
+    /// The cores its runs' `cpu` keeps busy over its length.
+    fn cores_busy(&self, cpu: f64) -> f64 {
+        if self.length() > 0.0 { (cpu / self.length()).max(0.05) } else { 0.0 }
+    }
+}
+
 impl WhatIf {
-    /// The predictions for `cores` for a build whose critical path is `path` (there is none without the package
-    /// graph: bare `-toolexec` builds, `gohook exec`); `None` without work.
-    pub fn of(build: &BuildRecords, path: &CriticalPath, cores: &[u32]) -> Option<WhatIf> {
+    /// The predictions for `cores`; `None` without the package graph (bare `-toolexec` builds, `gohook exec`) or
+    /// without work.
+    pub fn of(build: &BuildRecords, cores: &[u32]) -> Option<WhatIf> {
         let overhead = overhead_per_run(build);
-        let (jobs, order) = jobs(build, overhead)?;
+        let runs: Vec<&ToolRun> = build.work().collect();
+        let alone = TimesAlone::of(&runs);
+        let (jobs, order) = jobs(build, &runs, &alone.ns, overhead)?;
         let first = build.work().map(|r| r.start_unix_ns).min()?;
         let last = build.work().map(|r| r.end_unix_ns()).max()?;
         let startup_ns = first.saturating_sub(build.start_unix_ns());
@@ -103,9 +124,11 @@ impl WhatIf {
                 wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
             },
             floor_ns,
-            critical_path_ns: path.floor_ns,
+            longest_chain_ns: longest_chain(&jobs, &order).round() as u64,
             enough_cores,
             overhead_per_run_ns: overhead,
+            runs: runs.len(),
+            runs_shared: alone.shared,
             startup_ns,
             tail_ns,
             leaves_out: LEAVES_OUT,
@@ -130,35 +153,36 @@ fn overhead_per_run(build: &BuildRecords) -> u64 {
 }
 
 /// The build's jobs (packages with their measured work and imports, then links), and go's order of them.
-fn jobs(build: &BuildRecords, overhead: u64) -> Option<(Vec<Job>, Vec<usize>)> {
+fn jobs(build: &BuildRecords, runs: &[&ToolRun], alone: &[f64], overhead: u64) -> Option<(Vec<Job>, Vec<usize>)> {
     let packages = build.packages.as_ref()?;
     let index: BTreeMap<&str, usize> = packages.iter().enumerate().map(|(i, p)| (p.package.as_str(), i)).collect();
     let mut jobs: Vec<Job> = packages
         .iter()
         .map(|p| Job {
             alone_ns: 0.0,
+            overhead_ns: 0.0,
             cores: 0.0,
             deps: p.imports.iter().filter_map(|i| index.get(i.as_str()).copied()).collect(),
         })
         .collect();
-    // Per job: its CPU and its time as measured, summed over its runs; the cores it keeps busy are their ratio.
+    // Per job: its CPU and its time alone, summed over its runs; the cores it keeps busy are their ratio.
     let mut cpu = vec![0.0; jobs.len()];
     let mut links = Vec::new();
-    for run in build.work() {
+    for (run, &alone_ns) in runs.iter().zip(alone) {
         let run_cpu = (run.user_ns + run.sys_ns) as f64;
-        let run_alone = (run.duration_ns + overhead) as f64;
         match (run.stage, index.get(run.package.as_str())) {
-            (Stage::Link, Some(&main)) => links.push((main, run_alone, run_cpu)),
+            (Stage::Link, Some(&main)) => links.push((main, alone_ns, run_cpu)),
             (Stage::Link, None) => {}
             (_, Some(&i)) => {
-                jobs[i].alone_ns += run_alone;
+                jobs[i].alone_ns += alone_ns;
+                jobs[i].overhead_ns += overhead as f64;
                 cpu[i] += run_cpu;
             }
             (_, None) => {}
         }
     }
     for (job, cpu) in jobs.iter_mut().zip(cpu) {
-        job.cores = if job.alone_ns > 0.0 { (cpu / job.alone_ns).max(0.05) } else { 0.0 };
+        job.cores = job.cores_busy(cpu);
     }
     // A link waits for every package of its program: its main package and all that imports, transitively.
     let mut roots = Vec::new();
@@ -171,8 +195,9 @@ fn jobs(build: &BuildRecords, overhead: u64) -> Option<(Vec<Job>, Vec<usize>)> {
             }
         }
         roots.push(jobs.len());
-        let cores = if alone_ns > 0.0 { (cpu / alone_ns).max(0.05) } else { 0.0 };
-        jobs.push(Job { alone_ns, cores, deps: program.into_iter().collect() });
+        let mut link = Job { alone_ns, overhead_ns: overhead as f64, cores: 0.0, deps: program.into_iter().collect() };
+        link.cores = link.cores_busy(cpu);
+        jobs.push(link);
     }
     // go's action list: depth-first post-order from the links (then any package no link reached), imports in path
     // order; the scheduler takes the ready action that comes first in it.
@@ -202,6 +227,94 @@ fn jobs(build: &BuildRecords, overhead: u64) -> Option<(Vec<Job>, Vec<usize>)> {
     (!jobs.is_empty()).then_some((jobs, order))
 }
 
+/// The longest chain of the jobs' runs alone through the graph (go's own time left out).
+fn longest_chain(jobs: &[Job], order: &[usize]) -> f64 {
+    // go's order is a post-order: every job comes after what it waits for.
+    let mut by_order: Vec<usize> = (0..jobs.len()).collect();
+    by_order.sort_by_key(|&j| order[j]);
+    let mut ends = vec![0.0f64; jobs.len()];
+    for j in by_order {
+        let ready = jobs[j].deps.iter().map(|&d| ends[d]).fold(0.0, f64::max);
+        ends[j] = ready + jobs[j].alone_ns;
+    }
+    ends.into_iter().fold(0.0, f64::max)
+}
+
+/// A run whose time beside others was under this share of its own ran alone.
+const ALONE: f64 = 0.1;
+
+/// How many runs of its stage that ran alone a shared run's parallelism is read from.
+const NEIGHBOURS: usize = 5;
+
+/// Each run's wall time had it run alone: as measured for a run that did; for one that shared the machine, its CPU
+/// at the median parallelism (CPU / wall) of the [`NEIGHBOURS`] runs of its stage nearest to it in CPU (on a log
+/// scale) that ran alone, at most as measured. Without runs of its stage alone, as measured.
+struct TimesAlone {
+    /// Per run, in the order given.
+    ns: Vec<f64>,
+    /// How many runs shared the machine.
+    shared: usize,
+}
+
+impl TimesAlone {
+    fn of(runs: &[&ToolRun]) -> TimesAlone {
+        let beside = time_beside_others(runs);
+        let cpu = |run: &ToolRun| (run.user_ns + run.sys_ns) as f64;
+        let alone = |i: usize| (beside[i] as f64) < ALONE * runs[i].duration_ns as f64;
+        // Per stage: (ln CPU, parallelism) of the runs that ran alone.
+        let mut measured_alone: BTreeMap<Stage, Vec<(f64, f64)>> = BTreeMap::new();
+        for (i, run) in runs.iter().enumerate() {
+            if alone(i) && run.duration_ns > 0 && cpu(run) > 0.0 {
+                measured_alone.entry(run.stage).or_default().push((cpu(run).ln(), cpu(run) / run.duration_ns as f64));
+            }
+        }
+        let ns = runs
+            .iter()
+            .enumerate()
+            .map(|(i, run)| {
+                let wall = run.duration_ns as f64;
+                let peers = measured_alone.get(&run.stage).filter(|_| !alone(i) && cpu(run) > 0.0);
+                let Some(peers) = peers else { return wall };
+                let size = cpu(run).ln();
+                let mut nearest: Vec<&(f64, f64)> = peers.iter().collect();
+                nearest.sort_by(|a, b| (a.0 - size).abs().total_cmp(&(b.0 - size).abs()));
+                let mut parallelism: Vec<f64> = nearest.iter().take(NEIGHBOURS).map(|p| p.1).collect();
+                parallelism.sort_by(f64::total_cmp);
+                (cpu(run) / parallelism[parallelism.len() / 2]).min(wall)
+            })
+            .collect();
+        TimesAlone { ns, shared: (0..runs.len()).filter(|&i| !alone(i)).count() }
+    }
+}
+
+/// Per run: how long other runs ran beside it, summed over them (two others for a second count two seconds).
+fn time_beside_others(runs: &[&ToolRun]) -> Vec<u64> {
+    // Sweep the runs' starts and ends in time order, crediting each running run with the others' time.
+    let mut edges: Vec<(u64, bool, usize)> = Vec::with_capacity(2 * runs.len());
+    for (i, run) in runs.iter().enumerate() {
+        edges.push((run.start_unix_ns, true, i));
+        edges.push((run.end_unix_ns(), false, i));
+    }
+    // Ends before starts at the same instant: a run that starts as another ends did not run beside it.
+    edges.sort_by_key(|&(at, starts, i)| (at, starts, i));
+    let mut beside = vec![0u64; runs.len()];
+    let mut running: Vec<usize> = Vec::new();
+    let mut last = 0u64;
+    for (at, starts, i) in edges {
+        let others = running.len().saturating_sub(1) as u64;
+        for &r in &running {
+            beside[r] += others * (at - last);
+        }
+        last = at;
+        if starts {
+            running.push(i);
+        } else if let Some(at) = running.iter().position(|&r| r == i) {
+            running.swap_remove(at);
+        }
+    }
+    beside
+}
+
 /// How long `jobs` take on `workers` workers sharing `capacity` cores, each worker taking the ready job first in
 /// `order`. Running jobs progress at the speed they had alone while their cores add up to at most the capacity, all
 /// slower in proportion beyond it; jobs without work pass through at once.
@@ -228,12 +341,12 @@ fn makespan(jobs: &[Job], order: &[usize], workers: u32, capacity: f64) -> u64 {
     };
     loop {
         while let Some(Reverse((_, job))) = ready.peek().copied() {
-            if jobs[job].alone_ns > 0.0 && running.len() >= workers as usize {
+            if jobs[job].length() > 0.0 && running.len() >= workers as usize {
                 break;
             }
             ready.pop();
-            if jobs[job].alone_ns > 0.0 {
-                running.push((job, jobs[job].alone_ns));
+            if jobs[job].length() > 0.0 {
+                running.push((job, jobs[job].length()));
             } else {
                 finish(job, &mut pending, &mut ready);
             }
@@ -264,7 +377,7 @@ mod tests {
     use super::*;
 
     fn job(alone_ns: f64, cores: f64, deps: &[usize]) -> Job {
-        Job { alone_ns, cores, deps: deps.to_vec() }
+        Job { alone_ns, overhead_ns: 0.0, cores, deps: deps.to_vec() }
     }
 
     #[test]
@@ -294,6 +407,32 @@ mod tests {
         assert_eq!(makespan(&jobs, &[0, 1], 2, 2.0), 15);
         assert_eq!(makespan(&jobs, &[0, 1], 1, 2.0), 20);
         assert_eq!(makespan(&jobs, &[0, 1], 2, 4.0), 10);
+    }
+
+    #[test]
+    fn a_run_that_shared_the_machine_is_replayed_at_the_parallelism_of_runs_its_size_alone() {
+        use crate::summary::tests::run;
+        let compile =
+            |start: u64, wall: u64, cpu: u64| ToolRun { user_ns: cpu, ..run(Stage::Compile, "p", start, wall) };
+        // One after another, alone: four small compiles on 1.2 cores, three large ones on 1.6.
+        let mut runs: Vec<ToolRun> = (0..4).map(|i| compile(i * 100, 100, 120)).collect();
+        runs.extend((0..3).map(|i| compile(400 + i * 1_000, 1_000, 1_600)));
+        // Two large ones side by side, each on 1 core: alone they would have run on 1.6, like the large ones did
+        // (not on the 1.2 of the whole set's median), in 2,000 rather than 3,200.
+        runs.extend([compile(4_000, 3_200, 3_200), compile(4_000, 3_200, 3_200)]);
+        // A small one overlapping them for under a tenth of its time: alone.
+        runs.push(compile(7_198, 100, 120));
+        let runs: Vec<&ToolRun> = runs.iter().collect();
+        let beside = time_beside_others(&runs);
+        assert_eq!(beside[7..], [3_202, 3_202, 4]);
+        assert!(beside[..7].iter().all(|&b| b == 0));
+        let alone = TimesAlone::of(&runs);
+        assert_eq!(alone.ns[7..], [2_000.0, 2_000.0, 100.0]);
+        assert_eq!(alone.shared, 2);
+        // Never slower alone than measured, whatever its peers say.
+        let slow_peer = [compile(0, 1_000, 500), compile(2_000, 1_000, 1_000), compile(2_000, 1_000, 1_000)];
+        let slow_peer: Vec<&ToolRun> = slow_peer.iter().collect();
+        assert_eq!(TimesAlone::of(&slow_peer).ns, vec![1_000.0, 1_000.0, 1_000.0]);
     }
 
     #[test]

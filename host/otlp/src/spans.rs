@@ -5,15 +5,13 @@
 //! Names follow OpenTelemetry's semantic conventions where one fits — the CI/CD task span (`cicd.pipeline.task.*`),
 //! `host.*`, `os.*`, `process.*` — and are `gohook.*` where none does.
 
-use std::collections::BTreeSet;
-
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status, status::StatusCode};
 
 use gohook_analysis::{BuildRecords, CriticalPath};
-use gohook_records::{Exit, Stage, ToolRun};
+use gohook_records::{Exit, ToolRun};
 
 use crate::config::Config;
 use crate::ids::{self, Parent, SpanId, TraceId};
@@ -42,7 +40,7 @@ pub fn trace_of(build: &BuildRecords, config: &Config, host_name: &str) -> Trace
     let path = CriticalPath::of(build);
     let mut spans = vec![root_span(build, path.as_ref(), trace_id, root_id, parent.as_ref())];
 
-    let on_path = path.as_ref().map(|path| critical_runs(build, path)).unwrap_or_default();
+    let on_path = path.as_ref().map(|path| path.runs(build)).unwrap_or_default();
     let reports = build.self_reports();
     for run in &build.runs {
         let what = format!("run/{}/{}", run.pid, run.start_unix_ns);
@@ -223,20 +221,6 @@ fn run_span(run: &ToolRun, trace_id: TraceId, span_id: SpanId, root_id: SpanId, 
         status,
         ..Default::default()
     }
-}
-
-/// The runs on the build's critical path, by (pid, start): every compile-side run of a package on it, and its link.
-fn critical_runs(build: &BuildRecords, path: &CriticalPath) -> BTreeSet<(u32, u64)> {
-    let packages: BTreeSet<&str> = path.steps.iter().filter(|s| s.name != "link").map(|s| s.name.as_str()).collect();
-    let links: BTreeSet<u64> = path.steps.iter().filter(|s| s.name == "link").map(|s| s.start_unix_ns).collect();
-    build
-        .work()
-        .filter(|run| match run.stage {
-            Stage::Link => links.contains(&run.start_unix_ns),
-            _ => packages.contains(run.package.as_str()),
-        })
-        .map(|run| (run.pid, run.start_unix_ns))
-        .collect()
 }
 
 /// The machine the build ran on, its labels, and the service the user named.

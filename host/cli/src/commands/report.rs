@@ -144,7 +144,7 @@ fn with_cores(mut summary: Summary, build: &BuildRecords, cores: &[u32]) -> Resu
     if cores.is_empty() {
         return Ok(summary);
     }
-    match summary.critical_path.as_ref().and_then(|path| gohook_analysis::WhatIf::of(build, path, cores)) {
+    match gohook_analysis::WhatIf::of(build, cores) {
         Some(what_if) => summary.what_if = Some(what_if),
         None => bail!(
             "--cores needs the build's package graph, which `gohook build` records (not a bare -toolexec build, `gohook \
