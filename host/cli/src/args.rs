@@ -501,8 +501,9 @@ pub struct ReportArgs {
     /// With chrome-trace: a `go build -debug-trace=FILE` file to merge into the output.
     #[arg(long, value_name = "GO_TRACE")]
     pub merge: Option<PathBuf>,
-    /// What if the build ran on N cores: go's scheduler replayed on each number given with the measured run times,
-    /// e.g. --cores 1,2,4,8,16 (table and JSON; the page always draws the curve). Needs a build of `gohook build`.
+    /// What if the build ran on N cores: go's scheduler replayed on each number given with the measured run times
+    /// (a run that shared the machine at the time runs its size took alone), e.g. --cores 1,2,4,8,16 (table and
+    /// JSON; the page always draws the curve). Best between neighbouring core counts. Needs a build of `gohook build`.
     #[arg(long, value_delimiter = ',', value_name = "N[,M…]")]
     pub cores: Vec<u32>,
     /// Write to this file instead of stdout.
