@@ -18,7 +18,7 @@ use gohook_stats::{Comparison, Verdict, geomean, samples_needed_for_ci};
 use crate::Error;
 use crate::export;
 use crate::model::BuildRecords;
-use crate::units::{format_bytes, format_duration};
+use crate::units::{count, format_bytes, format_duration};
 
 /// How many packages get their own rows: the slowest by median on either side.
 const PACKAGE_ROWS: usize = 5;
@@ -240,9 +240,9 @@ impl Noise {
         let mut lines = vec![format!(
             "noise: the build's wall time varies by {} on OLD ({}) and {} on NEW ({}){}",
             cv(self.old_cv_percent),
-            builds(old.builds),
+            count(old.builds, "build", "builds"),
             cv(self.new_cv_percent),
-            builds(new.builds),
+            count(new.builds, "build", "builds"),
             self.detectable_percent.map_or(String::new(), |d| format!(
                 "; these samples detect a slowdown of {d:.1}% or more (alpha {alpha}, power 80%)"
             ))
@@ -255,11 +255,6 @@ impl Noise {
         }
         lines
     }
-}
-
-/// "1 build", "5 builds".
-fn builds(count: usize) -> String {
-    if count == 1 { "1 build".to_owned() } else { format!("{count} builds") }
 }
 
 pub struct Options {

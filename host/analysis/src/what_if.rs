@@ -96,12 +96,12 @@ impl WhatIf {
     /// The predictions for `cores`; `None` without the package graph (bare `-toolexec` builds, `gohook exec`) or
     /// without work.
     pub fn of(build: &BuildRecords, cores: &[u32]) -> Option<WhatIf> {
-        let overhead = overhead_per_run(build);
         let runs: Vec<&ToolRun> = build.work().collect();
+        let overhead = overhead_per_run(&runs);
         let alone = TimesAlone::of(&runs);
         let (jobs, order) = jobs(build, &runs, &alone.ns, overhead)?;
-        let first = build.work().map(|r| r.start_unix_ns).min()?;
-        let last = build.work().map(|r| r.end_unix_ns()).max()?;
+        let first = runs.iter().map(|r| r.start_unix_ns).min()?;
+        let last = runs.iter().map(|r| r.end_unix_ns()).max()?;
         let startup_ns = first.saturating_sub(build.start_unix_ns());
         let tail_ns = build.end_unix_ns().saturating_sub(last);
         let machine_cores = build.context.as_ref().map_or(1, |c| c.machine.logical_cpus.max(1));
@@ -138,8 +138,7 @@ impl WhatIf {
 
 /// go's own time per tool run: the median gap between a run's end and the next run's start on one lane (a lane
 /// being one of the `-p` slots the runs were laid out on).
-fn overhead_per_run(build: &BuildRecords) -> u64 {
-    let runs: Vec<_> = build.work().collect();
+fn overhead_per_run(runs: &[&ToolRun]) -> u64 {
     let lanes = crate::trace::lanes(runs.iter().copied());
     let mut last_end: BTreeMap<usize, u64> = BTreeMap::new();
     let mut gaps = Vec::new();
