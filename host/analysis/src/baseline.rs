@@ -33,9 +33,11 @@ impl Key {
             parts.insert("cpus".to_owned(), context.machine.logical_cpus.to_string());
             parts.insert("os".to_owned(), context.machine.os.clone());
             parts.insert("go".to_owned(), context.go.version.clone());
-            if let Some(run) = build.work().next() {
-                parts.insert("platform".to_owned(), format!("{}/{}", run.goos, run.goarch));
-            }
+        }
+        // The target of the first tool run, else of go's first probe (which every go command asks, failed or not).
+        let work = builds.iter().flat_map(BuildRecords::work).next();
+        if let Some(run) = work.or_else(|| builds.iter().flat_map(|b| &b.runs).next()) {
+            parts.insert("platform".to_owned(), format!("{}/{}", run.goos, run.goarch));
         }
         for (name, value) in overrides {
             if value.is_empty() {

@@ -18,37 +18,45 @@ use gohook_stats::{Comparison, Verdict, geomean, samples_needed_for_ci};
 use crate::Error;
 use crate::export;
 use crate::model::BuildRecords;
+use crate::sample::{Dropped, samples};
 use crate::units::{count, format_bytes, format_duration};
 
 /// How many packages get their own rows: the slowest by median on either side.
 const PACKAGE_ROWS: usize = 5;
 
-/// One side of a comparison: the builds a name stands for.
+/// One side of a comparison: the builds a name stands for that are samples ([`crate::sample`]).
 pub struct Side {
     /// What the user typed (run name, build id or file).
     pub name: String,
     /// `run`, `build` or `file`.
     pub kind: &'static str,
     pub builds: Vec<BuildRecords>,
+    /// The builds of the name that are not samples: failed, or built something else.
+    pub dropped: Vec<Dropped>,
 }
 
 impl Side {
+    /// The side `name` stands for: `builds` less those that are not samples.
+    pub fn new(name: &str, kind: &'static str, builds: Vec<BuildRecords>) -> Side {
+        let (builds, dropped) = samples(builds);
+        Side { name: name.to_owned(), kind, builds, dropped }
+    }
+
     /// An exported file if `name` is one, else a build id (or unique prefix), else a run name.
     pub fn resolve(store: &Store, name: &str) -> Result<Side, Error> {
         let path = Path::new(name);
         if path.is_file() {
-            let builds = export::read(path)?;
-            return Ok(Side { name: name.to_owned(), kind: "file", builds });
+            return Ok(Side::new(name, "file", export::read(path)?));
         }
         if let Ok(file) = store.find(name) {
             let build = BuildRecords::load(store, &file).map_err(|source| Error::Read { path: file.path, source })?;
-            return Ok(Side { name: name.to_owned(), kind: "build", builds: vec![build] });
+            return Ok(Side::new(name, "build", vec![build]));
         }
         let builds = BuildRecords::of_run(store, name)?;
         if builds.is_empty() {
             return Err(Error::NoSuchSide { name: name.to_owned(), root: store.root().to_owned() });
         }
-        Ok(Side { name: name.to_owned(), kind: "run", builds })
+        Ok(Side::new(name, "run", builds))
     }
 
     fn contexts(&self) -> Vec<&BuildContext> {
@@ -178,7 +186,10 @@ pub struct GeomeanRow {
 pub struct SideInfo {
     pub name: String,
     pub kind: &'static str,
+    /// The samples: builds that did what was asked.
     pub builds: usize,
+    /// Builds of the side left out of the comparison, and why.
+    pub dropped: Vec<Dropped>,
     /// The first build's circumstances (what `differences` compares).
     pub context: Option<BuildContext>,
     /// True when the side's own builds ran under different circumstances (e.g. two machines in one run).
@@ -197,6 +208,8 @@ pub struct Report {
     pub geomean: Vec<GeomeanRow>,
     /// The rows that make the exit code 1, as `metric subject`.
     pub regressions: Vec<String>,
+    /// What the gate decided, and so the exit code.
+    pub decision: Decision,
     pub exit_code: u8,
     /// How much the whole build's wall time varies on each side, and what that lets a gate see.
     pub noise: Noise,
@@ -214,46 +227,142 @@ pub struct Noise {
     pub detectable_percent: Option<f64>,
     /// When `--threshold` is below `detectable_percent`: the builds per side that would detect the threshold.
     pub builds_needed: Option<usize>,
+    /// How busy other work kept each side's machine while its builds ran.
+    pub old_load: SideLoad,
+    pub new_load: SideLoad,
+}
+
+/// How busy other work kept a side's machine while its builds ran (builds that recorded it).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SideLoad {
+    /// Builds that recorded the machine's load, and how many of them shared it ([`gohook_records::BuildLoad::shared`]).
+    pub recorded: usize,
+    pub shared: usize,
+    /// The median of the cores other work kept busy, over the builds that recorded it.
+    pub median_others_cores: Option<f64>,
+}
+
+impl SideLoad {
+    fn of(builds: &[BuildRecords]) -> SideLoad {
+        let loads: Vec<_> = builds.iter().filter_map(|b| b.load.as_ref()).collect();
+        let others: Vec<f64> = loads.iter().map(|l| l.others_cores()).collect();
+        SideLoad {
+            recorded: loads.len(),
+            shared: loads.iter().filter(|l| l.shared()).count(),
+            median_others_cores: (!others.is_empty()).then(|| gohook_stats::Summary::of(&others).median),
+        }
+    }
+
+    /// `OLD: 2 of 5 builds shared the machine …`, when any did.
+    fn describe(&self, side: &str) -> Option<String> {
+        (self.shared > 0).then(|| {
+            format!(
+                "{side}: {} of {} shared the machine with other work (a median {:.2} cores busy with it): their wall \
+                 times include waiting for it, their CPU times do not",
+                self.shared,
+                count(self.recorded, "build", "builds"),
+                self.median_others_cores.unwrap_or(0.0)
+            )
+        })
+    }
 }
 
 impl Noise {
-    fn of(old: &[f64], new: &[f64], alpha: f64, threshold_percent: Option<f64>) -> Noise {
+    fn of(
+        (old, new): (&[f64], &[f64]),
+        loads: (SideLoad, SideLoad),
+        alpha: f64,
+        threshold_percent: Option<f64>,
+    ) -> Noise {
         let (old_cv, new_cv) =
             (gohook_stats::coefficient_of_variation(old), gohook_stats::coefficient_of_variation(new));
-        let detectable =
-            old_cv.zip(new_cv).map(|(a, b)| gohook_stats::detectable_change(a, old.len(), b, new.len(), alpha) * 100.0);
-        let builds_needed = detectable.zip(threshold_percent).filter(|(seen, limit)| limit < seen).map(|(_, limit)| {
-            let cv = old_cv.unwrap_or(0.0).max(new_cv.unwrap_or(0.0));
-            gohook_stats::samples_to_detect(cv, limit / 100.0, alpha)
+        let detectable = old_cv
+            .zip(new_cv)
+            .and_then(|(a, b)| gohook_stats::detectable_change(a, old.len(), b, new.len(), alpha))
+            .map(|change| change * 100.0);
+        let sees_threshold = detectable.zip(threshold_percent).is_some_and(|(seen, limit)| limit >= seen);
+        let builds_needed = threshold_percent.filter(|_| !sees_threshold).and_then(|limit| {
+            let cv = old_cv.into_iter().chain(new_cv).reduce(f64::max)?;
+            Some(gohook_stats::samples_to_detect(cv, limit / 100.0, alpha))
         });
         Noise {
             old_cv_percent: old_cv.map(|cv| cv * 100.0),
             new_cv_percent: new_cv.map(|cv| cv * 100.0),
             detectable_percent: detectable,
             builds_needed,
+            old_load: loads.0,
+            new_load: loads.1,
         }
     }
 
     /// One line on the noise, and one more when the threshold is below what the samples can see.
     fn describe(&self, old: &SideInfo, new: &SideInfo, alpha: f64, threshold: Option<f64>) -> Vec<String> {
         let cv = |v: Option<f64>| v.map_or("unknown".to_owned(), |v| format!("{v:.1}%"));
+        let reachable = gohook_stats::can_reach(old.builds, new.builds, alpha);
+        let seen = match self.detectable_percent {
+            Some(d) => format!("; these samples detect a slowdown of {d:.1}% or more (alpha {alpha}, power 80%)"),
+            None if !reachable => format!(
+                "; these samples cannot detect any slowdown: {} against {} never reach alpha {alpha}",
+                count(old.builds, "build", "builds"),
+                new.builds
+            ),
+            None => String::new(),
+        };
         let mut lines = vec![format!(
-            "noise: the build's wall time varies by {} on OLD ({}) and {} on NEW ({}){}",
+            "noise: the build's wall time varies by {} on OLD ({}) and {} on NEW ({}){seen}",
             cv(self.old_cv_percent),
             count(old.builds, "build", "builds"),
             cv(self.new_cv_percent),
             count(new.builds, "build", "builds"),
-            self.detectable_percent.map_or(String::new(), |d| format!(
-                "; these samples detect a slowdown of {d:.1}% or more (alpha {alpha}, power 80%)"
-            ))
         )];
-        if let (Some(needed), Some(limit), Some(seen)) = (self.builds_needed, threshold, self.detectable_percent) {
+        lines.extend(self.old_load.describe("OLD"));
+        lines.extend(self.new_load.describe("NEW"));
+        if let (Some(needed), Some(limit)) = (self.builds_needed, threshold) {
+            let below = match self.detectable_percent {
+                Some(seen) => format!("is below the {seen:.1}% these samples can detect"),
+                None => "cannot be seen with these samples".to_owned(),
+            };
             lines.push(format!(
-                "warning: --threshold {limit}% is below the {seen:.1}% these samples can detect: a real {limit}% \
-                 slowdown would mostly pass unseen; {needed} builds per side would detect it"
+                "warning: --threshold {limit}% {below}: a real {limit}% slowdown would mostly pass unseen; {needed} \
+                 builds per side would detect it"
             ));
         }
         lines
+    }
+}
+
+/// What a comparison decides: the first line of its report and its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Decision {
+    /// A significant slowdown above the threshold: exit 1.
+    Regression,
+    /// No significant slowdown above the threshold, with samples that could have shown one: exit 0.
+    Pass,
+    /// The samples cannot show a difference at alpha whatever they hold (too few builds, or none on a side): exit
+    /// 2 when a threshold asked for a decision.
+    Undecided { per_side: usize },
+    /// Nothing was gated (no `--threshold`): exit 0.
+    NotGated,
+}
+
+impl Decision {
+    fn exit_code(self, threshold: Option<f64>) -> u8 {
+        match self {
+            Decision::Regression => 1,
+            Decision::Undecided { .. } if threshold.is_some() => 2,
+            _ => 0,
+        }
+    }
+
+    /// The pull-request comment's mark: ✅ only where ❌ could have been.
+    fn mark(self) -> &'static str {
+        match self {
+            Decision::Regression => "❌",
+            Decision::Pass => "✅",
+            Decision::Undecided { .. } => "❔",
+            Decision::NotGated => "ℹ️",
+        }
     }
 }
 
@@ -311,6 +420,14 @@ impl Report {
             .collect();
         let regressions: Vec<String> =
             rows.iter().filter(|r| r.regression).map(|r| format!("{} {}", r.metric.key(), r.subject.label())).collect();
+        let build_row = rows.iter().find(|r| r.metric == Metric::Wall && r.subject == Subject::Build);
+        let decision = match build_row.map(|r| r.comparison.verdict) {
+            _ if !regressions.is_empty() => Decision::Regression,
+            Some(Verdict::NeedSamples { per_side }) => Decision::Undecided { per_side },
+            None => Decision::Undecided { per_side: gohook_stats::samples_needed(options.alpha) },
+            Some(_) if options.threshold.is_some() => Decision::Pass,
+            Some(_) => Decision::NotGated,
+        };
         let old_context = old.contexts().first().map(|c| (*c).clone());
         let new_context = new.contexts().first().map(|c| (*c).clone());
         let differences = match (&old_context, &new_context) {
@@ -319,8 +436,8 @@ impl Report {
         };
         let build_wall = (Metric::Wall, Subject::Build);
         let noise = Noise::of(
-            &samples(&old_values, &build_wall),
-            &samples(&new_values, &build_wall),
+            (&samples(&old_values, &build_wall), &samples(&new_values, &build_wall)),
+            (SideLoad::of(&old.builds), SideLoad::of(&new.builds)),
             options.alpha,
             options.threshold,
         );
@@ -331,7 +448,8 @@ impl Report {
             alpha: options.alpha,
             threshold_percent: options.threshold,
             differences,
-            exit_code: u8::from(!regressions.is_empty()),
+            exit_code: decision.exit_code(options.threshold),
+            decision,
             regressions,
             rows,
             geomean,
@@ -355,12 +473,12 @@ impl Report {
             let labels: Vec<String> =
                 s.context.iter().flat_map(|c| c.labels.iter().map(|(k, v)| format!("{k}={v}"))).collect();
             let labels = if labels.is_empty() { String::new() } else { format!(", {}", labels.join(" ")) };
-            format!("{} {} ({} build{}{labels})", s.kind, s.name, s.builds, if s.builds == 1 { "" } else { "s" })
+            let left_out = if s.dropped.is_empty() { String::new() } else { format!("; {} left out", s.dropped.len()) };
+            format!("{} {} ({}{left_out}{labels})", s.kind, s.name, count(s.builds, "build", "builds"))
         };
         let noise = self.noise.describe(&self.old, &self.new, self.alpha, self.threshold_percent);
         if markdown {
-            let mark = if self.regressions.is_empty() { "✅" } else { "❌" };
-            let _ = writeln!(out, "**{mark} gohook: {}**\n", self.verdict());
+            let _ = writeln!(out, "**{} gohook: {}**\n", self.decision.mark(), self.verdict());
             let _ = writeln!(out, "{} → {}\n", side(&self.old), side(&self.new));
             self.render_circumstances(&mut out, true);
             for line in &noise {
@@ -383,17 +501,24 @@ impl Report {
 
     /// The verdict in one line: what the exit code says, and why.
     pub fn verdict(&self) -> String {
-        if self.regressions.is_empty() {
-            match self.threshold_percent {
-                Some(t) => format!("no significant slowdown costing more than {t}% of the build"),
-                None => "no threshold set (--threshold 5% makes a significant slowdown exit 1)".to_owned(),
-            }
-        } else {
-            format!(
+        match self.decision {
+            Decision::Regression => format!(
                 "significantly slower, by more than {}% of the build: {} (exit 1)",
                 self.threshold_percent.unwrap_or(0.0),
                 self.regressions.join(", ")
-            )
+            ),
+            Decision::Undecided { per_side } => format!(
+                "undecided: {} against {} cannot show a difference at alpha {}; use ≥ {per_side} builds a side{}",
+                count(self.old.builds, "build", "builds"),
+                self.new.builds,
+                self.alpha,
+                if self.threshold_percent.is_some() { " (exit 2)" } else { "" }
+            ),
+            Decision::Pass => format!(
+                "no significant slowdown costing more than {}% of the build",
+                self.threshold_percent.unwrap_or(0.0)
+            ),
+            Decision::NotGated => "no threshold set (--threshold 5% makes a significant slowdown exit 1)".to_owned(),
         }
     }
 
@@ -475,6 +600,9 @@ impl Report {
             if side.mixed {
                 let _ = writeln!(out, "{bullet}note: the builds of {} ran under different circumstances", side.name);
             }
+            for line in crate::sample::describe(&side.dropped, &side.name) {
+                let _ = writeln!(out, "{bullet}{line}");
+            }
         }
         let _ = writeln!(out);
     }
@@ -483,7 +611,14 @@ impl Report {
 fn side_info(side: &Side, context: Option<BuildContext>) -> SideInfo {
     let contexts = side.contexts();
     let mixed = contexts.windows(2).any(|pair| !pair[0].differences(pair[1]).is_empty());
-    SideInfo { name: side.name.clone(), kind: side.kind, builds: side.builds.len(), context, mixed }
+    SideInfo {
+        name: side.name.clone(),
+        kind: side.kind,
+        builds: side.builds.len(),
+        dropped: side.dropped.clone(),
+        context,
+        mixed,
+    }
 }
 
 /// The packages whose median wall time is among the [`PACKAGE_ROWS`] largest on either side.

@@ -13,6 +13,7 @@ mod export;
 mod model;
 mod pprof;
 mod run_summary;
+mod sample;
 mod summary;
 mod timeline;
 mod trace;
@@ -27,12 +28,13 @@ pub use baseline::{
 };
 pub use compare::{Metric, Options as CompareOptions, Report as Comparison, Side, Subject, parse_percent};
 pub use critical_path::CriticalPath;
-pub use model::{BuildRecords, Totals};
+pub use model::{BuildRecords, Totals, Wait};
 pub use pprof::{Merged, ToolProfile, merge as merge_profiles, render as pprof_profile};
 pub use run_summary::RunSummary;
+pub use sample::{Dropped, describe as describe_dropped, samples};
 pub use summary::{ProcessCost, Summary};
 pub use units::{count, format_duration, format_unix_ns};
-pub use what_if::{Point as WhatIfPoint, WhatIf};
+pub use what_if::{MachineShared, Point as WhatIfPoint, TRUSTED as WHAT_IF_TRUSTED, WhatIf};
 pub use why::{Cause, Group as WhyGroup, Why, explain as why};
 
 /// The Go benchmark format (`benchstat` reads it): one line per build, stage and compiled package.

@@ -7,9 +7,9 @@ use std::io;
 use serde::Serialize;
 
 use gohook_records::{
-    BuildActions, BuildCacheInputs, BuildContext, BuildEnd, BuildFile, BuildLabel, BuildModules, BuildPackages,
-    BuildStart, BuildTraceParent, GoAction, Labels, PackageImports, PackageModule, Phase, Record, Stage, Store,
-    ToolKey, ToolRun, ToolSelfReport,
+    BuildActions, BuildCacheInputs, BuildContext, BuildEnd, BuildFile, BuildLabel, BuildLoad, BuildModules,
+    BuildPackages, BuildStart, BuildTraceParent, GoAction, Labels, PackageImports, PackageModule, Phase, Record, Stage,
+    Store, ToolKey, ToolRun, ToolSelfReport,
 };
 
 use crate::Error;
@@ -47,6 +47,9 @@ pub struct BuildRecords {
     /// The trace the build belongs to, when its environment named one (`TRACEPARENT`, a GitHub Actions run).
     #[serde(default)]
     pub trace_parent: Option<BuildTraceParent>,
+    /// How busy the machine was with other work meanwhile (`gohook build`, `exec`, `bench`).
+    #[serde(default)]
+    pub load: Option<BuildLoad>,
     pub corrupt: usize,
     pub unsupported: usize,
 }
@@ -77,6 +80,7 @@ impl BuildRecords {
             cache_inputs: None,
             tool_keys: Vec::new(),
             trace_parent: None,
+            load: None,
             corrupt: 0,
             unsupported: 0,
         };
@@ -105,6 +109,7 @@ impl BuildRecords {
                 Record::TraceParent(parent) => {
                     build.trace_parent.get_or_insert(parent);
                 }
+                Record::Load(load) => build.load = Some(load),
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
             }
@@ -131,6 +136,7 @@ impl BuildRecords {
             cache_inputs,
             tool_keys,
             trace_parent,
+            load,
             corrupt: _,
             unsupported: _,
         } = self;
@@ -163,6 +169,7 @@ impl BuildRecords {
                 .map(|actions| Record::Actions(BuildActions { build_id: id.clone(), actions: actions.clone() })),
         );
         records.extend(cache_inputs.iter().cloned().map(Record::CacheInputs));
+        records.extend(load.iter().cloned().map(Record::Load));
         records
     }
 
@@ -254,6 +261,37 @@ impl BuildRecords {
     }
 }
 
+/// When go could have started one of its compiles or links (every input done: its imports' compiles, or the cache
+/// checks of those it served) and when it did, from go's plan: the time between is the wait for a core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Wait {
+    pub ready_unix_ns: u64,
+    pub start_unix_ns: u64,
+}
+
+impl Wait {
+    pub fn queued_ns(self) -> u64 {
+        self.start_unix_ns.saturating_sub(self.ready_unix_ns)
+    }
+}
+
+impl BuildRecords {
+    /// The wait of every compile (by package, [`Stage::Compile`]) and link (by its main package, [`Stage::Link`])
+    /// that ran, from go's plan: one source for every queue time a report shows. Empty without a plan.
+    pub fn waits(&self) -> HashMap<(Stage, &str), Wait> {
+        let ran = self.actions.iter().flatten().filter(|a| a.ran && a.ready_unix_ns > 0 && a.start_unix_ns > 0);
+        ran.filter_map(|a| {
+            let stage = match a.mode.as_str() {
+                "build" => Stage::Compile,
+                "link" => Stage::Link,
+                _ => return None,
+            };
+            Some(((stage, a.package.as_str()), Wait { ready_unix_ns: a.ready_unix_ns, start_unix_ns: a.start_unix_ns }))
+        })
+        .collect()
+    }
+}
+
 /// Tool runs added up: wall and CPU summed, the peak of their peak RSS.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -336,6 +374,7 @@ mod tests {
                 traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
                 ..BuildTraceParent::default()
             }),
+            Record::Load(BuildLoad { build_id: "b".into(), wall_ns: 1_000, cpus: 2, ..BuildLoad::default() }),
         ];
         BuildRecords::of_records("b", records)
     }
@@ -346,7 +385,7 @@ mod tests {
         assert!(build.start.is_some() && build.end.is_some() && build.label.is_some() && build.context.is_some());
         assert!(build.packages.is_some() && build.modules.is_some());
         assert!(build.actions.is_some() && build.cache_inputs.is_some() && build.tool_keys.len() == 1);
-        assert!(build.trace_parent.is_some());
+        assert!(build.trace_parent.is_some() && build.load.is_some());
         assert_eq!((build.runs.len(), build.self_reports.len()), (1, 1));
         assert_eq!(BuildRecords::of_records("b", build.records()), build);
     }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use gohook_records::{BuildContext, Exit, Phase, RecordedFinding, Stage, ToolRun};
+use gohook_records::{BuildContext, BuildLoad, Exit, Phase, RecordedFinding, Stage, ToolRun};
 
 use crate::critical_path::CriticalPath;
 use crate::model::BuildRecords;
@@ -37,6 +37,8 @@ pub struct Summary {
     pub dir: String,
     /// The machine, go version and settings, and labels of the build, when recorded.
     pub context: Option<BuildContext>,
+    /// How busy the machine was with other work while the build ran (`gohook build`, `exec`, `bench`).
+    pub load: Option<BuildLoad>,
     pub start_unix_ns: u64,
     pub end_unix_ns: u64,
     pub wall_ns: u64,
@@ -109,7 +111,7 @@ pub struct PackageTime {
 #[derive(Debug, Clone, Serialize)]
 pub struct GoCache {
     pub stages: Vec<CachedStage>,
-    /// From ready (its dependencies done) to start, over the actions that ran: waiting for a core.
+    /// From ready (every input done) to start, over the actions that ran: waiting for a core ([`crate::Wait`]).
     pub queued_p50_ns: u64,
     pub queued_p95_ns: u64,
     pub queued_max_ns: u64,
@@ -126,6 +128,8 @@ pub struct CachedStage {
     pub stage: &'static str,
     pub ran: usize,
     pub served: usize,
+    /// Never ran because something it needed failed (no action id: go never got as far as its cache).
+    pub not_run: usize,
 }
 
 /// Packages summed up under one name: a module, or an import path prefix.
@@ -288,7 +292,8 @@ impl Summary {
         let mut targets: Vec<String> = build.work().map(|r| format!("{}/{}", r.goos, r.goarch)).collect();
         targets.sort();
         targets.dedup();
-        let critical_path = CriticalPath::of(build);
+        let what_if = WhatIf::of(build, &[]);
+        let critical_path = CriticalPath::of(build, what_if.as_ref().map(|w| w.floor_ns));
 
         Summary {
             build_id: build.id.clone(),
@@ -302,6 +307,7 @@ impl Summary {
                 .or_else(|| build.context.as_ref().map(|c| c.go.dir.clone()))
                 .unwrap_or_default(),
             context: build.context.clone(),
+            load: build.load.clone(),
             start_unix_ns: build.start_unix_ns(),
             end_unix_ns: build.end_unix_ns(),
             wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
@@ -323,7 +329,7 @@ impl Summary {
                 .map(|r| r.package.as_str())
                 .collect::<std::collections::BTreeSet<_>>()
                 .len(),
-            what_if: WhatIf::of(build, &[]),
+            what_if,
             critical_path,
             probes: build.runs.len() - build.work().count(),
             targets,
@@ -379,6 +385,9 @@ impl Summary {
         }
         if let Some(context) = &self.context {
             let _ = writeln!(out, "machine {}", context.describe());
+        }
+        if let Some(line) = self.load_line() {
+            let _ = writeln!(out, "{line}");
         }
         let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
         let _ = writeln!(
@@ -508,54 +517,13 @@ impl Summary {
             }
             let _ = writeln!(
                 out,
-                "  (each step is the dependency of the next that finished last; queued: from its own last dependency's \
-                 end, or go's first tool for the first step, to its start; go's start-up before its first tool: {})",
+                "  ({}; go's start-up before its first tool: {})",
+                path.queued_meaning(),
                 format_duration(path.startup_ns)
             );
         }
         if let Some(what_if) = self.what_if.as_ref().filter(|w| !w.points.is_empty()) {
-            let _ = writeln!(out, "\nwhat if: go's scheduler replayed on N cores with the measured run times");
-            for point in &what_if.points {
-                let measured = if point.cores == what_if.measured.cores {
-                    format!("   (measured on {}: {})", point.cores, format_duration(what_if.measured.wall_ns))
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(
-                    out,
-                    "  {:>4} {}  {:>10}{measured}",
-                    point.cores,
-                    if point.cores == 1 { "core " } else { "cores" },
-                    format_duration(point.wall_ns)
-                );
-            }
-            let _ = writeln!(
-                out,
-                "  floor {}: no number of cores beats it (the longest chain of runs at their time alone, {}, plus go's \
-                 start, end and own time per run); beyond {} the gain is under 5%",
-                format_duration(what_if.floor_ns),
-                format_duration(what_if.longest_chain_ns),
-                count(what_if.enough_cores as usize, "core", "cores")
-            );
-            if what_if.runs_shared > 0 {
-                // A build at -p N on N cores leaves few runs alone, and none of its largest compiles: their time
-                // alone is then read from smaller ones, which spread over fewer threads.
-                let few = what_if.runs_shared * 10 > what_if.runs * 9;
-                let _ = writeln!(
-                    out,
-                    "  ({} of the {} runs shared the machine: each is replayed at the parallelism runs its size had \
-                     alone{})",
-                    what_if.runs_shared,
-                    what_if.runs,
-                    if few { "; with so few alone, fewer cores than measured are predicted long" } else { "" }
-                );
-            }
-            let _ = writeln!(
-                out,
-                "  (go's own time per run, {}, from this build; the model leaves out {})",
-                format_duration(what_if.overhead_per_run_ns),
-                what_if.leaves_out
-            );
+            write_what_if(&mut out, what_if);
         }
         if !self.failures.is_empty() {
             let _ = writeln!(out, "\nfailed tool runs");
@@ -580,6 +548,23 @@ impl Summary {
         let _ = writeln!(out, "\ngohook overhead: {}", self.gohook.describe());
         self.write_skipped(&mut out);
         out
+    }
+
+    /// `FAILED (exit 1)` when go failed: what a one-line summary puts after the build's name.
+    pub fn failure(&self) -> Option<String> {
+        self.exit.filter(|exit| !exit.success()).map(|exit| format!("FAILED ({exit})"))
+    }
+
+    /// The build's stages in a few words: `64 compile 8.79s, 1 link 107ms`; `all cached` when go's cache served
+    /// everything, `go failed before running any tool` when nothing ran because go failed.
+    pub fn stages_line(&self) -> String {
+        if self.stages.is_empty() {
+            return if self.failure().is_some() { "go failed before running any tool" } else { "all cached" }
+                .to_owned();
+        }
+        let stages: Vec<String> =
+            self.stages.iter().map(|s| format!("{} {} {}", s.count, s.stage, format_duration(s.total_ns))).collect();
+        stages.join(", ")
     }
 
     /// What a build that ran no tool did: go's cache served everything (or it failed before).
@@ -669,15 +654,22 @@ impl Summary {
         let stages: Vec<String> = cache
             .stages
             .iter()
-            .filter(|s| s.ran + s.served > 0)
-            .map(|s| format!("{} {} ran, {} served", s.stage, s.ran, s.served))
+            .filter(|s| s.ran + s.served + s.not_run > 0)
+            .map(|s| {
+                let not_run = if s.not_run > 0 {
+                    format!(", {} not run (a dependency failed)", s.not_run)
+                } else {
+                    String::new()
+                };
+                format!("{} {} ran, {} served{not_run}", s.stage, s.ran, s.served)
+            })
             .collect();
         let ran: usize = cache.stages.iter().map(|s| s.ran).sum();
         let queued = if ran == 0 {
             String::new()
         } else {
             format!(
-                "; queued for a core (ready → start) p50 {}, p95 {}, max {}",
+                "; queued for a core (inputs done → start) p50 {}, p95 {}, max {}",
                 format_duration(cache.queued_p50_ns),
                 format_duration(cache.queued_p95_ns),
                 format_duration(cache.queued_max_ns)
@@ -694,6 +686,18 @@ impl Summary {
             ));
         }
         lines
+    }
+
+    /// `load: other work kept 0.93 of the 2 CPUs busy …`, with what that does to the times when it is much.
+    pub fn load_line(&self) -> Option<String> {
+        let load = self.load.as_ref()?;
+        let effect = if load.shared() {
+            ": the machine was shared, so the runs' wall times are longer than they would be alone (their CPU times \
+             are not)"
+        } else {
+            ""
+        };
+        Some(format!("load: {}{effect}", load.describe()))
     }
 
     /// How many of the build's packages compiled and how many go's cache served, when the package set is known.
@@ -725,22 +729,60 @@ impl StageStats {
     }
 }
 
+/// The what-if block of the table: the predictions asked for, the floor, and what the predictions rest on.
+fn write_what_if(out: &mut String, what_if: &WhatIf) {
+    let _ = writeln!(out, "\nwhat if: go's scheduler replayed on N cores with the measured run times");
+    for point in &what_if.points {
+        let measured = if point.cores == what_if.measured.cores {
+            format!("   (measured on {}: {})", point.cores, format_duration(what_if.measured.wall_ns))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {:>4} {}  {:>10}{measured}",
+            point.cores,
+            if point.cores == 1 { "core " } else { "cores" },
+            format_duration(point.wall_ns)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  floor {}: no number of cores beats it (the longest chain of runs at their time alone, {}, plus go's start, \
+         end and own time per run); beyond {} the gain is under 5%",
+        format_duration(what_if.floor_ns),
+        format_duration(what_if.longest_chain_ns),
+        count(what_if.enough_cores as usize, "core", "cores")
+    );
+    for line in what_if.caveats() {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(
+        out,
+        "  (go's own time per run, {}, from this build; the model leaves out {})",
+        format_duration(what_if.overhead_per_run_ns),
+        what_if.leaves_out
+    );
+}
+
 /// Cache hits and misses per stage and queue waits, from go's plan.
 fn go_cache(build: &BuildRecords) -> Option<GoCache> {
     let actions = build.actions.as_ref()?;
     let stages = [("build", "compile"), ("link", "link")]
         .into_iter()
         .map(|(mode, stage)| {
-            let of_mode = actions.iter().filter(|a| a.mode == mode && BuildRecords::go_compiles(&a.package));
-            let (ran, served) = of_mode.fold((0, 0), |(r, s), a| if a.ran { (r + 1, s) } else { (r, s + 1) });
-            CachedStage { stage, ran, served }
+            let mut counts = CachedStage { stage, ran: 0, served: 0, not_run: 0 };
+            for action in actions.iter().filter(|a| a.mode == mode && BuildRecords::go_compiles(&a.package)) {
+                match (action.ran, action.action_id.is_empty()) {
+                    (true, _) => counts.ran += 1,
+                    (false, false) => counts.served += 1,
+                    (false, true) => counts.not_run += 1,
+                }
+            }
+            counts
         })
         .collect();
-    let mut queued: Vec<u64> = actions
-        .iter()
-        .filter(|a| a.ran && a.ready_unix_ns > 0 && a.start_unix_ns > 0)
-        .map(|a| a.start_unix_ns.saturating_sub(a.ready_unix_ns))
-        .collect();
+    let mut queued: Vec<u64> = build.waits().values().map(|w| w.queued_ns()).collect();
     queued.sort_unstable();
     Some(GoCache {
         stages,
@@ -874,6 +916,7 @@ pub(crate) mod tests {
             cache_inputs: None,
             tool_keys: Vec::new(),
             trace_parent: None,
+            load: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

@@ -207,6 +207,8 @@ fn what_if(page: &mut String, summary: &Summary) {
         enough = what_if.enough_cores,
         leaves = escape(what_if.leaves_out),
     );
+    let caveats: String = what_if.caveats().iter().map(|c| format!("<li>{}</li>", escape(c))).collect();
+    let _ = writeln!(page, "<ul class=\"note\" id=\"what-if-caveats\">{caveats}</ul>");
 }
 
 /// A CSP source for an inline block: `sha256-<base64 of its digest>`.
@@ -225,6 +227,9 @@ fn header(page: &mut String, summary: &Summary) {
     );
     if let Some(context) = &summary.context {
         let _ = writeln!(page, "<p class=\"meta\">{}</p>", escape(&context.describe()));
+    }
+    if let Some(load) = summary.load_line() {
+        let _ = writeln!(page, "<p class=\"meta\">{}</p>", escape(&load));
     }
     let mut line = format!(
         "started {}, <b>{}</b> wall, <b id=\"tool-runs\">{}</b> {} + {}, {}",
@@ -266,7 +271,7 @@ fn critical_path(page: &mut String, summary: &Summary) {
     let Some(path) = &summary.critical_path else {
         let _ = writeln!(
             page,
-            "<h2>Critical path</h2>\n<p class=\"note\">Not known: the package graph is recorded by <code>gohook build</code>.</p>"
+            "<h2>Critical path</h2>\n<p class=\"note\">Not known: the package graph is recorded by <code>gohook build</code> and <code>gohook bench</code>.</p>"
         );
         return;
     };
@@ -291,9 +296,8 @@ fn critical_path(page: &mut String, summary: &Summary) {
     }
     let _ = writeln!(
         page,
-        "</table>\n<p class=\"note\">Each step is the dependency of the next that finished last; queued: from its own \
-         last dependency's end (for the first step, go's first tool) to its start. go's start-up before its first \
-         tool: {}.</p>",
+        "</table>\n<p class=\"note\">{}. go's start-up before its first tool: {}.</p>",
+        escape(path.queued_meaning()),
         format_duration(path.startup_ns)
     );
 }
@@ -448,6 +452,7 @@ mod tests {
             cache_inputs: None,
             tool_keys: Vec::new(),
             trace_parent: None,
+            load: None,
             corrupt: 0,
             unsupported: 0,
         };

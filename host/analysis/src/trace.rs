@@ -44,7 +44,7 @@ pub fn events(build: &BuildRecords) -> Vec<Value> {
     for (run, lane) in build.runs.iter().zip(lanes) {
         events.push(run_event(run, lane + 1));
     }
-    if let Some(path) = CriticalPath::of(build) {
+    if let Some(path) = CriticalPath::of(build, None) {
         events.push(
             json!({"name": "process_name", "ph": "M", "pid": CRITICAL_PATH_PID, "args": {"name": "critical path"}}),
         );

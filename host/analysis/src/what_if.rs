@@ -29,6 +29,7 @@ use serde::Serialize;
 use gohook_records::{Stage, ToolRun};
 
 use crate::model::BuildRecords;
+use crate::units::format_duration;
 
 /// Adding cores beyond [`WhatIf::enough_cores`] gains less than this share of the wall time.
 const ENOUGH: f64 = 0.05;
@@ -63,8 +64,30 @@ pub struct WhatIf {
     /// From the build's start to its first run, and from its last run to its end: taken as measured.
     pub startup_ns: u64,
     pub tail_ns: u64,
+    /// The build replayed as it ran: at its `-p`, on the cores it had (the machine's, less what other work kept
+    /// busy). The model's check against the measurement: within [`TRUSTED`] of it, or flagged.
+    pub as_measured: Point,
+    /// `(as_measured − measured) / measured`.
+    pub off: f64,
+    /// Other work kept the machine busy while the build ran ([`gohook_records::BuildLoad::shared`]): its runs are
+    /// replayed at their CPU time on one core, and the predictions are for a machine to itself.
+    pub machine_shared: Option<MachineShared>,
+    /// Whether the build recorded how busy the machine was (`gohook build`, `exec`, `bench`).
+    pub load_recorded: bool,
     pub leaves_out: &'static str,
 }
+
+/// How much of the machine other work took while the build ran.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MachineShared {
+    /// Cores other work kept busy on average.
+    pub others_cores: f64,
+    /// The cores the build had: the machine's less the others'.
+    pub free_cores: f64,
+}
+
+/// The replay of the build as it ran is trusted within this share of its measured wall time.
+pub const TRUSTED: f64 = 0.15;
 
 const LEAVES_OUT: &str = "memory bandwidth, turbo clocks, disk and cache contention that change with the number of \
                           busy cores";
@@ -98,7 +121,15 @@ impl WhatIf {
     pub fn of(build: &BuildRecords, cores: &[u32]) -> Option<WhatIf> {
         let runs: Vec<&ToolRun> = build.work().collect();
         let overhead = overhead_per_run(&runs);
-        let alone = TimesAlone::of(&runs);
+        let machine_shared = build
+            .load
+            .as_ref()
+            .filter(|load| load.shared())
+            .map(|load| MachineShared { others_cores: load.others_cores(), free_cores: load.free_cores() });
+        let alone = match machine_shared {
+            Some(_) => TimesAlone::from_cpu(&runs),
+            None => TimesAlone::of(&runs),
+        };
         let (jobs, order) = jobs(build, &runs, &alone.ns, overhead)?;
         let first = runs.iter().map(|r| r.start_unix_ns).min()?;
         let last = runs.iter().map(|r| r.end_unix_ns()).max()?;
@@ -116,13 +147,16 @@ impl WhatIf {
         let enough_cores = (1..=jobs.len().max(1) as u32)
             .find(|&n| predict(n).wall_ns as f64 <= floor_ns as f64 * (1.0 + ENOUGH))
             .unwrap_or(1);
+        let measured_wall = build.end_unix_ns().saturating_sub(build.start_unix_ns());
+        let had = machine_shared.map_or(machine_cores as f64, |shared| shared.free_cores.max(0.1));
+        let as_measured = Point {
+            cores: measured_cores,
+            wall_ns: startup_ns + makespan(&jobs, &order, measured_cores, had) + tail_ns,
+        };
         Some(WhatIf {
             points: cores.iter().map(|&n| predict(n.max(1))).collect(),
             curve,
-            measured: Point {
-                cores: measured_cores,
-                wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
-            },
+            measured: Point { cores: measured_cores, wall_ns: measured_wall },
             floor_ns,
             longest_chain_ns: longest_chain(&jobs, &order).round() as u64,
             enough_cores,
@@ -131,8 +165,64 @@ impl WhatIf {
             runs_shared: alone.shared,
             startup_ns,
             tail_ns,
+            off: (as_measured.wall_ns as f64 - measured_wall as f64) / measured_wall.max(1) as f64,
+            as_measured,
+            machine_shared,
+            load_recorded: build.load.is_some(),
             leaves_out: LEAVES_OUT,
         })
+    }
+}
+
+impl WhatIf {
+    /// What the predictions rest on, a line each: the replay of the build as it ran against the measurement, a
+    /// warning when they are further apart than [`TRUSTED`], and how runs were replayed.
+    pub fn caveats(&self) -> Vec<String> {
+        let had = match self.machine_shared {
+            Some(shared) => format!("the {:.2} cores it had", shared.free_cores),
+            None => "this machine's cores".to_owned(),
+        };
+        let mut lines = vec![format!(
+            "check: replayed as it ran (-p {} on {had}) {} against the {} measured ({:+.0}%)",
+            self.as_measured.cores,
+            format_duration(self.as_measured.wall_ns),
+            format_duration(self.measured.wall_ns),
+            self.off * 100.0
+        )];
+        if self.off.abs() > TRUSTED {
+            let why = if self.load_recorded {
+                "the run times do not explain the build's wall time"
+            } else {
+                "the machine may have been busy with other work, which this build did not record (gohook build, exec \
+                 and bench do)"
+            };
+            lines.push(format!(
+                "warning: that is more than {:.0}% off the measurement: {why}; the predictions cannot be trusted",
+                TRUSTED * 100.0
+            ));
+        }
+        match self.machine_shared {
+            Some(shared) => lines.push(format!(
+                "the machine was shared: other work kept {:.2} cores busy on average while the build ran; no run's \
+                 time alone can be read from that, so each is replayed at its CPU time on one core: the predictions \
+                 are for a machine to itself, and err long for compiles that spread over several cores",
+                shared.others_cores
+            )),
+            None if self.runs_shared > 0 => {
+                // A build at -p N on N cores leaves few runs alone, and none of its largest compiles: their time
+                // alone is then read from smaller ones, which spread over fewer threads.
+                let few = self.runs_shared * 10 > self.runs * 9;
+                lines.push(format!(
+                    "({} of the {} runs shared the machine with others of the build: each is replayed at the \
+                     parallelism runs its size had alone{})",
+                    self.runs_shared,
+                    self.runs,
+                    if few { "; with so few alone, fewer cores than measured are predicted long" } else { "" }
+                ));
+            }
+            None => {}
+        }
+        lines
     }
 }
 
@@ -256,6 +346,20 @@ struct TimesAlone {
 }
 
 impl TimesAlone {
+    /// On a machine other work shared, no run's parallelism alone can be read from it (a run that had the build to
+    /// itself still waited for cores the others held): each run needs at least its CPU time on one core, never more
+    /// than it took.
+    fn from_cpu(runs: &[&ToolRun]) -> TimesAlone {
+        let ns = runs
+            .iter()
+            .map(|run| {
+                let cpu = (run.user_ns + run.sys_ns) as f64;
+                if cpu > 0.0 { cpu.min(run.duration_ns as f64) } else { run.duration_ns as f64 }
+            })
+            .collect();
+        TimesAlone { ns, shared: runs.len() }
+    }
+
     fn of(runs: &[&ToolRun]) -> TimesAlone {
         let beside = time_beside_others(runs);
         let cpu = |run: &ToolRun| (run.user_ns + run.sys_ns) as f64;

@@ -119,7 +119,7 @@ pub fn explain(build: &BuildRecords, earlier: &[&BuildRecords], packages: &[Stri
             build_id: build.id.clone(),
             missing: Some(format!(
                 "build {} was recorded without go's cache-key inputs (a bare -toolexec build, `gohook exec`, or an \
-                 older gohook): build with `gohook build …` to ask why it rebuilt",
+                 older gohook's build or bench): build with `gohook build …` or `gohook bench` to ask why it rebuilt",
                 build.id
             )),
             groups: Vec::new(),

@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status, status::StatusCode};
 
-use gohook_analysis::{BuildRecords, CriticalPath};
+use gohook_analysis::{BuildRecords, CriticalPath, Wait, WhatIf};
 use gohook_records::{Exit, ToolRun};
 
 use crate::config::Config;
@@ -36,16 +36,21 @@ pub fn trace_of(build: &BuildRecords, config: &Config, host_name: &str) -> Trace
     let parent = build.trace_parent.as_ref().and_then(Parent::of);
     let trace_id = parent.as_ref().map_or_else(|| ids::trace_of_build(&build.id), |p| p.trace_id);
     let root_id = ids::span(&build.id, "go");
-    // Read once: the root carries its floor, the runs on it are marked.
-    let path = CriticalPath::of(build);
-    let mut spans = vec![root_span(build, path.as_ref(), trace_id, root_id, parent.as_ref())];
+    // Read once: the root carries the floor (the what-if's, as the report's verdict), the runs on the path are
+    // marked, and each run carries its wait for a core from go's plan.
+    let path = CriticalPath::of(build, None);
+    let floor_ns = WhatIf::of(build, &[]).map(|w| w.floor_ns);
+    let mut spans = vec![root_span(build, floor_ns, trace_id, root_id, parent.as_ref())];
+    let waits = build.waits();
 
     let on_path = path.as_ref().map(|path| path.runs(build)).unwrap_or_default();
     let reports = build.self_reports();
     for run in &build.runs {
         let what = format!("run/{}/{}", run.pid, run.start_unix_ns);
         let span_id = ids::span(&build.id, &what);
-        spans.push(run_span(run, trace_id, span_id, root_id, on_path.contains(&(run.pid, run.start_unix_ns))));
+        let critical = on_path.contains(&(run.pid, run.start_unix_ns));
+        let wait = waits.get(&(run.stage, run.package.as_str()));
+        spans.push(run_span(run, trace_id, span_id, root_id, critical, wait));
         let mut cursor = run.start_unix_ns;
         for (i, phase) in BuildRecords::phases_of(&reports, run).iter().enumerate() {
             let end = (cursor + phase.ns).min(run.end_unix_ns());
@@ -96,7 +101,7 @@ fn task_name(build: &BuildRecords) -> String {
 
 fn root_span(
     build: &BuildRecords,
-    path: Option<&CriticalPath>,
+    floor_ns: Option<u64>,
     trace_id: TraceId,
     root_id: SpanId,
     parent: Option<&Parent>,
@@ -125,15 +130,18 @@ fn root_span(
         attributes.push(int("gohook.go.gomaxprocs", context.go.gomaxprocs.into()));
     }
     if let Some(actions) = &build.actions {
+        // Not run: never got as far as go's cache (no action id) because something it needed failed.
         let ran = actions.iter().filter(|a| a.ran).count() as u64;
+        let not_run = actions.iter().filter(|a| !a.ran && a.action_id.is_empty()).count() as u64;
         attributes.push(int("gohook.actions.ran", ran));
-        attributes.push(int("gohook.actions.cached", actions.len() as u64 - ran));
+        attributes.push(int("gohook.actions.cached", actions.len() as u64 - ran - not_run));
+        attributes.push(int("gohook.actions.not_run", not_run));
     }
     if let Some(packages) = &build.packages {
         attributes.push(int("gohook.packages", packages.len() as u64));
     }
-    if let Some(path) = path {
-        attributes.push(int("gohook.critical_path.floor_ns", path.floor_ns));
+    if let Some(floor_ns) = floor_ns {
+        attributes.push(int("gohook.critical_path.floor_ns", floor_ns));
     }
     if let Some(parent) = parent {
         attributes.push(text("gohook.parent", &parent.source));
@@ -154,7 +162,14 @@ fn root_span(
     }
 }
 
-fn run_span(run: &ToolRun, trace_id: TraceId, span_id: SpanId, root_id: SpanId, critical: bool) -> Span {
+fn run_span(
+    run: &ToolRun,
+    trace_id: TraceId,
+    span_id: SpanId,
+    root_id: SpanId,
+    critical: bool,
+    wait: Option<&Wait>,
+) -> Span {
     let name = match (run.stage, run.package.is_empty()) {
         (stage, _) if stage.is_probe() => format!("{} -V=full", run.tool),
         (_, true) => run.tool.clone(),
@@ -184,6 +199,9 @@ fn run_span(run: &ToolRun, trace_id: TraceId, span_id: SpanId, root_id: SpanId, 
     }
     if critical {
         attributes.push(attribute("gohook.critical_path", any_value::Value::BoolValue(true)));
+    }
+    if let Some(wait) = wait {
+        attributes.push(int("gohook.queued_ns", wait.queued_ns()));
     }
     if !run.plugins.is_empty() {
         let names: Vec<String> = run.plugins.iter().map(|p| p.plugin.clone()).collect();

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::load::BuildLoad;
 pub use crate::machine::BuildContext;
 use crate::machine::BuildTraceParent;
 
@@ -66,6 +67,8 @@ pub enum Record {
     /// Where the build sits in a trace that started before it: the W3C `TRACEPARENT` of its environment, or the
     /// GitHub Actions run it ran in; written at go's probes, only when there is one.
     TraceParent(BuildTraceParent),
+    /// How busy the machine was with other work while the build ran, written by the driver after go exited.
+    Load(BuildLoad),
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

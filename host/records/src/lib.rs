@@ -6,6 +6,7 @@
 //! policies or plugins.
 
 mod format;
+mod load;
 mod machine;
 mod process;
 mod stamp;
@@ -17,6 +18,7 @@ pub use format::{
     CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase, PluginTime,
     Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
 };
+pub use load::{BuildLoad, LoadSample};
 pub use machine::{BuildContext, BuildTraceParent, Difference, parse_labels};
 pub use process::{now_unix_ns, unix_ns};
 pub use stamp::{BuildStamp, Labels, writer_running};

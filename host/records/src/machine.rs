@@ -186,15 +186,21 @@ impl GoCommand {
     }
 
     /// The command line after `go build`/`go install`/…, without `-toolexec` (which every side has) and without
-    /// `-o` and its path (where the binary goes does not change what is built).
+    /// the flags that only name where a file goes (`-o`, go's debug output files, which `gohook build` and `bench`
+    /// add to every build with a scratch path): they do not change what is built.
     pub fn flags(&self) -> Vec<String> {
+        const PLACES: &[&str] = &["o", "toolexec", "debug-actiongraph", "debug-trace", "debug-runtime-trace"];
         let mut flags = Vec::new();
         let mut args = self.command.iter().skip(2);
         while let Some(arg) = args.next() {
-            if arg == "-o" || arg == "-toolexec" {
-                args.next();
-            } else if !arg.starts_with("-toolexec=") && !arg.starts_with("-o=") {
-                flags.push(arg.clone());
+            let name = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-'));
+            match name.map(|n| n.split_once('=').map_or((n, false), |(n, _)| (n, true))) {
+                Some((name, inline)) if PLACES.contains(&name) => {
+                    if !inline {
+                        args.next();
+                    }
+                }
+                _ => flags.push(arg.clone()),
             }
         }
         flags
@@ -244,7 +250,7 @@ fn format_gib(bytes: u64) -> String {
     format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
 }
 
-fn logical_cpus() -> u32 {
+pub(crate) fn logical_cpus() -> u32 {
     // SAFETY: sysconf only reads.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     if n > 0 { n as u32 } else { 1 }
@@ -404,8 +410,21 @@ mod tests {
                     (k.to_owned(), v.to_owned())
                 })
                 .collect::<Vec<_>>();
-        let command =
-            strings(&["go", "build", "-p", "3", "-toolexec", "/bin/gohook", "-o", "/tmp/out", "-trimpath", "."]);
+        let command = strings(&[
+            "go",
+            "build",
+            "-p",
+            "3",
+            "-toolexec",
+            "/bin/gohook",
+            "-debug-actiongraph=/tmp/gohook-actiongraph-1.json",
+            "-o",
+            "/tmp/out",
+            "-debug-trace",
+            "/tmp/t.json",
+            "-trimpath",
+            ".",
+        ]);
         let go = GoCommand::from_parts("compile version go1.26.8 X:nocoverageredesign\n", command, None, &env);
         assert_eq!(go.version, "go1.26.8 X:nocoverageredesign");
         assert_eq!(go.gomaxprocs, 4);

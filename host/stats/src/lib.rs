@@ -3,17 +3,22 @@
 //! Each side of a comparison is a handful of measurements of one thing (a stage's time over N builds). A side is
 //! summarized by its median and a distribution-free confidence interval of the median (order statistics, from the
 //! binomial distribution; no normality assumed). Two sides are compared with the two-sided Mann-Whitney U test: a
-//! difference counts only when its p-value is at most alpha, and when the sample sizes cannot reach alpha at all
-//! (2 against 2 never can) the answer is "need more samples", not a guess. The test and the binomial come from
-//! `statrs`; this crate words the verdict.
+//! difference counts only when its p-value is below alpha, and when the sample sizes cannot reach alpha at all
+//! (2 against 2 never can: the smallest two-sided p is 1/3) the answer is "need more samples", not a guess.
 //!
-//! The p-value is the normal approximation with tie and continuity corrections: statrs 0.19's exact method returns
-//! wrong values (1.0 for two fully separated samples of five, where the exact answer is 2/252). For five against
-//! five, the sizes `gohook bench` defaults to, the approximation and benchstat's exact test agree on every verdict
-//! at alpha 0.05 (they differ only in the third decimal of p).
+//! The p-value is exact for the sizes builds come in (up to [`EXACT_UP_TO`] builds in all): the rank sum's own
+//! distribution, ties included (conditional on them, as benchstat's exact test), counted out rather than
+//! approximated; above that, the normal approximation with tie and continuity corrections from `statrs` (whose
+//! exact method returns wrong values: 1.0 for two fully separated samples of five, where the answer is 2/252).
+//!
+//! What a comparison of this many builds can detect is simulated for those very sizes: the smallest slowdown the
+//! exact test finds in [`POWER`] of [`SIMULATIONS`] seeded trials of normally varying builds. The usual formula
+//! (normal approximation, Mann-Whitney's 3/π efficiency) promises too much for a few builds a side and something
+//! for two, where nothing can be seen.
 
+use rand::{RngExt, SeedableRng};
 use serde::Serialize;
-use statrs::distribution::{Binomial, DiscreteCDF};
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 use statrs::stats_tests::Alternative;
 use statrs::stats_tests::mannwhitneyu::{MannWhitneyUMethod, mannwhitneyu};
 
@@ -92,14 +97,80 @@ impl Comparison {
     }
 }
 
-/// Two-sided p-value of the Mann-Whitney U test (normal approximation, tie and continuity corrections).
+/// The most builds, both sides together, whose p-value is counted out exactly; above, the normal approximation.
+pub const EXACT_UP_TO: usize = 60;
+
+/// Two-sided p-value of the Mann-Whitney U test: exact up to [`EXACT_UP_TO`] values in all, else the normal
+/// approximation with tie and continuity corrections. `None` when a side is empty or holds a non-finite value.
 pub fn mann_whitney_p(old: &[f64], new: &[f64]) -> Option<f64> {
     if old.is_empty() || new.is_empty() || old.iter().chain(new).any(|v| !v.is_finite()) {
         return None;
     }
+    if old.len() + new.len() <= EXACT_UP_TO {
+        let (doubled_ranks, old_sum) = doubled_ranks(old, new);
+        return Some(RankSums::of(&doubled_ranks, old.len()).two_sided_p(old_sum));
+    }
     mannwhitneyu(old, new, MannWhitneyUMethod::AsymptoticInclContinuityCorrection, Alternative::TwoSided)
         .ok()
         .map(|(_, p)| p)
+}
+
+/// Every value's rank among both sides, doubled so that a tie's mid-rank stays a whole number, and the sum of
+/// `old`'s.
+fn doubled_ranks(old: &[f64], new: &[f64]) -> (Vec<u64>, u64) {
+    let mut all: Vec<(f64, bool)> = old.iter().map(|&v| (v, true)).chain(new.iter().map(|&v| (v, false))).collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut ranks = Vec::with_capacity(all.len());
+    let mut old_sum = 0;
+    let mut i = 0;
+    while i < all.len() {
+        let tied = all[i..].iter().take_while(|(v, _)| *v == all[i].0).count();
+        // Positions i+1 ..= i+tied share the mid-rank (2i + tied + 1) / 2.
+        let doubled = (2 * i + tied + 1) as u64;
+        for (_, is_old) in &all[i..i + tied] {
+            ranks.push(doubled);
+            if *is_old {
+                old_sum += doubled;
+            }
+        }
+        i += tied;
+    }
+    (ranks, old_sum)
+}
+
+/// The distribution of the (doubled) rank sum of `n` values drawn at random from the given ranks: what the sum of
+/// OLD's ranks would be if OLD and NEW were alike.
+struct RankSums {
+    /// Ways to reach each doubled rank sum, by sum.
+    ways: Vec<f64>,
+    total: f64,
+}
+
+impl RankSums {
+    fn of(doubled_ranks: &[u64], n: usize) -> RankSums {
+        let top: u64 = doubled_ranks.iter().sum();
+        // ways[k][s]: ways to choose k of the ranks seen so far summing to s.
+        let mut ways = vec![vec![0.0f64; top as usize + 1]; n + 1];
+        ways[0][0] = 1.0;
+        for (seen, &rank) in doubled_ranks.iter().enumerate() {
+            for k in (1..=n.min(seen + 1)).rev() {
+                let (below, at) = ways.split_at_mut(k);
+                for s in (rank as usize..=top as usize).rev() {
+                    at[0][s] += below[k - 1][s - rank as usize];
+                }
+            }
+        }
+        let ways = ways.swap_remove(n);
+        RankSums { total: ways.iter().sum(), ways }
+    }
+
+    /// `2 · min(P(S ≤ sum), P(S ≥ sum))`, at most 1.
+    fn two_sided_p(&self, sum: u64) -> f64 {
+        let at = sum as usize;
+        let below: f64 = self.ways[..=at.min(self.ways.len() - 1)].iter().sum();
+        let above: f64 = self.ways[at.min(self.ways.len())..].iter().sum();
+        (2.0 * below.min(above) / self.total).min(1.0)
+    }
 }
 
 /// The geometric mean of positive values (benchstat's geomean row); `None` when there are none.
@@ -147,7 +218,7 @@ fn arrangements(n1: usize, n2: usize) -> f64 {
 
 /// Whether samples of these sizes can give a two-sided p-value at or below alpha at all: the smallest possible one
 /// is `2 / C(n1 + n2, n1)`, when every value of one side lies beyond every value of the other.
-fn can_reach(n1: usize, n2: usize, alpha: f64) -> bool {
+pub fn can_reach(n1: usize, n2: usize, alpha: f64) -> bool {
     n1 > 0 && n2 > 0 && 2.0 / arrangements(n1, n2) <= alpha
 }
 
@@ -180,23 +251,89 @@ pub fn coefficient_of_variation(values: &[f64]) -> Option<f64> {
 }
 
 fn z(p: f64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, Normal};
     Normal::standard().inverse_cdf(p)
 }
 
-/// The smallest relative change (a fraction of the mean) that samples of these sizes and coefficients of variation
-/// detect with [`POWER`] at two-sided `alpha`: (z₁₋α/₂ + z_power) · √(cv_a²/n_a + cv_b²/n_b), corrected for the
-/// Mann-Whitney test's efficiency. The normal approximation: with 5 builds a side it is a floor, not a promise.
-pub fn detectable_change(cv_a: f64, n_a: usize, cv_b: f64, n_b: usize, alpha: f64) -> f64 {
-    let spread = (cv_a.powi(2) / n_a as f64 + cv_b.powi(2) / n_b as f64) / MANN_WHITNEY_EFFICIENCY;
-    (z(1.0 - alpha / 2.0) + z(POWER)) * spread.sqrt()
+/// Seeded trials per simulated power: the detectable change comes out the same on every run, to ~1%.
+pub const SIMULATIONS: usize = 2_000;
+
+/// The smallest relative slowdown (a fraction of the mean) that `n_a` builds against `n_b` detect at `alpha` with
+/// [`POWER`], when each side's builds vary normally by its coefficient of variation; `None` when samples of these
+/// sizes cannot reach alpha at all. Simulated with the exact test up to [`EXACT_UP_TO`] builds; above, the normal
+/// approximation (z₁₋α/₂ + z_power) · √(cv_a²/n_a + cv_b²/n_b), corrected for the Mann-Whitney test's efficiency.
+pub fn detectable_change(cv_a: f64, n_a: usize, cv_b: f64, n_b: usize, alpha: f64) -> Option<f64> {
+    if !can_reach(n_a, n_b, alpha) {
+        return None;
+    }
+    if n_a + n_b > EXACT_UP_TO {
+        let spread = (cv_a.powi(2) / n_a as f64 + cv_b.powi(2) / n_b as f64) / MANN_WHITNEY_EFFICIENCY;
+        return Some((z(1.0 - alpha / 2.0) + z(POWER)) * spread.sqrt());
+    }
+    let trials = Trials::new(n_a, n_b, alpha);
+    // Power grows with the change (the same draws shifted further apart): bisect between nothing and a change
+    // certainly found.
+    let mut high = 10.0 * (cv_a.max(cv_b)).max(1e-6);
+    while trials.power(cv_a, cv_b, high) < POWER {
+        high *= 2.0;
+        if high > 1e6 {
+            return None;
+        }
+    }
+    let mut low = 0.0;
+    for _ in 0..40 {
+        let middle = (low + high) / 2.0;
+        if trials.power(cv_a, cv_b, middle) >= POWER { high = middle } else { low = middle }
+    }
+    Some(high)
 }
 
-/// The samples per side that detect a relative `change` when both sides vary by `cv` (the inverse of
+/// The builds per side that detect a relative `change` when both sides vary by `cv` (the inverse of
 /// [`detectable_change`]), never fewer than alpha itself needs.
 pub fn samples_to_detect(cv: f64, change: f64, alpha: f64) -> usize {
-    let n = 2.0 * ((z(1.0 - alpha / 2.0) + z(POWER)) * cv / change).powi(2) / MANN_WHITNEY_EFFICIENCY;
-    (n.ceil() as usize).max(samples_needed(alpha))
+    let asymptotic = 2.0 * ((z(1.0 - alpha / 2.0) + z(POWER)) * cv / change).powi(2) / MANN_WHITNEY_EFFICIENCY;
+    let asymptotic = (asymptotic.ceil() as usize).max(samples_needed(alpha));
+    (samples_needed(alpha)..=EXACT_UP_TO / 2)
+        .find(|&n| Trials::new(n, n, alpha).power(cv, cv, change) >= POWER)
+        .unwrap_or(asymptotic.max(EXACT_UP_TO / 2 + 1))
+}
+
+/// Seeded draws of two sides of standard normal noise, and the exact test's critical rank sums for their sizes.
+struct Trials {
+    draws: Vec<(Vec<f64>, Vec<f64>)>,
+    /// `old`'s doubled rank sums at or below which the difference is significant with NEW larger.
+    significant_up_to: Option<u64>,
+}
+
+impl Trials {
+    fn new(n_a: usize, n_b: usize, alpha: f64) -> Trials {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x6f68_6f6f_6b);
+        let normal = Normal::standard();
+        let mut draw = |n: usize| -> Vec<f64> {
+            (0..n).map(|_| normal.inverse_cdf(rng.random::<f64>().clamp(1e-12, 1.0 - 1e-12))).collect()
+        };
+        let draws = (0..SIMULATIONS).map(|_| (draw(n_a), draw(n_b))).collect();
+        // Continuous draws never tie: the ranks are 1..=n, doubled.
+        let ranks: Vec<u64> = (1..=(n_a + n_b) as u64).map(|r| 2 * r).collect();
+        let sums = RankSums::of(&ranks, n_a);
+        let smallest: u64 = ranks[..n_a].iter().sum();
+        let significant_up_to = (smallest..).step_by(2).take_while(|&s| sums.two_sided_p(s) < alpha).last();
+        Trials { draws, significant_up_to }
+    }
+
+    /// The share of the draws in which NEW, slower by `change` of the mean, is found significantly larger.
+    fn power(&self, cv_a: f64, cv_b: f64, change: f64) -> f64 {
+        let Some(limit) = self.significant_up_to else { return 0.0 };
+        let found = self
+            .draws
+            .iter()
+            .filter(|(old, new)| {
+                let old: Vec<f64> = old.iter().map(|z| 1.0 + cv_a * z).collect();
+                let new: Vec<f64> = new.iter().map(|z| 1.0 + change + cv_b * z).collect();
+                doubled_ranks(&old, &new).1 <= limit
+            })
+            .count();
+        found as f64 / self.draws.len() as f64
+    }
 }
 
 #[cfg(test)]
@@ -204,17 +341,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_change_samples_can_see() {
-        // CodSpeed's 2.66% CV of GitHub-hosted runners, 5 builds a side, alpha 0.05: (1.95996 + 0.84162) ·
-        // √(2 · 0.0266² / 5) / √(3/π) = 0.04826.
-        let seen = detectable_change(0.0266, 5, 0.0266, 5, DEFAULT_ALPHA);
-        assert!((seen - 0.04826).abs() < 1e-4, "{seen}");
-        // And the samples a 2% gate needs at that noise: 2 · (2.80158 · 1.33)² / 1.04720 = 29.1 → 30.
-        assert_eq!(samples_to_detect(0.0266, 0.02, DEFAULT_ALPHA), 30);
+    fn the_change_samples_can_see_is_simulated_for_their_sizes() {
+        // CodSpeed's 2.66% CV of GitHub-hosted runners, 5 builds a side, alpha 0.05. The normal approximation
+        // promises (1.95996 + 0.84162) · √(2 · 0.0266² / 5) / √(3/π) = 4.83%; the exact test on five a side finds
+        // a change that size in fewer than 80% of trials, so the simulated figure is larger.
+        let seen = detectable_change(0.0266, 5, 0.0266, 5, DEFAULT_ALPHA).unwrap();
+        assert!((seen - SEEN_5_5).abs() < 1e-6, "{seen}");
+        assert!(seen > 0.04826);
+        // The figure is what it says: a slowdown of that size is found in 80% of fresh trials.
+        assert!((Trials::new(5, 5, DEFAULT_ALPHA).power(0.0266, 0.0266, seen) - POWER).abs() < 0.01);
+        // Two or three a side can never reach 0.05: nothing is detectable, whatever the noise.
+        assert_eq!(detectable_change(0.001, 2, 0.001, 2, DEFAULT_ALPHA), None);
+        assert_eq!(detectable_change(0.001, 3, 0.001, 3, DEFAULT_ALPHA), None);
+        // The samples a 2% gate needs at that noise (the approximation says 30).
+        assert_eq!(samples_to_detect(0.0266, 0.02, DEFAULT_ALPHA), SAMPLES_FOR_2_PERCENT);
         assert_eq!(samples_to_detect(0.001, 0.5, DEFAULT_ALPHA), samples_needed(DEFAULT_ALPHA));
         let cv = coefficient_of_variation(&[10.0, 12.0, 14.0]).unwrap();
         assert!((cv - 2.0 / 12.0).abs() < 1e-12);
         assert_eq!(coefficient_of_variation(&[1.0]), None);
+    }
+
+    const SEEN_5_5: f64 = 0.061249062072463875;
+    const SAMPLES_FOR_2_PERCENT: usize = 30;
+
+    /// Every way of splitting the pooled values into an OLD of its size, counted: the exact p-value by definition.
+    fn p_by_enumeration(old: &[f64], new: &[f64]) -> f64 {
+        let (ranks, observed) = doubled_ranks(old, new);
+        let n = ranks.len();
+        let (mut below, mut above, mut all) = (0u64, 0u64, 0u64);
+        for mask in 0u32..(1 << n) {
+            if mask.count_ones() as usize != old.len() {
+                continue;
+            }
+            let sum: u64 = (0..n).filter(|i| mask & (1 << i) != 0).map(|i| ranks[i]).sum();
+            all += 1;
+            below += u64::from(sum <= observed);
+            above += u64::from(sum >= observed);
+        }
+        (2.0 * below.min(above) as f64 / all as f64).min(1.0)
+    }
+
+    #[test]
+    fn exact_p_values_count_every_arrangement_ties_included() {
+        let old = [10.0, 10.2, 9.9, 10.1, 10.05];
+        let slower = [12.0, 12.3, 11.9, 12.1, 12.2];
+        // Fully separated five against five: 2 of the 252 arrangements are as extreme (benchstat's exact p).
+        assert!((mann_whitney_p(&old, &slower).unwrap() - 2.0 / 252.0).abs() < 1e-12);
+        // Two against two: at best 2 of 6.
+        assert!((mann_whitney_p(&[1.0, 1.1], &[5.0, 5.1]).unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        for (a, b) in [
+            (vec![1.0, 2.0, 2.0], vec![2.0, 3.0, 4.0]),
+            (vec![5.0, 5.0, 5.0, 6.0], vec![5.0, 6.0, 6.0, 7.0, 7.0]),
+            (vec![3.0, 1.0, 4.0, 1.0, 5.0, 9.0], vec![2.0, 6.0, 5.0, 3.0, 5.0, 8.0, 9.0]),
+        ] {
+            let p = mann_whitney_p(&a, &b).unwrap();
+            assert!((p - p_by_enumeration(&a, &b)).abs() < 1e-12, "{a:?} {b:?}: {p}");
+        }
+        // Identical sides: p = 1.
+        assert_eq!(mann_whitney_p(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), Some(1.0));
     }
 
     #[test]
@@ -235,8 +419,6 @@ mod tests {
         let old = [10.0, 10.2, 9.9, 10.1, 10.05];
         let slower = [12.0, 12.3, 11.9, 12.1, 12.2];
         let c = Comparison::of(&old, &slower, DEFAULT_ALPHA);
-        // U = 25 of 25: z = (25 − 12.5 − 0.5) / √(25·11/12) = 2.5067, p = 2·(1 − Φ(z)) = 0.01219 (exact: 2/252).
-        assert!((c.p_value.unwrap() - 0.012186).abs() < 1e-5, "{:?}", c.p_value);
         assert_eq!(c.verdict, Verdict::Larger);
         assert!((c.delta_percent.unwrap() - 20.39801).abs() < 1e-3);
         assert_eq!(Comparison::of(&slower, &old, DEFAULT_ALPHA).verdict, Verdict::Smaller);

@@ -26,6 +26,13 @@ pub fn save(args: BaselineSaveArgs, context: Context) -> Result<u8> {
             (builds, name)
         }
     };
+    let (builds, dropped) = gohook_analysis::samples(builds);
+    for line in gohook_analysis::describe_dropped(&dropped, &name) {
+        eprintln!("gohook: {line}");
+    }
+    if builds.is_empty() {
+        bail!("no build of {name} did what was asked, so there is nothing to save as a baseline (see above)");
+    }
     let key = BaselineKey::of(&builds, &key);
     let count = builds.len();
     let saved = gohook_analysis::save_baseline(&dir, &key, builds, &name, keep)?;

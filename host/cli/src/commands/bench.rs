@@ -2,6 +2,11 @@
 //! GOCACHE, so every package compiles), optionally against a second configuration, interleaved A B B A so that a
 //! machine that drifts (thermals, other load) drifts for both. Ends with a per-stage summary, and with `--vs` the
 //! comparison of the two sides.
+//!
+//! Each build is recorded as `gohook build` records one: go's plan and cache-key inputs, and the package graph
+//! (listed once per side before the timed builds, since the builds of a side build the same packages), so `why`,
+//! the critical path and `report --cores` work on benchmark builds. Programs are linked into a place of the
+//! benchmark's own, so that every build links; a library is built as go builds it, with no `-o`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -15,7 +20,8 @@ use gohook_records::{Store, valid_build_id};
 
 use crate::args::BenchArgs;
 use crate::commands::Context as CommandContext;
-use crate::commands::build::{GoLaunch, gohook_executable, run_recorded};
+use crate::commands::build::{GoLaunch, Graph, gohook_executable, run_recorded};
+use crate::commands::go_list::{self, PackageGraph};
 use crate::commands::otlp;
 
 /// One configuration to build with.
@@ -99,12 +105,32 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
         for (side, cache) in options.configs.iter().zip(&warm_caches) {
             eprintln!("bench: warming {}'s private GOCACHE (not counted)", side.run);
             let command = command_for(&template, side, cache, &options.labels, false);
-            let finished = run_recorded(&command, store, &policy, false)?;
+            let finished = run_recorded(&command, store, &policy, false, Graph::None)?;
             if !finished.exit.success() {
                 bail!("the warm-up build failed ({}): see `gohook report {}`", finished.exit, finished.build_id);
             }
         }
     }
+
+    // The package graph of each side, listed before the timed builds: the builds of a side build the same packages.
+    let graphs: Vec<Option<PackageGraph>> = options
+        .configs
+        .iter()
+        .map(|side| {
+            let command = command_for(&template, side, &scratch.path().join("list-cache"), &options.labels, false);
+            go_list::list(&command)
+                .map_err(|why| {
+                    eprintln!(
+                        "bench: {}'s builds are recorded without their package graph ({why}): no critical path, \
+                         what-if or why for them",
+                        side.run
+                    )
+                })
+                .ok()
+        })
+        .collect();
+    // go refuses `-o DIR/` when nothing named is a program; a library's build links nothing and needs no -o.
+    let links = graphs.iter().flatten().all(|graph| graph.named_main > 0);
 
     let total = options.builds * options.configs.len();
     let mut done = 0;
@@ -126,8 +152,11 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
             let cold = scratch.path().join(format!("cold-{round}-{i}"));
             let cache = if options.warm { &warm_caches[i] } else { &cold };
             let mut command = command_for(&template, side, cache, &options.labels, true);
-            relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
-            let finished = run_recorded(&command, store, &policy, false)?;
+            if links {
+                relink_every_time(&mut command, &scratch.path().join(format!("out-{round}-{i}")));
+            }
+            let graph = graphs[i].as_ref().map_or(Graph::None, Graph::Known);
+            let finished = run_recorded(&command, store, &policy, false, graph)?;
             done += 1;
             benched.push(finished.build_id.clone());
             let line = BuildRecords::find(store, &finished.build_id)
@@ -139,11 +168,13 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
             }
             if !finished.exit.success() {
                 bail!(
-                    "build {done} of {total} ({}) failed: {}; see `gohook report {}` and its log {}",
+                    "build {done} of {total} ({}) failed: {}; see `gohook report {}` and its log {}. It stays \
+                     recorded under run {}, but no comparison, benchmark summary or baseline counts a failed build.",
                     side.run,
                     finished.exit,
                     finished.build_id,
-                    finished.log_path.display()
+                    finished.log_path.display(),
+                    side.run
                 );
             }
         }
@@ -152,7 +183,7 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
     let sides: Vec<Side> = options
         .configs
         .iter()
-        .map(|c| Ok(Side { name: c.run.clone(), kind: "run", builds: BuildRecords::of_run(store, &c.run)? }))
+        .map(|c| Ok(Side::new(&c.run, "run", BuildRecords::of_run(store, &c.run)?)))
         .collect::<Result<_>>()?;
     let exported: Vec<&BuildRecords> =
         sides.iter().flat_map(|side| &side.builds).filter(|build| benched.contains(&build.id)).collect();
@@ -192,8 +223,8 @@ fn command_for(
     if counted {
         shim.run = Some(side.run.clone());
     }
-    // A benchmark times go as users run it: without gohook's extra questions to go (its plan, its cache keys).
-    GoLaunch { argv, dir: template.dir.clone(), env, shim, list: None, plan: false }.with_labels(labels)
+    // go's plan and cache keys are asked of every build alike, so both sides pay the same (see the README).
+    GoLaunch { argv, dir: template.dir.clone(), env, shim, list: template.list.clone(), plan: true }.with_labels(labels)
 }
 
 /// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build
@@ -230,22 +261,28 @@ fn relink_every_time(command: &mut GoLaunch, private_output: &Path) {
     }
 }
 
-/// `12.31s wall, 117 tool runs (compile 8.12s, link 1.20s), exit 0`.
+/// `12.31s wall, 117 tool runs (64 compile 8.12s, 1 link 1.20s)`, or `FAILED (exit 1): 0.47s wall, 0 tool runs (go
+/// failed before running any tool)`.
 fn progress(summary: &Summary) -> String {
-    let stages: Vec<String> =
-        summary.stages.iter().map(|s| format!("{} {}", s.stage, format_duration(s.total_ns))).collect();
     format!(
-        "{} wall, {} ({}), {}",
+        "{}{} wall, {} ({})",
+        summary.failure().map_or(String::new(), |failure| format!("{failure}: ")),
         format_duration(summary.wall_ns),
         gohook_analysis::count(summary.invocations, "tool run", "tool runs"),
-        if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
-        summary.exit.map_or("exit unknown".to_owned(), |e| e.to_string())
+        summary.stages_line()
     )
 }
 
 /// One side's medians: the OLD column of a report that compares the side with itself.
 fn per_stage(report: &Comparison) -> String {
-    let mut out = format!("{} builds of run {}, medians ± 95% CI:\n", report.old.builds, report.old.name);
+    let mut out = format!(
+        "{} of run {}, medians ± 95% CI:\n",
+        gohook_analysis::count(report.old.builds, "build", "builds"),
+        report.old.name
+    );
+    for line in gohook_analysis::describe_dropped(&report.old.dropped, &report.old.name) {
+        out += &format!("{line}\n");
+    }
     if let Some(context) = &report.old.context {
         out += &format!("machine: {}\n", context.describe());
     }

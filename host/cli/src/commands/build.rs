@@ -15,13 +15,13 @@ use gohook_policy::Policy;
 use gohook_process::env::{self, ShimEnvironment};
 use gohook_process::signals;
 use gohook_records::{
-    BuildActions, BuildCacheInputs, BuildEnd, BuildModules, BuildPackages, BuildStamp, BuildStart, Exit,
-    PackageImports, PackageModule, Record, Store, now_unix_ns,
+    BuildActions, BuildCacheInputs, BuildEnd, BuildStamp, BuildStart, Exit, LoadSample, Record, Store, now_unix_ns,
 };
 
 use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
 use crate::commands::Context as CommandContext;
+use crate::commands::go_list::{self, Listing, PackageGraph};
 use crate::commands::go_plan;
 use crate::commands::otlp;
 use crate::commands::progress::Progress;
@@ -83,7 +83,7 @@ impl GoLaunch {
             }
             _ => {}
         }
-        let list = list_arguments(&chdir, &rest);
+        let list = go_list::list_arguments(&chdir, &rest);
         let mut argv = vec![env::go_program(), OsString::from("build")];
         argv.extend(chdir);
         argv.push(toolexec);
@@ -158,15 +158,11 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
         None => None,
     };
     signals::install();
-    let listing = Listing::start(&command);
-    let finished = run_recorded(&command, &options.store, &policy, true)?;
-    match listing {
-        Some(listing) if finished.exit.success() && signals::received().is_none() => {
-            record_packages(&command, listing, &options.store, &finished.build_id, policy.records.keep_builds)
-        }
-        Some(listing) => listing.stop(),
-        None => {}
-    }
+    let graph = match Listing::start(&command) {
+        Some(listing) => Graph::Beside(listing),
+        None => Graph::None,
+    };
+    let finished = run_recorded(&command, &options.store, &policy, true, graph)?;
     // Read once for the summary line and every report asked for.
     let process_cost = calibration::process_cost(&options.store);
     let read = BuildRecords::find(&options.store, &finished.build_id)
@@ -212,9 +208,26 @@ pub struct Finished {
     pub log_path: PathBuf,
 }
 
+/// Where a build's package graph comes from.
+pub enum Graph<'a> {
+    /// Not recorded (`gohook exec`, a command that is not `go build`).
+    None,
+    /// A `go list` started beside the build: recorded when go succeeded.
+    Beside(Listing),
+    /// Listed before the build (`gohook bench`, once per side).
+    Known(&'a PackageGraph),
+}
+
 /// Runs `command` on a new build id, between a start and an end record, with the live progress line when `progress`
-/// (and stderr is a terminal). The caller installs signal forwarding.
-pub fn run_recorded(command: &GoLaunch, store: &Store, policy: &Policy, progress: bool) -> Result<Finished> {
+/// (and stderr is a terminal), and records its package graph and how busy the machine was meanwhile. The caller
+/// installs signal forwarding.
+pub fn run_recorded(
+    command: &GoLaunch,
+    store: &Store,
+    policy: &Policy,
+    progress: bool,
+    graph: Graph,
+) -> Result<Finished> {
     let stamp = BuildStamp::new_now();
     let log_path = store.log_path(&stamp.id);
     let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -266,6 +279,7 @@ pub fn run_recorded(command: &GoLaunch, store: &Store, policy: &Policy, progress
     if command.plan {
         go.env("GODEBUG", go_plan::godebug_with_cache_hashes()).stderr(std::process::Stdio::piped());
     }
+    let before = LoadSample::now();
     let mut child = go.spawn().with_context(|| {
         format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
     })?;
@@ -281,6 +295,22 @@ pub fn run_recorded(command: &GoLaunch, store: &Store, policy: &Policy, progress
     }
     let cache_inputs = reader.and_then(|reader| reader.join().ok());
     let exit = Exit::from_status(status);
+    // The listing beside go is waited for before the machine's counters are read again: its CPU is the build's.
+    let keep = policy.records.keep_builds;
+    match graph {
+        Graph::Beside(listing) if exit.success() && signals::received().is_none() => match listing.finish(command) {
+            Ok(graph) => graph.record(store, &stamp.id, keep),
+            Err(why) => tracing::warn!("{why}; the report cannot tell cached packages or the critical path"),
+        },
+        Graph::Beside(listing) => listing.stop(),
+        Graph::Known(graph) => graph.record(store, &stamp.id, keep),
+        Graph::None => {}
+    }
+    if let Some(load) = before.until(&LoadSample::now(), &stamp.id)
+        && let Err(e) = store.append(&stamp.id, &Record::Load(load), keep)
+    {
+        tracing::warn!("cannot write how busy the machine was: {e}");
+    }
 
     signals::survive_file_size_limit();
     if command.plan {
@@ -336,20 +366,14 @@ fn record_plan(
 /// The line gohook prints when go is done: `summary` is `None` when the build's records could not be read.
 fn print_summary(build_id: &str, summary: Option<&Summary>, log_path: &Path) {
     match summary {
-        Some(summary) => {
-            let stages: Vec<String> = summary
-                .stages
-                .iter()
-                .map(|s| format!("{} {} {}", s.count, s.stage, format_duration(s.total_ns)))
-                .collect();
-            eprintln!(
-                "gohook: build {build_id}: {} in {} ({}); gohook overhead {}; details: gohook report {build_id}",
-                gohook_analysis::count(summary.invocations, "tool run", "tool runs"),
-                format_duration(summary.wall_ns),
-                if stages.is_empty() { "all cached".to_owned() } else { stages.join(", ") },
-                format_duration(summary.gohook.whole_ns),
-            );
-        }
+        Some(summary) => eprintln!(
+            "gohook: build {build_id}{}: {} in {} ({}); gohook overhead {}; details: gohook report {build_id}",
+            summary.failure().map_or(String::new(), |failure| format!(" {failure}")),
+            gohook_analysis::count(summary.invocations, "tool run", "tool runs"),
+            format_duration(summary.wall_ns),
+            summary.stages_line(),
+            format_duration(summary.gohook.whole_ns),
+        ),
         None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),
     }
     if let Some(summary) = summary {
@@ -431,172 +455,6 @@ fn write_timeline(store: &Store, records: &BuildRecords, cost: Option<ProcessCos
     Ok(())
 }
 
-/// Flags of `go build` that `go list` must not get: `-o` belongs to build alone, and the debug flags write files
-/// that the listing would overwrite; `-toolexec` is irrelevant to listing.
-const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongraph", "debug-runtime-trace"];
-
-/// `go list -deps -json=…` of what `go build <chdir> <build_args>` builds: the same `-C` (first, as go requires),
-/// flags and packages.
-fn list_arguments(chdir: &[OsString], build_args: &[OsString]) -> Vec<OsString> {
-    let mut list: Vec<OsString> = vec!["list".into()];
-    list.extend(chdir.iter().cloned());
-    list.extend(["-deps".into(), "-json=ImportPath,Imports,ImportMap,Module,Standard".into()]);
-    let mut args = build_args.iter();
-    while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy();
-        let flag = text.trim_start_matches('-');
-        let (name, has_value) = match flag.split_once('=') {
-            Some((name, _)) => (name, true),
-            None => (flag, false),
-        };
-        if text.starts_with('-') && NOT_FOR_LIST.contains(&name) {
-            if !has_value {
-                args.next();
-            }
-        } else {
-            list.push(arg.clone());
-        }
-    }
-    list
-}
-
-/// What `go list -deps` prints per package (the fields asked for).
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Listed {
-    import_path: String,
-    #[serde(default)]
-    imports: Vec<String>,
-    #[serde(default)]
-    import_map: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    module: Option<ListedModule>,
-    #[serde(default)]
-    standard: bool,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListedModule {
-    path: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    replace: Option<Box<ListedModule>>,
-    #[serde(default)]
-    main: bool,
-}
-
-impl Listed {
-    /// The package's module as reports name it: `std`, the main module's path, `path@version`, or with a
-    /// `replace`, `path => replacement` (`@version` when the replacement has one).
-    fn module_name(&self) -> Option<String> {
-        if self.standard {
-            return Some("std".to_owned());
-        }
-        let module = self.module.as_ref()?;
-        let with_version = |m: &ListedModule| {
-            if m.version.is_empty() { m.path.clone() } else { format!("{}@{}", m.path, m.version) }
-        };
-        Some(match (&module.replace, module.main) {
-            (_, true) => module.path.clone(),
-            (Some(replacement), false) => format!("{} => {}", module.path, with_version(replacement)),
-            (None, false) => with_version(module),
-        })
-    }
-}
-
-/// `go list -deps` of what the build builds, started beside it: it needs only go.mod and the sources, and on a large
-/// module it takes most of a second (Jaeger: ~0.45 s) that a no-op build would otherwise wait after go. Its output
-/// goes to unnamed files, so it never waits for gohook to read a pipe.
-struct Listing {
-    child: std::process::Child,
-    stdout: std::fs::File,
-    stderr: std::fs::File,
-}
-
-impl Listing {
-    fn start(command: &GoLaunch) -> Option<Listing> {
-        let list = command.list.as_ref()?;
-        let files = tempfile::tempfile().and_then(|out| Ok((out.try_clone()?, out, tempfile::tempfile()?)));
-        let started = files.and_then(|(out, stdout, stderr)| {
-            let child = list_command(command, list).stdout(out).stderr(stderr.try_clone()?).spawn()?;
-            Ok(Listing { child, stdout, stderr })
-        });
-        started.map_err(|e| tracing::warn!("cannot run go list: {e}")).ok()
-    }
-
-    fn finish(mut self) -> std::io::Result<std::process::Output> {
-        use std::io::{Read, Seek};
-        let status = self.child.wait()?;
-        let read = |file: &mut std::fs::File| -> std::io::Result<Vec<u8>> {
-            let mut bytes = Vec::new();
-            file.rewind()?;
-            file.read_to_end(&mut bytes)?;
-            Ok(bytes)
-        };
-        Ok(std::process::Output { status, stdout: read(&mut self.stdout)?, stderr: read(&mut self.stderr)? })
-    }
-
-    /// The build failed or was interrupted: its graph is not recorded.
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn list_command(command: &GoLaunch, list: &[OsString]) -> Command {
-    let mut go = Command::new(&command.argv[0]);
-    go.args(list).envs(command.env.iter().map(|(k, v)| (k, v))).stdin(std::process::Stdio::null());
-    go
-}
-
-/// Records the build's package graph. Best effort: a build that listed nothing still has its timings.
-fn record_packages(command: &GoLaunch, listing: Listing, store: &Store, build_id: &str, keep: usize) {
-    let Some(list) = &command.list else { return };
-    // A listing that ran beside a build which changed go.mod (`-mod=mod` adding a requirement) may have failed on
-    // the half-written file: then list again, now that go is done.
-    let out = match listing.finish() {
-        Ok(out) if out.status.success() => Ok(out),
-        _ => list_command(command, list).output(),
-    };
-    let out = match out {
-        Ok(out) if out.status.success() => out,
-        Ok(out) => {
-            return tracing::warn!(
-                "go list -deps failed ({}), so the report cannot tell cached packages or the critical path: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        Err(e) => return tracing::warn!("cannot run go list: {e}"),
-    };
-    let mut packages = Vec::new();
-    let mut modules = Vec::new();
-    for listed in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Listed>() {
-        let Ok(listed) = listed else {
-            return tracing::warn!(
-                "go list -deps printed something that is not its JSON; the package graph is not recorded"
-            );
-        };
-        if let Some(module) = listed.module_name() {
-            modules.push(PackageModule { package: listed.import_path.clone(), module });
-        }
-        let imports = listed.imports.iter().map(|i| listed.import_map.get(i).unwrap_or(i).clone()).collect();
-        packages.push(PackageImports { package: listed.import_path, imports });
-    }
-    let build_id = build_id.to_owned();
-    let records = [
-        Record::Packages(BuildPackages { build_id: build_id.clone(), packages }),
-        Record::Modules(BuildModules { build_id: build_id.clone(), modules }),
-    ];
-    for record in &records {
-        if let Err(e) = store.append(&build_id, record, keep) {
-            return tracing::warn!("cannot write the package graph: {e}");
-        }
-    }
-}
-
 /// go splits `-toolexec` and `GOFLAGS` values into words (cmd/internal/quoted): quote a path that has spaces.
 pub fn quote_for_go(path: &Path) -> Result<String> {
     let Some(text) = path.to_str() else {
@@ -629,28 +487,6 @@ mod tests {
         let chdir = GoLaunch::build(vec!["-C".into(), "sub".into(), ".".into()], gohook).unwrap();
         assert_eq!(strings(&chdir.argv)[1..], ["build", "-C", "sub", "-toolexec=/opt/gohook", "."]);
         assert!(chdir.dir.ends_with("sub"));
-    }
-
-    #[test]
-    fn the_listing_names_the_same_packages_without_build_only_flags() {
-        let gohook = Path::new("/opt/gohook");
-        let args = ["-C", "sub", "-o", "bin", "-debug-trace=t.json", "-tags", "x", "-trimpath", "./cmd/..."];
-        let command = GoLaunch::build(args.iter().map(OsString::from).collect(), gohook).unwrap();
-        let list = command.list.unwrap();
-        assert_eq!(
-            strings(&list),
-            [
-                "list",
-                "-C",
-                "sub",
-                "-deps",
-                "-json=ImportPath,Imports,ImportMap,Module,Standard",
-                "-tags",
-                "x",
-                "-trimpath",
-                "./cmd/..."
-            ]
-        );
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub fn godebug_with_cache_hashes() -> String {
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct GraphAction {
+    #[serde(rename = "ID")]
+    id: usize,
+    #[serde(default)]
+    deps: Vec<usize>,
     mode: String,
     #[serde(default)]
     package: String,
@@ -48,22 +52,38 @@ struct GraphAction {
 }
 
 /// The compiles and links of go's action graph file.
+///
+/// When a compile became ready is when every input it waits for was done: its imports' compiles (or, for imports
+/// go's cache served, their cache checks). Since go 1.26 a compile's `build` action waits on a `build check cache`
+/// action of its own package, which waits on the imports: that check is what sits in go's queue for a worker, and
+/// the `build` action behind it is ready the moment the check is done. So a compile's ready time is its check's,
+/// where there is one; the time from there to the compile's start is its wait for a core (and for its own check).
+/// An action that never ran because a dependency failed has no action id, like one that go never got to.
 pub fn read_action_graph(path: &Path) -> Result<Vec<GoAction>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let graph: Vec<GraphAction> = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not the action graph gohook knows: {e}", path.display()))?;
     let unix_ns = |time: &Option<String>| time.as_deref().and_then(go_time_unix_ns).unwrap_or(0);
+    let by_id: HashMap<usize, &GraphAction> = graph.iter().map(|a| (a.id, a)).collect();
+    let inputs_done = |action: &GraphAction| {
+        let check = action
+            .deps
+            .iter()
+            .filter_map(|d| by_id.get(d))
+            .find(|d| d.mode == "build check cache" && d.package == action.package);
+        unix_ns(&check.unwrap_or(&action).time_ready)
+    };
     Ok(graph
-        .into_iter()
+        .iter()
         .filter(|a| (a.mode == "build" || a.mode == "link") && !a.package.is_empty())
         .map(|a| GoAction {
-            ready_unix_ns: unix_ns(&a.time_ready),
+            ready_unix_ns: inputs_done(a),
             start_unix_ns: unix_ns(&a.time_start),
             done_unix_ns: unix_ns(&a.time_done),
-            mode: a.mode,
-            package: a.package,
+            mode: a.mode.clone(),
+            package: a.package.clone(),
             ran: a.cmd.as_ref().is_some_and(|cmd| !cmd.is_empty()),
-            action_id: a.action_id,
+            action_id: a.action_id.clone(),
         })
         .collect())
 }
@@ -237,6 +257,36 @@ mod tests {
         assert_eq!(lines("build example.com/m/c"), ["go1.26.8", "compile", "file c.go 3f2a"]);
         assert_eq!(lines("link example.com/m"), ["link", "packagefile example.com/m/c=zz"]);
         assert_eq!(inputs.actions.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["0a1b", "9f9f"]);
+    }
+
+    /// go 1.26's shape: a compile waits on its own package's cache check, which waits on the imports.
+    #[test]
+    fn a_compile_is_ready_when_its_inputs_are_done_not_when_its_cache_check_is() {
+        let graph = r#"[
+          {"ID": 0, "Mode": "link", "Package": "example.com/m", "Deps": [1, 3],
+           "TimeReady": "2026-12-07T10:00:09Z", "TimeStart": "2026-12-07T10:00:09Z", "TimeDone": "2026-12-07T10:00:09Z"},
+          {"ID": 1, "Mode": "build", "Package": "example.com/m", "Deps": [3, 2], "NeedBuild": true,
+           "TimeReady": "2026-12-07T10:00:08Z", "TimeStart": "2026-12-07T10:00:08Z", "TimeDone": "2026-12-07T10:00:08Z"},
+          {"ID": 2, "Mode": "build check cache", "Package": "example.com/m", "Deps": [3],
+           "TimeReady": "2026-12-07T10:00:08Z", "TimeStart": "2026-12-07T10:00:08Z", "TimeDone": "2026-12-07T10:00:08Z"},
+          {"ID": 3, "Mode": "build", "Package": "example.com/m/p", "Deps": [4], "NeedBuild": true,
+           "ActionID": "pid", "Cmd": ["compile -p example.com/m/p"],
+           "TimeReady": "2026-12-07T10:00:05Z", "TimeStart": "2026-12-07T10:00:05.5Z", "TimeDone": "2026-12-07T10:00:07Z"},
+          {"ID": 4, "Mode": "build check cache", "Package": "example.com/m/p",
+           "TimeReady": "2026-12-07T10:00:01Z", "TimeStart": "2026-12-07T10:00:04.9Z", "TimeDone": "2026-12-07T10:00:05Z"}
+        ]"#;
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), graph).unwrap();
+        let actions = read_action_graph(file.path()).unwrap();
+        let at = |s: u64| 1_796_637_600_000_000_000 + s * 1_000_000_000;
+        let p = actions.iter().find(|a| a.package == "example.com/m/p").unwrap();
+        // Ready at its check's ready (no imports: when go began), queued 4.5 s until it started.
+        assert_eq!((p.ready_unix_ns, p.start_unix_ns), (at(1), at(5) + 500_000_000));
+        assert!(p.ran);
+        // main never ran (its import failed, say): no command, no action id.
+        let main = actions.iter().find(|a| a.mode == "build" && a.package == "example.com/m").unwrap();
+        assert_eq!((main.ran, main.action_id.as_str(), main.ready_unix_ns), (false, "", at(8)));
+        assert_eq!(actions.iter().map(|a| a.mode.as_str()).collect::<Vec<_>>(), ["link", "build", "build"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod check;
 mod compare;
 mod doctor;
 mod export;
+mod go_list;
 mod go_plan;
 mod goreleaser;
 mod otlp;

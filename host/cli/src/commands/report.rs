@@ -147,8 +147,8 @@ fn with_cores(mut summary: Summary, build: &BuildRecords, cores: &[u32]) -> Resu
     match gohook_analysis::WhatIf::of(build, cores) {
         Some(what_if) => summary.what_if = Some(what_if),
         None => bail!(
-            "--cores needs the build's package graph, which `gohook build` records (not a bare -toolexec build, `gohook \
-             exec` or a build without tool runs)"
+            "--cores needs the build's package graph, which `gohook build` and `gohook bench` record (not a bare \
+             -toolexec build, `gohook exec`, an older gohook's bench, or a build without tool runs)"
         ),
     }
     Ok(summary)
