@@ -159,7 +159,8 @@ fn archdeps_module(dir: &Path) {
     write("clean/clean.go", "package clean\n\nfunc Name() string { return \"clean\" }\n");
     write(
         "clib/clib.go",
-        "package clib\n\n// #cgo LDFLAGS: -L${SRCDIR}/lib -lfoo -lm\n// int foo(void);\nimport \"C\"\n\n\
+        "package clib\n\n// #cgo LDFLAGS: -L${SRCDIR}/lib -lfoo -lm\n// #cgo darwin LDFLAGS: -framework CoreFoundation\n\
+         // int foo(void);\nimport \"C\"\n\n\
          func Foo() int { return int(C.foo()) }\n",
     );
     write("clib/lib/foo.c", "int foo(void) { return 42; }\n");
@@ -218,6 +219,10 @@ fn archdeps_finds_the_missing_package_the_generic_fallback_and_the_foreign_libra
     assert_eq!((report["missing"].as_u64(), report["foreign_objects"].as_u64()), (Some(1), Some(1)));
     let target = &report["targets"][0];
     assert_eq!(target["target"], "darwin/arm64");
+    // Listed as a native build there has it, cgo on, and said so: a cross build from here would have it off.
+    let assumed = "as a native build there; a cross build from here has 0 unless CC names a C compiler for it: --cgo=0 \
+                   to list that";
+    assert_eq!(target["cgo_enabled"], serde_json::json!({"enabled": true, "from": assumed}));
     let missing = target["missing"].as_array().unwrap();
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0]["package"], "example.com/app/amd64only");
@@ -235,6 +240,7 @@ fn archdeps_finds_the_missing_package_the_generic_fallback_and_the_foreign_libra
     assert_eq!(cgo.len(), 1);
     assert_eq!(cgo[0]["package"], "example.com/app/clib");
     assert_eq!(strings(&cgo[0]["unresolved"]), ["-lm"]);
+    assert_eq!(strings(&cgo[0]["frameworks"]), ["CoreFoundation"], "what darwin's #cgo LDFLAGS links");
     let object = &cgo[0]["objects"][0];
     assert_eq!(object["from"], "-lfoo");
     assert_eq!(object["path"], dir.path().join("clib/lib/libfoo.a").to_str().unwrap());
@@ -254,14 +260,31 @@ fn archdeps_finds_the_missing_package_the_generic_fallback_and_the_foreign_libra
     let out = archdeps(&world, dir.path(), &["--target", "darwin/arm64"]);
     assert_eq!(out.status.code(), Some(1));
     let table = text(&out.stdout);
+    let header = format!(
+        "darwin/arm64 against darwin/amd64: {} packages (vs {}), listed with CGO_ENABLED=1 ({assumed})",
+        target["packages"], target["vs_packages"]
+    );
     for line in [
+        "      links the system's (on no -L path): -lm",
+        "      links frameworks: CoreFoundation",
         "    example.com/app/amd64only  [example.com/app]  every file excluded: only.go",
         "      pulled in by: example.com/app → example.com/dep/fast",
         &format!("      FOREIGN {}/clib/lib/libfoo.a (-lfoo): ELF amd64 (1 member)", dir.path().display()),
         "not native: 1 package not building for its target, 1 linked object of a foreign architecture",
+        &header,
     ] {
         assert!(table.lines().any(|l| l == line), "{line:?} not in\n{table}");
     }
+
+    // A cross build from here, as go would do it by default: without cgo, the C package does not build at all.
+    let out = archdeps(&world, dir.path(), &["--target", "darwin/arm64", "--cgo", "0", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let target = &report["targets"][0];
+    assert_eq!(target["cgo_enabled"], serde_json::json!({"enabled": false, "from": "--cgo"}));
+    let missing: Vec<&str> = target["missing"].as_array().unwrap().iter().map(|m| m["package"].as_str().unwrap()).collect();
+    assert_eq!(missing, ["example.com/app/amd64only", "example.com/app/clib"]);
+    assert_eq!(target["cgo"], serde_json::json!([]));
 }
 
 #[test]
@@ -277,8 +300,8 @@ fn archdeps_passes_what_is_native_and_stops_on_what_go_cannot_list() {
     assert_eq!(
         text(&out.stdout),
         format!(
-            "{goos}/{goarch} against {goos}/{reference}: 1 package (vs 1)\n\
-             native: every package builds for its target, every linked object is the target's\n"
+            "{goos}/{goarch} against {goos}/{reference}: 1 package (vs 1), listed with CGO_ENABLED=1 (go's default for \
+             a native build)\nnative: every package builds for its target, every linked object is the target's\n"
         )
     );
     // amd64 with the library built for it: nothing missing, nothing foreign, the amd64-only package only here.

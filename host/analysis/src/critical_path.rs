@@ -149,18 +149,18 @@ impl CriticalPath {
         );
         let floor = format_duration(limit.floor_ns);
         let shared = if limit.machine_shared {
-            " (the machine was shared with other work, so the floor counts each run at its CPU time on one core and \
-             errs long)"
+            "; measured on a machine shared with other work: the floor counts each run at its CPU time on one core \
+             and errs long"
         } else {
             ""
         };
         Some(match limit.kind {
             LimitKind::CoreBound => {
-                format!("core-bound: {spread} ≥ the {floor} floor{shared}: more cores would help, down to ~{floor}")
+                format!("core-bound: {spread} ≥ the {floor} floor: more cores would help, down to ~{floor}{shared}")
             }
             LimitKind::PathBound => format!(
-                "path-bound: the {floor} floor (the longest chain, with go's own time){shared} outlasts {spread}: more \
-                 cores would not help; only a shorter chain would (its steps below)"
+                "path-bound: the {floor} floor (the longest chain, with go's own time) outlasts {spread}: more cores \
+                 would not help; only a shorter chain would (its steps below){shared}"
             ),
         })
     }

@@ -1,12 +1,13 @@
 //! `gohook report --format html` and `gohook build --html`: one build as a single self-contained page, in the
-//! spirit of cargo's `--timings`: one row per tool run in the order they started, named on the bar, the critical path
-//! outlined; zoom and pan on the time axis and a package filter that highlights; the number of running tools against
-//! the machine's CPUs; then the verdict and the critical path, the stage table, the modules, the slowest packages with
-//! their phases, and gohook's own overhead.
+//! spirit of cargo's `--timings`: the tool runs packed into lanes (one per slot of go's that ran tools at once, so the
+//! first screen holds the whole build at any size; one row per run a click away), named on the bar, the critical
+//! path outlined; zoom and pan on the time axis and a package filter that highlights; the number of running tools
+//! against the machine's CPUs; then the verdict and the critical path, the stage table, the modules, the slowest
+//! packages with their phases, and gohook's own overhead.
 //!
 //! The page opens offline: the runs travel in a JSON block and are drawn on canvases by the page's one script (only
-//! the visible rows, so 10,000 runs stay quick), and a Content-Security-Policy that allows only that script and style,
-//! by hash, forbids every fetch.
+//! the rows in sight, and in a lane the runs in the time range, so 10,000 runs stay quick), and a
+//! Content-Security-Policy that allows only that script and style, by hash, forbids every fetch.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -127,13 +128,16 @@ pub fn render(build: &BuildRecords, summary: &Summary, reasons: &BTreeMap<String
          <div class=\"toolbar\"><input id=\"search\" type=\"search\" placeholder=\"filter packages, e.g. net/http\" \
          autocomplete=\"off\"> <span id=\"matches\"></span><span class=\"zoom\"><button id=\"zoom-in\" \
          title=\"zoom in (ctrl + wheel)\">+</button><button id=\"zoom-out\" title=\"zoom out\">−</button><button \
-         id=\"zoom-reset\">whole build</button> <span id=\"range\"></span></span></div>\n\
+         id=\"zoom-reset\">whole build</button> <button id=\"view-mode\" title=\"switch between lanes (one per slot \
+         of go's that ran tools at once) and one row per run\">one row per run</button> <span id=\"range\"></span>\
+         </span></div>\n\
          <div class=\"chart overview\"><canvas id=\"overview\" title=\"the whole build: click to show that part\">\
          </canvas></div>\n<div class=\"chart\"><div id=\"gantt-scroll\"><canvas id=\"gantt\"></canvas><div id=\"gantt-spacer\"></div>\
          </div><div id=\"tooltip\"></div></div>\n\
-         <p class=\"note\">One row per tool run, in the order they started; the strip above is the whole build, the \
-         box what the chart shows (click it to go there). Zoom with ctrl + wheel or the buttons, drag or shift + wheel \
-         to pan, hover a bar for its times and memory.</p>\n\
+         <p class=\"note\">The tool runs packed into lanes, one per slot of go's that ran tools at once (<i>one row \
+         per run</i> shows each run on a row of its own, in the order they started); the strip above is the whole \
+         build, the box what the chart shows (click it to go there). Zoom with ctrl + wheel or the buttons, drag or \
+         shift + wheel to pan, hover a bar for its times and memory.</p>\n\
          <h2>Concurrency</h2>\n<div class=\"chart\"><canvas id=\"concurrency\"></canvas></div>\n\
          <p class=\"note\">Tools running over the same time range; the dashed line is the machine's CPUs. \
          <span id=\"peak\"></span></p>\n"

@@ -564,8 +564,21 @@ pub struct ArchdepsArgs {
     /// The reference platform (default: the target's GOOS with amd64, or arm64 when the target is amd64).
     #[arg(long, value_name = "GOOS/GOARCH")]
     pub vs: Option<Platform>,
+    /// CGO_ENABLED for every platform listed (default: CGO_ENABLED from the environment, else 1, as a native build
+    /// there has; a cross build from this machine has 0 unless CC names a C compiler for the target).
+    #[arg(long, value_enum, value_name = "0|1")]
+    pub cgo: Option<Switch>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// A setting that is on (1) or off (0), as go's CGO_ENABLED.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    #[value(name = "0")]
+    Off,
+    #[value(name = "1")]
+    On,
 }
 
 #[derive(clap::Args, Debug)]

@@ -100,14 +100,24 @@ pub enum ListingError {
 #[derive(Debug)]
 pub struct Listing {
     pub platform: Platform,
+    /// The CGO_ENABLED it was listed with, and why that one: cgo decides which packages and files there are.
+    pub cgo: Cgo,
     pub packages: Vec<Package>,
     index: HashMap<String, usize>,
+}
+
+/// The CGO_ENABLED a platform was listed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cgo {
+    pub enabled: bool,
+    /// `--cgo`, `CGO_ENABLED in the environment`, or `a native build's default there`.
+    pub from: String,
 }
 
 impl Listing {
     /// Reads `go list -e -deps -json` output. Fails on the first package whose error is anything but every file
     /// excluded by build constraints (a pattern that matches nothing, a module not in the cache, a syntax error).
-    pub fn parse(platform: Platform, json: &[u8]) -> Result<Listing, ListingError> {
+    pub fn parse(platform: Platform, cgo: Cgo, json: &[u8]) -> Result<Listing, ListingError> {
         let packages: Vec<Package> = serde_json::Deserializer::from_slice(json)
             .into_iter()
             .collect::<Result<_, _>>()
@@ -117,7 +127,7 @@ impl Listing {
             return Err(ListingError::Go { platform, package: broken.import_path.clone(), message });
         }
         let index = packages.iter().enumerate().map(|(i, p)| (p.import_path.clone(), i)).collect();
-        Ok(Listing { platform, packages, index })
+        Ok(Listing { platform, cgo, packages, index })
     }
 
     fn get(&self, path: &str) -> Option<&Package> {
@@ -192,6 +202,8 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 pub struct TargetReport {
     pub target: Platform,
+    /// The CGO_ENABLED the target was listed with.
+    pub cgo_enabled: Cgo,
     /// Packages that build for the target, and for the reference.
     pub packages: usize,
     pub vs_packages: usize,
@@ -229,6 +241,8 @@ pub struct CgoPackage {
     pub objects: Vec<LinkedObject>,
     /// `-l` libraries on none of the `-L` paths: the system's, found by the C linker's own search.
     pub unresolved: Vec<String>,
+    /// `-framework` names (Apple's): the system's frameworks it links.
+    pub frameworks: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -297,13 +311,14 @@ impl TargetReport {
             .buildable()
             .filter(|p| !p.standard && (!p.cgo_files.is_empty() || !p.syso_files.is_empty()))
             .map(|p| {
-                let (objects, unresolved) = linked_objects(p, &target.platform);
+                let linked = linked_objects(p, &target.platform);
                 CgoPackage {
                     package: p.import_path.clone(),
                     module: p.module_name(),
                     chain: chain_to(&p.import_path),
-                    objects,
-                    unresolved,
+                    objects: linked.objects,
+                    unresolved: linked.unresolved,
+                    frameworks: linked.frameworks,
                 }
             })
             .collect();
@@ -314,6 +329,7 @@ impl TargetReport {
         cgo.sort_by(|a, b| (&a.module, &a.package).cmp(&(&b.module, &b.package)));
         TargetReport {
             target: target.platform.clone(),
+            cgo_enabled: target.cgo.clone(),
             packages: in_target.len(),
             vs_packages: in_vs.len(),
             missing,
@@ -333,13 +349,20 @@ fn by_module<'a>(packages: impl Iterator<Item = (&'a &'a str, &'a &'a Package)>)
     modules.into_iter().map(|(module, packages)| ModulePackages { module, packages }).collect()
 }
 
-/// The objects a cgo package links, from its LDFLAGS (as go resolved them, `${SRCDIR}` expanded) and its `.syso`
-/// files, and the `-l` names found on no `-L` path.
-fn linked_objects(package: &Package, target: &Platform) -> (Vec<LinkedObject>, Vec<String>) {
+/// What a cgo package links, from its LDFLAGS (as go resolved them, `${SRCDIR}` expanded) and its `.syso` files.
+struct Linked {
+    objects: Vec<LinkedObject>,
+    /// `-l` names found on no `-L` path.
+    unresolved: Vec<String>,
+    frameworks: Vec<String>,
+}
+
+fn linked_objects(package: &Package, target: &Platform) -> Linked {
     let dir = package.dir.clone().unwrap_or_default();
     let mut search: Vec<PathBuf> = Vec::new();
     let mut named: Vec<(String, PathBuf)> = Vec::new();
     let mut libraries: Vec<String> = Vec::new();
+    let mut frameworks: Vec<String> = Vec::new();
     let mut flags = package.cgo_ldflags.iter();
     while let Some(flag) = flags.next() {
         if let Some(rest) = flag.strip_prefix("-L") {
@@ -348,7 +371,9 @@ fn linked_objects(package: &Package, target: &Platform) -> (Vec<LinkedObject>, V
         } else if let Some(rest) = flag.strip_prefix("-l") {
             libraries.push(if rest.is_empty() { flags.next().cloned().unwrap_or_default() } else { rest.to_owned() });
         } else if flag == "-framework" {
-            flags.next();
+            frameworks.extend(flags.next().cloned());
+        } else if let Some(framework) = flag.strip_prefix("-Wl,-framework,") {
+            frameworks.push(framework.to_owned());
         } else if !flag.starts_with('-') && is_object_path(flag) {
             named.push((flag.clone(), dir.join(flag)));
         }
@@ -365,7 +390,7 @@ fn linked_objects(package: &Package, target: &Platform) -> (Vec<LinkedObject>, V
     }
     named.extend(package.syso_files.iter().map(|f| ("syso".to_owned(), dir.join(f))));
     let objects = named.into_iter().map(|(from, path)| linked_object(from, path, target)).collect();
-    (objects, unresolved)
+    Linked { objects, unresolved, frameworks }
 }
 
 fn is_object_path(flag: &str) -> bool {
@@ -421,7 +446,13 @@ fn chain_line(chain: &[String]) -> String {
 impl TargetReport {
     fn write_table(&self, vs: &Platform, out: &mut String) {
         let target = &self.target;
-        *out += &format!("{target} against {vs}: {} (vs {})\n", count(self.packages, "package"), self.vs_packages);
+        *out += &format!(
+            "{target} against {vs}: {} (vs {}), listed with CGO_ENABLED={} ({})\n",
+            count(self.packages, "package"),
+            self.vs_packages,
+            u8::from(self.cgo_enabled.enabled),
+            self.cgo_enabled.from
+        );
         if !self.missing.is_empty() {
             *out += &format!("  MISSING: does not build for {target} ({}):\n", self.missing.len());
             for m in &self.missing {
@@ -453,11 +484,14 @@ impl TargetReport {
                     };
                     *out += &format!("      {tag} {} ({}): {what}\n", o.path.display(), o.from);
                 }
-                if c.objects.is_empty() && c.unresolved.is_empty() {
+                if c.objects.is_empty() && c.unresolved.is_empty() && c.frameworks.is_empty() {
                     *out += "      links no library of its own\n";
                 }
                 if !c.unresolved.is_empty() {
-                    *out += &format!("      on no -L path (the system's): {}\n", c.unresolved.join(" "));
+                    *out += &format!("      links the system's (on no -L path): {}\n", c.unresolved.join(" "));
+                }
+                if !c.frameworks.is_empty() {
+                    *out += &format!("      links frameworks: {}\n", c.frameworks.join(" "));
                 }
                 *out += &chain_line(&c.chain);
             }

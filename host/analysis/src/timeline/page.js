@@ -1,9 +1,10 @@
-// Draws one build's tool runs: one row per run, in the order they started (as cargo's --timings does), with the
-// package's name on every bar wide enough to hold it; above it the whole build in one strip, with the part shown
-// boxed; a time axis to zoom (ctrl + wheel, the buttons) and pan (drag, shift + wheel); a filter that highlights the
-// runs of matching packages; and the number of running tools over the same time range against the machine's CPUs.
-// Only the visible rows are drawn in the chart, so 10,000 runs stay quick. The data is the page's JSON block;
-// nothing is fetched.
+// Draws one build's tool runs, packed into lanes — one per slot of go's that ran tools at once, as Perfetto and cargo's
+// --timings pack them — so that the first screen shows the whole build however many runs it had; one click shows one
+// row per run instead, in the order they started. Every bar wide enough names its package. Above the chart the whole
+// build in one strip, with the part shown boxed; a time axis to zoom (ctrl + wheel, the buttons) and pan (drag,
+// shift + wheel); a filter that highlights the runs of matching packages; and the number of running tools over the
+// same time range against the machine's CPUs. Only the rows in sight, and in a lane only the runs in the time range,
+// are drawn, so 10,000 runs stay quick. The data is the page's JSON block; nothing is fetched.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("gohook-data").textContent);
@@ -15,7 +16,48 @@
   const VIEW = 520;
   const wall = Math.max(data.wall_ms, 1e-3);
   const body = document.body;
-  const rows = data.runs.map((_, i) => i).sort((a, b) => data.runs[a][RUN.start] - data.runs[b][RUN.start] || a - b);
+  // One row per run, in the order they started; and the lanes, each its runs in the order they started (a lane's runs
+  // never overlap, so their ends are in order too).
+  const order = data.runs.map((_, i) => i).sort((a, b) => data.runs[a][RUN.start] - data.runs[b][RUN.start] || a - b);
+  const lanes = [];
+  for (const i of order) {
+    const lane = data.runs[i][RUN.lane];
+    while (lanes.length <= lane) {
+      lanes.push([]);
+    }
+    lanes[lane].push(i);
+  }
+  let mode = "lanes";
+  const rowCount = () => (mode === "lanes" ? lanes.length : order.length);
+  // The runs of a row that overlap the time range [from, to].
+  function runsOf(row, from, to) {
+    if (mode === "runs") {
+      const i = order[row];
+      const run = data.runs[i];
+      return run[RUN.start] <= to && run[RUN.start] + run[RUN.dur] >= from ? [i] : [];
+    }
+    const lane = lanes[row];
+    let low = 0;
+    let high = lane.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      const run = data.runs[lane[middle]];
+      if (run[RUN.start] + run[RUN.dur] < from) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    const found = [];
+    for (let k = low; k < lane.length && data.runs[lane[k]][RUN.start] <= to; k++) {
+      found.push(lane[k]);
+    }
+    return found;
+  }
+  // The row a run is drawn on.
+  const position = new Array(order.length);
+  order.forEach((i, k) => { position[i] = k; });
+  const rowOf = (i) => (mode === "lanes" ? data.runs[i][RUN.lane] : position[i]);
   const view = { from: 0, to: wall };
   let query = "";
   let matching = null;
@@ -77,11 +119,12 @@
 
   function drawGantt() {
     const width = scroller.clientWidth;
-    const height = Math.min(VIEW, AXIS + rows.length * ROW + 2);
-    spacer.style.height = Math.max(0, AXIS + rows.length * ROW + 2 - height) + "px";
+    const rowsHeight = AXIS + rowCount() * ROW + 2;
+    const height = Math.min(VIEW, rowsHeight);
+    spacer.style.height = Math.max(0, rowsHeight - height) + "px";
     const context = prepare(gantt, width, height);
     const first = Math.floor(scroller.scrollTop / ROW);
-    const last = Math.min(rows.length, first + Math.ceil((height - AXIS) / ROW) + 1);
+    const last = Math.min(rowCount(), first + Math.ceil((height - AXIS) / ROW) + 1);
     const offset = scroller.scrollTop - first * ROW;
     context.save();
     context.beginPath();
@@ -89,37 +132,44 @@
     context.clip();
     let labelled = 0;
     let drawn = 0;
+    let drawnFrom = Infinity;
+    let drawnTo = -Infinity;
     for (let row = first; row < last; row++) {
-      const run = data.runs[rows[row]];
-      const x0 = xOf(run[RUN.start], width);
-      const x1 = xOf(run[RUN.start] + run[RUN.dur], width);
-      if (x1 < 0 || x0 > width) {
-        continue;
-      }
       const y = AXIS + (row - first) * ROW - offset;
-      const x = Math.max(x0, 0);
-      const w = Math.max(1, Math.min(x1, width) - x);
-      context.globalAlpha = matching && !matching.has(rows[row]) ? 0.15 : 1;
-      context.fillStyle = COLORS[data.stages[run[RUN.stage]]] || COLORS.other;
-      context.fillRect(x, y + 1, w, ROW - 3);
-      if (run[RUN.critical]) {
-        context.strokeStyle = "#d62728";
-        context.lineWidth = 2;
-        context.strokeRect(x + 1, y + 2, Math.max(1, w - 2), ROW - 5);
+      for (const i of runsOf(row, view.from, view.to)) {
+        const run = data.runs[i];
+        const x0 = xOf(run[RUN.start], width);
+        const x1 = xOf(run[RUN.start] + run[RUN.dur], width);
+        const x = Math.max(x0, 0);
+        const w = Math.max(1, Math.min(x1, width) - x);
+        context.globalAlpha = matching && !matching.has(i) ? 0.15 : 1;
+        context.fillStyle = COLORS[data.stages[run[RUN.stage]]] || COLORS.other;
+        context.fillRect(x, y + 1, w, ROW - 3);
+        if (run[RUN.critical]) {
+          context.strokeStyle = "#d62728";
+          context.lineWidth = 2;
+          context.strokeRect(x + 1, y + 2, Math.max(1, w - 2), ROW - 5);
+        }
+        const label = name(run);
+        if (w > context.measureText(label).width + 8) {
+          context.fillStyle = "#fff";
+          context.fillText(label, x + 4, y + ROW - 5);
+          labelled++;
+        }
+        drawn++;
+        drawnFrom = Math.min(drawnFrom, run[RUN.start]);
+        drawnTo = Math.max(drawnTo, run[RUN.start] + run[RUN.dur]);
       }
-      const label = name(run);
-      if (w > context.measureText(label).width + 8) {
-        context.fillStyle = "#fff";
-        context.fillText(label, x + 4, y + ROW - 5);
-        labelled++;
-      }
-      drawn++;
     }
     context.restore();
     context.globalAlpha = 1;
     axis(context, width, height);
+    body.dataset.viewMode = mode;
+    body.dataset.rows = String(rowCount());
     body.dataset.drawnBars = String(drawn);
     body.dataset.labelledBars = String(labelled);
+    body.dataset.drawnFromMs = drawn ? drawnFrom.toFixed(3) : "";
+    body.dataset.drawnToMs = drawn ? drawnTo.toFixed(3) : "";
     body.dataset.viewStartMs = view.from.toFixed(3);
     body.dataset.viewEndMs = view.to.toFixed(3);
     const unit = unitFor(view.to - view.from);
@@ -150,13 +200,12 @@
   function drawOverview() {
     const width = overview.parentElement.clientWidth;
     const context = prepare(overview, width, OVERVIEW);
-    const perRow = (OVERVIEW - 4) / Math.max(rows.length, 1);
+    const perRow = (OVERVIEW - 4) / Math.max(rowCount(), 1);
     const x = (ms) => (ms / wall) * (width - 1);
-    rows.forEach((i, row) => {
-      const run = data.runs[i];
+    data.runs.forEach((run, i) => {
       context.globalAlpha = matching && !matching.has(i) ? 0.12 : 1;
       context.fillStyle = run[RUN.critical] ? "#d62728" : COLORS[data.stages[run[RUN.stage]]] || COLORS.other;
-      context.fillRect(x(run[RUN.start]), 2 + row * perRow, Math.max(1, x(run[RUN.dur])), Math.max(1, perRow));
+      context.fillRect(x(run[RUN.start]), 2 + rowOf(i) * perRow, Math.max(1, x(run[RUN.dur])), Math.max(1, perRow));
     });
     context.globalAlpha = 1;
     const first = scroller.scrollTop / ROW;
@@ -164,12 +213,12 @@
     context.strokeStyle = "#222";
     context.lineWidth = 1;
     context.strokeRect(x(view.from) + 0.5, 1 + first * perRow, Math.max(3, x(view.to) - x(view.from) - 1),
-                       Math.max(3, shown * perRow));
+                       Math.max(3, Math.min(shown, rowCount()) * perRow));
   }
 
   overview.addEventListener("click", (event) => {
     const box = overview.getBoundingClientRect();
-    const row = Math.floor(((event.clientY - box.top - 2) / (OVERVIEW - 4)) * rows.length);
+    const row = Math.floor(((event.clientY - box.top - 2) / (OVERVIEW - 4)) * rowCount());
     scroller.scrollTop = Math.max(0, row * ROW - ROW);
     const at = ((event.clientX - box.left) / box.width) * wall;
     const span = view.to - view.from;
@@ -249,13 +298,19 @@
     from = Math.min(Math.max(from, 0), wall - span);
     view.from = from;
     view.to = from + span;
-    const inRange = (i) => data.runs[i][RUN.start] <= view.to && data.runs[i][RUN.start] + data.runs[i][RUN.dur] >= view.from;
+    const inRange = (row) => runsOf(row, view.from, view.to).length > 0;
     const first = Math.floor(scroller.scrollTop / ROW);
-    const visible = rows.slice(first, first + Math.ceil((VIEW - AXIS) / ROW));
-    if (!visible.some(inRange)) {
-      const row = rows.findIndex(inRange);
-      if (row >= 0) {
-        scroller.scrollTop = row * ROW;
+    const visible = Math.min(rowCount(), first + Math.ceil((VIEW - AXIS) / ROW));
+    let anyInSight = false;
+    for (let row = first; row < visible && !anyInSight; row++) {
+      anyInSight = inRange(row);
+    }
+    if (!anyInSight) {
+      for (let row = 0; row < rowCount(); row++) {
+        if (inRange(row)) {
+          scroller.scrollTop = row * ROW;
+          break;
+        }
       }
     }
     draw();
@@ -284,7 +339,8 @@
       });
       count = matching.size;
       // Bring the first match into view.
-      const row = rows.findIndex((i) => matching.has(i));
+      const firstMatch = order.find((i) => matching.has(i));
+      const row = firstMatch === undefined ? -1 : rowOf(firstMatch);
       if (row >= 0 && (row * ROW < scroller.scrollTop || row * ROW > scroller.scrollTop + VIEW - AXIS - ROW)) {
         scroller.scrollTop = Math.max(0, row * ROW - ROW);
       }
@@ -302,13 +358,13 @@
       return null;
     }
     const row = Math.floor((y - AXIS + scroller.scrollTop) / ROW);
-    if (row < 0 || row >= rows.length) {
+    if (row < 0 || row >= rowCount()) {
       return null;
     }
-    const run = data.runs[rows[row]];
     const ms = msAt(event.clientX);
     const slack = (3 / box.width) * (view.to - view.from);
-    return run[RUN.start] - slack <= ms && ms <= run[RUN.start] + run[RUN.dur] + slack ? run : null;
+    const near = runsOf(row, ms - slack, ms + slack);
+    return near.length ? data.runs[near[0]] : null;
   }
 
   let dragging = null;
@@ -356,6 +412,13 @@
   document.getElementById("zoom-in").addEventListener("click", () => zoom(0.5));
   document.getElementById("zoom-out").addEventListener("click", () => zoom(2));
   document.getElementById("zoom-reset").addEventListener("click", () => show(0, wall));
+  const modeButton = document.getElementById("view-mode");
+  modeButton.addEventListener("click", () => {
+    mode = mode === "lanes" ? "runs" : "lanes";
+    modeButton.textContent = mode === "lanes" ? "one row per run" : "lanes";
+    scroller.scrollTop = 0;
+    draw();
+  });
   search.addEventListener("input", () => filter(search.value));
   window.addEventListener("resize", draw);
 
