@@ -287,9 +287,13 @@ fn universal_macho_is_checked_slice_by_slice() {
     assert_eq!(findings[0]["rule"], "arch/not-allowed");
     let message = findings[0]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("image at offset ") && message.contains(" is amd64, which is not allowed (allowed: arm64)"),
+        message.starts_with("the slice at offset ") && message.ends_with(" is amd64, which is not allowed (allowed: arm64)"),
         "{message}"
     );
+    // A thin binary is one image: named as the binary, not by an offset.
+    let (_, report) = check_under_policy(dir.path(), policy, "arch", &[amd64]);
+    let findings = report["files"][0]["findings"].as_array().unwrap();
+    assert_eq!(findings[0]["message"], "the binary is amd64, which is not allowed (allowed: arm64)");
 }
 
 #[test]

@@ -173,7 +173,7 @@ fn go_plugins_that_misbehave_are_contained_and_named() {
     let hostile = built_go_plugin(&world, "tests/plugins/hostile-go", plugins.path()).display().to_string();
     let sample = fresh_sample();
     let mut policy = String::new();
-    for mode in ["loop", "memory", "panic", "sleep", "log-flood", "text", "foreign"] {
+    for mode in ["loop", "memory", "panic", "sleep", "log-flood", "text", "foreign", "deadlock", "exit"] {
         policy +=
             &format!("[plugins.{mode}]\npath = {hostile:?}\nsettings = {{ mode = {mode:?} }}\ntimeout_ms = 1000\n\n");
     }
@@ -189,6 +189,8 @@ fn go_plugins_that_misbehave_are_contained_and_named() {
         "plugin log-flood did not finish within its time limit of 1000 ms",
         "error[hostile-go/text] message \\e[2J\\e[H\\e[32mok\\e[0m\\r\\nerror[strip/symbols] fake line\\u{202e}",
         "its rule id `strip/symbols` is outside its namespace `hostile-go/`",
+        "plugin deadlock stopped with fatal error: all goroutines are asleep - deadlock! at hostile-go/main.go:44",
+        "plugin exit exited (os.Exit or process::exit) instead of returning its findings",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
     }
@@ -200,7 +202,7 @@ fn go_plugins_that_misbehave_are_contained_and_named() {
         .filter(|f| f.rule == "gohook/plugin-failed")
         .map(|f| f.plugin.as_str())
         .collect();
-    assert_eq!(failed, ["log-flood", "loop", "memory", "panic", "sleep"]);
+    assert_eq!(failed, ["deadlock", "exit", "log-flood", "loop", "memory", "panic", "sleep"]);
 }
 
 #[test]

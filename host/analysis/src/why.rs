@@ -314,9 +314,13 @@ fn without_common_tail(old: &str, new: &str) -> (String, String) {
     (a.join("/"), b.join("/"))
 }
 
-/// A long setting's change as the lines that came and went (go's build info is one setting of many lines).
+/// A long setting's change as the lines that came and went (go's build info is one setting of many lines, which go
+/// hashed Go-quoted).
 fn changed_lines(old: &str, new: &str) -> (String, String) {
-    let lines = |text: &str| -> Vec<String> { text.split("\\n").map(|l| l.replace("\\t", " ")).collect() };
+    let lines = |text: &str| -> Vec<String> {
+        let text = gohook_records::go_unquote(text.trim_start_matches('"').trim_end_matches('"'));
+        text.split('\n').map(|l| l.replace('\t', " ")).collect()
+    };
     let (a, b) = (lines(old), lines(new));
     let gone: Vec<&String> = a.iter().filter(|l| !b.contains(l)).collect();
     let came: Vec<&String> = b.iter().filter(|l| !a.contains(l)).collect();
@@ -500,7 +504,14 @@ impl Why {
 
 #[cfg(test)]
 mod tests {
-    use super::{readable_flags, without_common_tail};
+    use super::{changed_lines, readable_flags, without_common_tail};
+
+    #[test]
+    fn build_info_lines_read_as_go_stamps_them() {
+        let old = r#""path\texample.com/sample\nbuild\tCGO_ENABLED=0\n""#;
+        let new = r#""path\texample.com/sample\nbuild\t-ldflags=\"-s -w\"\nbuild\tCGO_ENABLED=0\n""#;
+        assert_eq!(changed_lines(old, new), ("(nothing)".to_owned(), r#"build -ldflags="-s -w""#.to_owned()));
+    }
 
     #[test]
     fn go_quoted_flags_read_as_a_command_line() {

@@ -6,6 +6,7 @@
 //! policies or plugins.
 
 mod format;
+mod go_text;
 mod load;
 mod machine;
 mod process;
@@ -18,6 +19,7 @@ pub use format::{
     CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase, PluginTime,
     Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
 };
+pub use go_text::go_unquote;
 pub use load::{BuildLoad, LoadSample};
 pub use machine::{BuildContext, BuildTraceParent, Difference, parse_labels};
 pub use process::{now_unix_ns, unix_ns};

@@ -68,6 +68,13 @@ pub enum PluginFailure {
     /// The plugin panicked; the text is where and why, from what it printed.
     #[error("panicked{}", if .0.is_empty() { String::new() } else { format!(" {}", .0) })]
     Panic(String),
+    /// The plugin's language runtime stopped it (a Go `fatal error:` such as a deadlock); the text is what and where.
+    #[error("stopped with {0}")]
+    Fatal(String),
+    /// The plugin exited the process (`os.Exit`, `std::process::exit`) instead of returning its answer. (WASI
+    /// carries only success or failure through its exit, so the plugin's own status is not known.)
+    #[error("exited (os.Exit or process::exit) instead of returning its findings")]
+    Exited,
     /// The plugin printed more than its output allows.
     #[error("flooded its output (more than {} KiB printed)", sandbox::OUTPUT_CAPACITY >> 10)]
     Flood,
@@ -305,14 +312,49 @@ fn classify(error: wasmtime::Error, store: &Store<Sandbox>, limits: Limits) -> P
     if printed + (64 << 10) >= sandbox::OUTPUT_CAPACITY {
         return PluginFailure::Flood;
     }
+    if error.downcast_ref::<wasmtime_wasi::I32Exit>().is_some() {
+        return PluginFailure::Exited;
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => PluginFailure::Timeout(limits.timeout),
         Some(Trap::StackOverflow) => PluginFailure::StackOverflow,
-        Some(Trap::UnreachableCodeReached) => PluginFailure::Panic(panic_message(store)),
+        Some(Trap::UnreachableCodeReached) => match go_fatal_error(store) {
+            Some(fatal) => PluginFailure::Fatal(fatal),
+            None => PluginFailure::Panic(panic_message(store)),
+        },
         Some(trap) => PluginFailure::Trap(trap.to_string()),
         // wasmtime's text can carry names from the plugin (function names of a backtrace, import names).
         None => PluginFailure::Trap(untrusted::clean(&format!("{error:#}"), MAX_ERROR)),
     }
+}
+
+/// Go's runtime prints `fatal error: …` (a deadlock, a concurrent map write, out of memory) and a dump of the
+/// goroutines before it traps: that line, and the first place in the plugin's own code (not the runtime's) under
+/// `goroutine 1`, as `fatal error: all goroutines are asleep - deadlock! at hostile-go/main.go:44`.
+fn go_fatal_error(store: &Store<Sandbox>) -> Option<String> {
+    let stderr = store.data().stderr.contents();
+    let text = String::from_utf8_lossy(&stderr);
+    go_fatal_error_in(&text).map(|fatal| untrusted::clean(&fatal, untrusted::MAX_MESSAGE))
+}
+
+fn go_fatal_error_in(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("fatal error: "))?;
+    let mut place = None;
+    let frames = lines[at..].iter().skip_while(|l| !l.starts_with("goroutine ")).skip(1);
+    let frames: Vec<&&str> = frames.take_while(|l| !l.is_empty()).collect();
+    for pair in frames.chunks(2) {
+        if let [function, location] = pair
+            && !function.starts_with("runtime.")
+        {
+            place = location.trim().split(" +0x").next();
+            break;
+        }
+    }
+    Some(match place {
+        Some(place) => format!("{} at {place}", lines[at].trim_end()),
+        None => lines[at].trim_end().to_owned(),
+    })
 }
 
 /// Rust plugins print `thread '…' panicked at FILE:LINE:COL:` and the message to stderr before trapping.
@@ -334,6 +376,19 @@ fn panic_message(store: &Store<Sandbox>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_go_fatal_error_is_named_with_the_plugins_own_line() {
+        let stderr = "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive (nil chan)]:\n\
+                      runtime.gopark(0x0)\n\truntime/proc.go:435 +0x1\n\
+                      main.plugin.Check({}, 0x2cc040)\n\thostile-go/main.go:44 +0x3a\n\
+                      hostile-go/gohook.exportCheck(0x4)\n\thostile-go/gohook/abi.go:357 +0x10\n";
+        assert_eq!(
+            go_fatal_error_in(stderr).unwrap(),
+            "fatal error: all goroutines are asleep - deadlock! at hostile-go/main.go:44"
+        );
+        assert_eq!(go_fatal_error_in("panicked at x.go:3:\nboom\n"), None);
+    }
 
     #[test]
     fn oversized_answers_are_cut() {

@@ -80,14 +80,15 @@ impl Plugin for Arch {
         for image in &images {
             let arch = goarch(image.architecture).map_or_else(|| format!("{:?}", image.architecture), str::to_owned);
             if !settings.allows(&arch) {
+                // A universal Mach-O holds several images, each a slice at its offset; any other binary is one.
+                let which = match images.len() {
+                    1 => "the binary".to_owned(),
+                    _ => format!("the slice at offset {}", image.offset),
+                };
                 findings.push(
                     Finding::error(
                         RULE,
-                        format!(
-                            "image at offset {} is {arch}, which is not allowed (allowed: {})",
-                            image.offset,
-                            settings.allow.join(", ")
-                        ),
+                        format!("{which} is {arch}, which is not allowed (allowed: {})", settings.allow.join(", ")),
                     )
                     .help(HELP),
                 );

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"time"
 
@@ -38,6 +39,11 @@ func (plugin) Check(*gohook.Artifact) []gohook.Finding {
 		panic("hostile Go plugin gave up on purpose")
 	case "sleep":
 		time.Sleep(time.Hour)
+	case "deadlock":
+		var never chan int
+		<-never
+	case "exit":
+		os.Exit(3)
 	case "log-flood":
 		for {
 			gohook.Log(gohook.LogError, strings.Repeat("log flood ", 6000))

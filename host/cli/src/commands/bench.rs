@@ -232,12 +232,7 @@ fn command_for(
 /// build's own.
 fn relink_every_time(command: &mut GoLaunch, private_output: &Path) {
     let private_dir = OsString::from(format!("{}/", private_output.display()));
-    let args: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    // Where the value is: (index in argv, the value, whether it is written `-o=value`).
-    let given = args.iter().enumerate().find_map(|(i, arg)| match arg.as_str() {
-        "-o" | "--o" => args.get(i + 1).map(|value| (i + 1, value.clone(), false)),
-        _ => arg.strip_prefix("-o=").or_else(|| arg.strip_prefix("--o=")).map(|value| (i, value.to_owned(), true)),
-    });
+    let given = command.output_flag();
     match given {
         Some((at, output, inline)) => {
             let path = command.dir.join(&output);
@@ -254,7 +249,7 @@ fn relink_every_time(command: &mut GoLaunch, private_output: &Path) {
             }
         }
         None => {
-            let at = args.iter().position(|a| a.starts_with("-toolexec=")).map_or(2, |i| i + 1);
+            let at = command.argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")).map_or(2, |i| i + 1);
             // A trailing slash: go writes each main package's binary into the directory.
             command.argv.splice(at..at, [OsString::from("-o"), private_dir]);
         }

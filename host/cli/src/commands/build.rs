@@ -107,6 +107,15 @@ impl GoLaunch {
         Ok(GoLaunch { argv, dir, env, shim: ShimEnvironment::default(), list: None, plan: false })
     }
 
+    /// Where `-o` is on the command line: (index in argv of its value, the value, whether it is written `-o=value`).
+    pub fn output_flag(&self) -> Option<(usize, String, bool)> {
+        let args: Vec<String> = self.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        args.iter().enumerate().find_map(|(i, arg)| match arg.as_str() {
+            "-o" | "--o" => args.get(i + 1).map(|value| (i + 1, value.clone(), false)),
+            _ => arg.strip_prefix("-o=").or_else(|| arg.strip_prefix("--o=")).map(|value| (i, value.to_owned(), true)),
+        })
+    }
+
     /// Labels every build of this command (`--label`), on top of those the environment already sets.
     pub fn with_labels(mut self, labels: &[(String, String)]) -> GoLaunch {
         if !labels.is_empty() {
@@ -172,6 +181,11 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
         })
         .map_err(|e| format!("{e:#}"));
     print_summary(&finished.build_id, read.as_ref().ok().map(|(_, summary)| summary), &finished.log_path);
+    if !finished.exit.success()
+        && let Ok((records, _)) = &read
+    {
+        warn_of_stale_output(&command, records.start_unix_ns());
+    }
     // go's exit stays the exit code: a report that cannot be written is said, not turned into a failure.
     if let Some(path) = &options.cpuprofile
         && let Err(e) = read.as_ref().map_err(|e| anyhow::anyhow!("{e}")).and_then(|(r, _)| write_cpu_profile(r, path))
@@ -401,6 +415,22 @@ fn print_summary(build_id: &str, summary: Option<&Summary>, log_path: &Path) {
             eprintln!("  {line}");
         }
     }
+}
+
+/// After a failed build: the binary at `-o`, when an earlier build left it there, is not this build's — a release
+/// script that misses one exit code would ship it.
+fn warn_of_stale_output(command: &GoLaunch, build_start_ns: u64) {
+    let Some((_, output, _)) = command.output_flag() else { return };
+    let path = command.dir.join(&output);
+    let Ok(modified) = std::fs::metadata(&path).and_then(|m| m.modified()) else { return };
+    if !path.is_file() || gohook_records::unix_ns(modified) >= build_start_ns {
+        return;
+    }
+    eprintln!(
+        "gohook: {output} is not this build's: an earlier build wrote it ({}); this one failed and left it there. \
+         Remove it (rm {output}) before anything ships it.",
+        humantime::format_rfc3339_seconds(modified)
+    );
 }
 
 /// Merges the CPU profiles the build's compiles and links wrote (`--cpuprofile`) into `path`.

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use gohook_records::{ActionInputs, BuildCacheInputs, GoAction};
+use gohook_records::{ActionInputs, BuildCacheInputs, GoAction, go_unquote};
 
 /// The `-debug-actiongraph` flag for `file`.
 pub fn action_graph_flag(file: &Path) -> OsString {
@@ -150,7 +150,7 @@ impl HashLog {
             return;
         };
         if let Some(quoted) = value.strip_prefix('"') {
-            let written = unquote(quoted.strip_suffix('"').unwrap_or(quoted));
+            let written = go_unquote(quoted.strip_suffix('"').unwrap_or(quoted));
             for part in written.split('\n').filter(|p| !p.is_empty()) {
                 let id = self.intern(part);
                 self.open.entry(name.to_owned()).or_default().push(id);
@@ -176,38 +176,6 @@ impl HashLog {
     fn finish(self) -> BuildCacheInputs {
         BuildCacheInputs { build_id: String::new(), lines: self.lines, actions: self.done }
     }
-}
-
-/// A string as Go's `%q` wrote it, without its quotes: `\n`, `\t`, `\\`, `\"`, `\xNN`, `\uNNNN` and the rest of
-/// strconv.Quote's escapes.
-fn unquote(quoted: &str) -> String {
-    let mut out = String::with_capacity(quoted.len());
-    let mut chars = quoted.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let hex = |chars: &mut std::str::Chars<'_>, n: usize| -> Option<char> {
-            let digits: String = chars.by_ref().take(n).collect();
-            u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32)
-        };
-        let unescaped = match chars.next() {
-            Some('n') => Some('\n'),
-            Some('t') => Some('\t'),
-            Some('r') => Some('\r'),
-            Some('a') => Some('\u{7}'),
-            Some('b') => Some('\u{8}'),
-            Some('f') => Some('\u{c}'),
-            Some('v') => Some('\u{b}'),
-            Some('x') => hex(&mut chars, 2),
-            Some('u') => hex(&mut chars, 4),
-            Some('U') => hex(&mut chars, 8),
-            other => other,
-        };
-        out.extend(unescaped);
-    }
-    out
 }
 
 /// A scratch file for go's action graph, removed when dropped.
@@ -298,9 +266,4 @@ mod tests {
         assert_eq!(go_time_unix_ns("0001-01-01T00:00:00Z"), None, "go's zero time: never happened");
     }
 
-    #[test]
-    fn go_quoted_strings_unquote() {
-        assert_eq!(unquote(r#"compile \"-N\" \"\"\n"#), "compile \"-N\" \"\"\n");
-        assert_eq!(unquote(r"tab\there \x41\u00e9 back\\slash"), "tab\there Aé back\\slash");
-    }
 }
