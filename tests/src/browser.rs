@@ -133,6 +133,37 @@ impl Browser {
         self.call("Input.insertText", json!({ "text": text }));
     }
 
+    /// Where the element `selector` is in the viewport: (left, top, width, height) in CSS pixels.
+    pub fn bounds(&mut self, selector: &str) -> (f64, f64, f64, f64) {
+        let b = self.evaluate(&format!(
+            "(() => {{ const b = document.querySelector({selector:?}).getBoundingClientRect(); \
+             return [b.left, b.top, b.width, b.height]; }})()"
+        ));
+        let at = |i: usize| b[i].as_f64().unwrap_or_else(|| panic!("no element {selector}: {b}"));
+        (at(0), at(1), at(2), at(3))
+    }
+
+    /// Clicks the middle of the element `selector` with the left mouse button.
+    pub fn click(&mut self, selector: &str) {
+        let (left, top, width, height) = self.bounds(selector);
+        let (x, y) = (left + width / 2.0, top + height / 2.0);
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({ "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1 }),
+            );
+        }
+    }
+
+    /// The element `selector` as the screen shows it: a PNG, one pixel per CSS pixel.
+    pub fn screenshot_of(&mut self, selector: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        let (x, y, width, height) = self.bounds(selector);
+        let clip = json!({ "x": x, "y": y, "width": width, "height": height, "scale": 1 });
+        let shot = self.call("Page.captureScreenshot", json!({ "format": "png", "clip": clip }));
+        base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().unwrap()).expect("base64 PNG")
+    }
+
     /// Turns the mouse wheel over the point (`x`, `y`) of the viewport, holding ctrl when `ctrl`.
     pub fn wheel(&mut self, x: f64, y: f64, delta_y: f64, ctrl: bool) {
         let modifiers = if ctrl { 2 } else { 0 };

@@ -94,6 +94,8 @@ impl World {
             .env("GOPROXY", "off")
             .env("GOWORK", "off")
             .env("CGO_ENABLED", "0")
+            // go writes its action graph's times in the local zone: UTC keeps them readable by go_plan_waits.
+            .env("TZ", "UTC")
             .env_remove("GOHOOK_CONFIG")
             .env_remove("GOHOOK_LOG")
             .env_remove("GOHOOK_LOG_FILE")
@@ -505,4 +507,46 @@ pub fn synthetic_build(store: &Store, id: &str, start_unix_ns: u64, runs: u64) {
     for record in std::iter::once(start).chain((0..runs).map(run)).chain(std::iter::once(end)) {
         store.append(id, &record, usize::MAX).unwrap();
     }
+}
+
+/// What go's own `-debug-actiongraph` file says each compile (`build`) and `link` that ran waited, read here without
+/// gohook: from the moment every input was done to go starting it. Every input done is when its `build check cache`
+/// action became ready (go 1.26 puts that check between a compile and its imports; it waits on the imports), else
+/// when the action itself did. Keyed by (mode, package); values (ready, start) in Unix ns.
+pub fn go_plan_waits(plan: &Path) -> std::collections::BTreeMap<(String, String), (u64, u64)> {
+    let actions: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(plan).unwrap()).unwrap();
+    let time = |action: &Value, field: &str| -> u64 {
+        let text = action[field].as_str().unwrap_or_else(|| panic!("{field} of {action}"));
+        let at = humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).unwrap_or_else(|e| panic!("{text}: {e}"));
+        at.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    };
+    let by_id: std::collections::HashMap<u64, &Value> =
+        actions.iter().map(|a| (a["ID"].as_u64().unwrap(), a)).collect();
+    let mut waits = std::collections::BTreeMap::new();
+    for action in &actions {
+        let mode = action["Mode"].as_str().unwrap();
+        let ran = action["Cmd"].as_array().is_some_and(|cmd| !cmd.is_empty());
+        if !(mode == "build" || mode == "link") || !ran {
+            continue;
+        }
+        let package = action["Package"].as_str().unwrap();
+        let deps = action["Deps"].as_array().map(|d| d.iter().filter_map(|d| d.as_u64()).collect()).unwrap_or(vec![]);
+        let check = deps
+            .iter()
+            .filter_map(|d| by_id.get(d))
+            .find(|d| d["Mode"] == "build check cache" && d["Package"] == package);
+        let ready = time(check.copied().unwrap_or(action), "TimeReady");
+        waits.insert((mode.to_owned(), package.to_owned()), (ready, time(action, "TimeStart")));
+    }
+    waits
+}
+
+/// The nearest-rank percentile of sorted values (gohook's, and the usual definition): the smallest value with at
+/// least `p`% of the values at or below it.
+pub fn nearest_rank(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
 }

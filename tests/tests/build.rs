@@ -1,6 +1,6 @@
 //! `gohook build` and bare `-toolexec` on real go builds of the sample module.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -415,9 +415,11 @@ fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
     let module = tempfile::tempdir().unwrap();
     // A first build puts std into go's cache whatever ran before; new constants then make the module's own
     // packages, and only them, compile again.
+    let plan = module.path().join("plan.json");
+    let plan_flag = format!("-debug-actiongraph={}", plan.display());
     for _ in 0..2 {
         chain_module(module.path());
-        let out = world.run_gohook(module.path(), &["build", "-o", "bin", "."]);
+        let out = world.run_gohook(module.path(), &["build", &plan_flag, "-o", "bin", "."]);
         assert_success(&out, "gohook build");
     }
     let build = world.builds().pop().unwrap();
@@ -450,19 +452,21 @@ fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
     assert_eq!(track, names);
     assert!(table.contains(&format!("5 of {} packages compiled", summary["packages_in_build"])), "{table}");
 
-    // The verdict comes first: the chain is longer than the module's work spread over the tools go ran at once.
+    // The verdict comes first: the floor is longer than the module's CPU spread over the tools go ran at once, and
+    // it is the what-if's floor: one number.
     let limit = &path["limit"];
     assert_eq!(limit["bound"], "path-bound", "{path}");
-    assert_eq!(u64_of(limit, "work_ns"), records.work().map(|r| r.duration_ns).sum::<u64>());
-    let verdict = "\npath-bound: the longest chain, ";
-    assert!(table.contains(verdict), "{table}");
-    assert!(table.find(verdict) < table.find("critical path: "), "the verdict before the path: {table}");
-    assert_last_finishing_chain(&records, path);
+    assert_eq!(u64_of(limit, "cpu_ns"), records.work().map(|r| r.user_ns + r.sys_ns).sum::<u64>());
+    assert_eq!(limit["floor_ns"], summary["what_if"]["floor_ns"]);
+    let verdict = format!("\npath-bound: the {} floor (the longest chain, ", fmt_duration(u64_of(limit, "floor_ns")));
+    assert!(table.contains(&verdict), "{table}");
+    assert!(table.find(&verdict) < table.find("critical path: "), "the verdict before the path: {table}");
+    assert_last_finishing_chain(&records, path, &go_plan_waits(&plan));
 }
 
-/// Each step of the path is the dependency of the next that finished last, and the time it sat queued is the gap
-/// between its last dependency's end and its own start, as the records have them.
-fn assert_last_finishing_chain(records: &BuildRecords, path: &Value) {
+/// Each step of the path is the dependency of the next that finished last, and the time it sat queued is what go's
+/// own plan says: from every input done to go starting it.
+fn assert_last_finishing_chain(records: &BuildRecords, path: &Value, plan: &BTreeMap<(String, String), (u64, u64)>) {
     let graph: std::collections::BTreeMap<&str, Vec<&str>> = records
         .packages
         .as_ref()
@@ -498,12 +502,16 @@ fn assert_last_finishing_chain(records: &BuildRecords, path: &Value) {
         };
         let last = candidates.iter().max_by_key(|p| span(p).unwrap().1).expect("a dependency that ran");
         assert_eq!(*last, previous, "{next} waited for {last} last: {path}");
-        let next_start = match next {
-            "link" => records.stage(Stage::Link).iter().map(|r| r.start_unix_ns).max().unwrap(),
-            package => span(package).unwrap().0,
+    }
+    assert_eq!(path["queued_from_plan"], true);
+    let main = records.stage(Stage::Link)[0].package.clone();
+    for step in steps {
+        let key = match step["name"].as_str().unwrap() {
+            "link" => ("link".to_owned(), main.clone()),
+            package => ("build".to_owned(), package.to_owned()),
         };
-        let queued = next_start.saturating_sub(span(previous).unwrap().1);
-        assert!(u64_of(&pair[1], "queued_ns").abs_diff(queued) <= 1_000_000, "{next} queued {queued} ns: {path}");
+        let (ready, start) = plan[&key];
+        assert_eq!((u64_of(step, "ready_unix_ns"), u64_of(step, "queued_ns")), (ready, start - ready), "{key:?}");
     }
 }
 
@@ -511,9 +519,12 @@ fn assert_last_finishing_chain(records: &BuildRecords, path: &Value) {
 fn a_build_of_more_equal_packages_than_cores_is_core_bound() {
     let world = World::new();
     let module = tempfile::tempdir().unwrap();
+    let plan = module.path().join("plan.json");
+    let plan_flag = format!("-debug-actiongraph={}", plan.display());
     for _ in 0..2 {
         independent_module(module.path(), 8);
-        assert_success(&world.run_gohook(module.path(), &["build", "-o", "bin", "."]), "gohook build");
+        let out = world.run_gohook(module.path(), &["build", "-p", "2", &plan_flag, "-o", "bin", "."]);
+        assert_success(&out, "gohook build");
     }
     let build = world.builds().pop().unwrap();
     let records = world.records(&build);
@@ -521,16 +532,38 @@ fn a_build_of_more_equal_packages_than_cores_is_core_bound() {
     let path = &summary["critical_path"];
     let limit = &path["limit"];
     assert_eq!(limit["bound"], "core-bound", "{path}");
-    let work: u64 = records.work().map(|r| r.duration_ns).sum();
+    let cpu: u64 = records.work().map(|r| r.user_ns + r.sys_ns).sum();
     let cpus = records.context.as_ref().unwrap().go.parallelism as u64;
-    assert_eq!((u64_of(limit, "work_ns"), u64_of(limit, "cpus")), (work, cpus));
-    assert_eq!(u64_of(limit, "work_per_cpu_ns"), work / cpus);
-    assert!(work / cpus >= u64_of(path, "floor_ns"), "{path}");
+    assert_eq!((u64_of(limit, "cpu_ns"), u64_of(limit, "cpus")), (cpu, cpus));
+    assert_eq!(u64_of(limit, "cpu_per_core_ns"), cpu / cpus);
+    // One floor: the verdict's is the what-if's, and no prediction beats the CPU over the cores it has.
+    let what_if = &summary["what_if"];
+    assert_eq!(limit["floor_ns"], what_if["floor_ns"]);
+    assert!(cpu / cpus >= u64_of(limit, "floor_ns"), "{path}");
+    let machine_cpus = records.context.as_ref().unwrap().machine.logical_cpus as u64;
+    for point in what_if["curve"].as_array().unwrap() {
+        let cores = u64_of(point, "cores").max(machine_cpus);
+        assert!(u64_of(point, "wall_ns") >= cpu / cores, "{point} beats {cpu} ns of CPU on {cores} cores");
+    }
     let table = text(&world.gohook().args(["report", &build]).output().unwrap().stdout);
-    let verdict = format!("core-bound: {} of work / {cpus} CPUs = ", fmt_duration(work));
+    let verdict = format!("core-bound: {} of CPU / {cpus} cores = ", fmt_duration(cpu));
     assert!(table.contains(&verdict), "{verdict} in {table}");
     assert!(table.contains("more cores would help, down to ~"), "{table}");
-    assert_last_finishing_chain(&records, path);
+
+    // Eight packages ready at once on two cores queue: the header's waits are go's plan's, and the largest of them
+    // is at least every wait the critical path shows.
+    let waits = go_plan_waits(&plan);
+    let mut queued: Vec<u64> = waits.values().map(|(ready, start)| start - ready).collect();
+    queued.sort_unstable();
+    let cache = &summary["go_cache"];
+    let header = (u64_of(cache, "queued_p50_ns"), u64_of(cache, "queued_p95_ns"), u64_of(cache, "queued_max_ns"));
+    assert_eq!(header, (nearest_rank(&queued, 50), nearest_rank(&queued, 95), *queued.last().unwrap()));
+    assert!(header.1 > 0, "a core-bound build queues: {cache}");
+    for step in path["steps"].as_array().unwrap() {
+        assert!(u64_of(step, "queued_ns") <= header.2, "{step} queued longer than the header's max");
+    }
+    assert!(table.contains(&format!("p95 {}, max {}", fmt_duration(header.1), fmt_duration(header.2))), "{table}");
+    assert_last_finishing_chain(&records, path, &waits);
 }
 
 /// gohook's duration format (`format_duration`), for matching the table.

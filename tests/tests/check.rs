@@ -287,7 +287,8 @@ fn universal_macho_is_checked_slice_by_slice() {
     assert_eq!(findings[0]["rule"], "arch/not-allowed");
     let message = findings[0]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("the slice at offset ") && message.ends_with(" is amd64, which is not allowed (allowed: arm64)"),
+        message.starts_with("the slice at offset ")
+            && message.ends_with(" is amd64, which is not allowed (allowed: arm64)"),
         "{message}"
     );
     // A thin binary is one image: named as the binary, not by an offset.

@@ -129,9 +129,9 @@ fn cpuinfo_model() -> String {
 /// The significance level identical settings are judged at. At benchstat's 0.05, a correct comparison of identical
 /// sides is called significant 5.6% of the time with 5 builds a side (that is what 0.05 means), so asserting "not
 /// significant" there fails one CI run in eighteen. At 0.015 only complete separation — all five builds of one side
-/// slower than all five of the other — is significant, in gohook's test (p = 0.0122) as in benchstat's exact one
-/// (p = 0.0079; the next value of U gives 0.0216 and 0.0159, both above): by chance 2 in 252 (0.8%), every time for a
-/// systematic difference between the sides.
+/// slower than all five of the other — is significant, in gohook's exact test as in benchstat's (p = 2/252 = 0.0079;
+/// the next value of U gives 0.0159, above): by chance 2 in 252 (0.8%), every time for a systematic difference
+/// between the sides.
 const IDENTICAL_ALPHA: &str = "0.015";
 
 #[test]
@@ -257,7 +257,7 @@ fn a_constructed_slowdown_is_flagged_and_two_samples_are_not_enough() {
     let scratch = tempfile::tempdir().unwrap();
     assert_agrees_with_benchstat(&world, scratch.path(), ("plain", "checked"), "0.05", &report);
 
-    // The same pair with two builds a side: too few to tell, so no verdict and exit 0.
+    // The same pair with two builds a side: too few to tell, so undecided, and a gate asked to decide exits 2.
     let two = |run: &str| -> PathBuf {
         let ids: Vec<String> =
             world.builds().into_iter().filter(|id| world.summary(id)["run"] == run).take(2).collect();
@@ -269,8 +269,9 @@ fn a_constructed_slowdown_is_flagged_and_two_samples_are_not_enough() {
     let (plain, checked) = (two("plain"), two("checked"));
     let (out, report) =
         compare_json(&world, plain.to_str().unwrap(), checked.to_str().unwrap(), &["--threshold", "5%"]);
-    assert_exit(&out, 0, "compare with two builds a side");
+    assert_exit(&out, 2, "compare with two builds a side");
     assert_eq!(row(&report, "wall", "build")["verdict"], serde_json::json!({"kind": "need_samples", "per_side": 4}));
+    assert_eq!(report["decision"], serde_json::json!({"kind": "undecided", "per_side": 4}));
     assert_eq!(report["regressions"], serde_json::json!([]));
     let table = world.gohook().arg("compare").arg(&plain).arg(&checked).output().unwrap();
     assert!(text(&table.stdout).contains("need ≥ 4 samples per side"), "{}", text(&table.stdout));

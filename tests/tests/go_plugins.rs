@@ -184,7 +184,7 @@ fn go_plugins_that_misbehave_are_contained_and_named() {
     for expected in [
         "plugin loop did not finish within its time limit of 1000 ms",
         "plugin memory exceeded its memory limit of 64 MiB",
-        "plugin panic panicked at hostile-go/main.go:38: hostile Go plugin gave up on purpose",
+        "plugin panic panicked at hostile-go/main.go:39: hostile Go plugin gave up on purpose",
         "plugin sleep did not finish within its time limit of 1000 ms",
         "plugin log-flood did not finish within its time limit of 1000 ms",
         "error[hostile-go/text] message \\e[2J\\e[H\\e[32mok\\e[0m\\r\\nerror[strip/symbols] fake line\\u{202e}",

@@ -188,7 +188,27 @@ fn phases_setting_in_gohook_toml_applies_to_bare_toolexec_builds_of_the_sample()
     assert!(with_phases == std::fs::read(sample.path().join("plain")).unwrap(), "the binaries differ");
 }
 
-/// A build of 10,000 compiles of 1-200 ms, 16 at a time, written into `world`'s record root as the shim would.
+/// Of a PNG's pixel columns, how many show a bar's colour (a saturated pixel: bars are coloured, the axis, grid and
+/// background grey or white) below the first `skip_rows` rows; and how many columns there are.
+fn coloured_columns(png_bytes: &[u8], skip_rows: usize) -> (usize, usize) {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.color_type.samples();
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let saturated = |x: usize, y: usize| {
+        let at = (y * width + x) * channels;
+        let rgb = &pixels[at..at + 3];
+        rgb.iter().max().unwrap() - rgb.iter().min().unwrap() > 40
+    };
+    let coloured = (0..width).filter(|&x| (skip_rows..height).any(|y| saturated(x, y))).count();
+    (width, coloured)
+}
+
+/// A build of 10,000 compiles of 1-200 ms, 16 at a time as go runs them at -p 16 (each slot starts its next run
+/// 0.1 ms after its last ended), written into `world`'s record root as the shim would.
 fn ten_thousand_runs(world: &World) -> String {
     use gohook_records::{BuildContext, Record};
     let store = Store::new(world.root.path().to_owned());
@@ -198,8 +218,12 @@ fn ten_thousand_runs(world: &World) -> String {
     context.machine.logical_cpus = 16;
     context.go.parallelism = 16;
     store.append(id, &Record::Context(context), 50).unwrap();
+    let mut slot_ends = [start; 16];
     for i in 0..10_000u64 {
         let duration_ns = 1_000_000 + (i * 7919) % 199_000_000;
+        let slot = (0..16).min_by_key(|&s| slot_ends[s]).unwrap();
+        let start_unix_ns = slot_ends[slot] + 100_000;
+        slot_ends[slot] = start_unix_ns + duration_ns;
         let run = ToolRun {
             build_id: id.into(),
             build_start_unix_ns: start,
@@ -208,7 +232,7 @@ fn ten_thousand_runs(world: &World) -> String {
             package: format!("example.com/big/p{i}"),
             goos: "linux".into(),
             goarch: "amd64".into(),
-            start_unix_ns: start + i * 7_000_000 / 16,
+            start_unix_ns,
             duration_ns,
             user_ns: duration_ns / 2,
             sys_ns: 0,
@@ -247,6 +271,26 @@ fn the_page_of_ten_thousand_runs_filters_zooms_and_names_its_bars_in_a_real_brow
         html.len()
     );
     assert_eq!(browser.body_attribute("resources"), "0", "the page fetched nothing");
+    // The first view is the whole build, its runs packed into go's 16 slots: every run is drawn, from the build's
+    // first moment to its last.
+    assert_eq!(browser.body_attribute("viewMode"), "lanes");
+    assert_eq!(browser.body_attribute("rows"), "16");
+    assert_eq!(browser.body_attribute("drawnBars"), "10000");
+    let wall: f64 = browser.body_attribute("viewEndMs").parse().unwrap();
+    let drawn_from: f64 = browser.body_attribute("drawnFromMs").parse().unwrap();
+    let drawn_to: f64 = browser.body_attribute("drawnToMs").parse().unwrap();
+    assert!(drawn_from < 0.001 * wall && drawn_to > 0.999 * wall, "bars from {drawn_from} to {drawn_to} of {wall} ms");
+    // … and the screen agrees: every column of the chart below its axis shows a bar's colour.
+    let png = browser.screenshot_of("#gantt");
+    let (columns, coloured) = coloured_columns(&png, 22);
+    assert!(coloured as f64 >= 0.98 * columns as f64, "bars in {coloured} of {columns} columns");
+    let shot = repo_root().join("target/screenshots/timeline-10000-lanes.png");
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    std::fs::write(&shot, &png).unwrap();
+
+    // One click away: a row per run, only the rows in sight drawn.
+    browser.click("#view-mode");
+    assert_eq!(browser.body_attribute("viewMode"), "runs");
     let drawn: usize = browser.body_attribute("drawnBars").parse().unwrap();
     assert!(drawn > 0 && drawn < 100, "only the visible rows are drawn: {drawn}");
 
@@ -255,7 +299,7 @@ fn the_page_of_ten_thousand_runs_filters_zooms_and_names_its_bars_in_a_real_brow
     assert_eq!(browser.body_attribute("matchingRuns"), "111");
     assert_eq!(browser.evaluate("document.getElementById('matches').textContent"), "111 runs match");
 
-    // Whole build shown: bars of at most 200 ms on a 4.5 s axis are too narrow to name.
+    // Whole build shown: bars of at most 200 ms on a minute-long axis are too narrow to name.
     let (from, to) = (browser.body_attribute("viewStartMs"), browser.body_attribute("viewEndMs"));
     assert_eq!(from, "0.000");
     let whole: f64 = to.parse().unwrap();

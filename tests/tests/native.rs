@@ -282,7 +282,8 @@ fn archdeps_finds_the_missing_package_the_generic_fallback_and_the_foreign_libra
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let target = &report["targets"][0];
     assert_eq!(target["cgo_enabled"], serde_json::json!({"enabled": false, "from": "--cgo"}));
-    let missing: Vec<&str> = target["missing"].as_array().unwrap().iter().map(|m| m["package"].as_str().unwrap()).collect();
+    let missing: Vec<&str> =
+        target["missing"].as_array().unwrap().iter().map(|m| m["package"].as_str().unwrap()).collect();
     assert_eq!(missing, ["example.com/app/amd64only", "example.com/app/clib"]);
     assert_eq!(target["cgo"], serde_json::json!([]));
 }

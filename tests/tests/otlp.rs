@@ -139,6 +139,12 @@ fn a_build_is_one_trace_with_every_tool_run_and_phase_inside_its_root() {
     ] {
         assert_eq!(tag(&link["tags"], key), Some(&value), "{key}");
     }
+    // Its wait for a core and the build's floor are the report's: one model of waiting, one floor.
+    let summary = world.summary(&build.id);
+    let link_step = summary["critical_path"]["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(link_step["name"], "link");
+    assert_eq!(tag(&link["tags"], "gohook.queued_ns"), Some(&link_step["queued_ns"]));
+    assert_eq!(tag(&root["tags"], "gohook.critical_path.floor_ns"), Some(&summary["what_if"]["floor_ns"]));
     let finding = &link_run.findings[0];
     assert_eq!(finding.rule, "strip/symbols");
     let logs = link["logs"].as_array().unwrap();

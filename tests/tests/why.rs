@@ -191,7 +191,7 @@ fn why_names_the_plugin_when_the_policy_relinked_and_says_what_it_cannot_tell() 
         text(&out.stdout),
         format!(
             "build {bare} was recorded without go's cache-key inputs (a bare -toolexec build, `gohook exec`, or an \
-             older gohook): build with `gohook build …` to ask why it rebuilt\n"
+             older gohook's build or bench): build with `gohook build …` or `gohook bench` to ask why it rebuilt\n"
         )
     );
     // Neither a build nor a package of the latest one: exit 2, with what to do.

@@ -1,6 +1,6 @@
 // The Jaeger the OTLP export tests read traces back from: a tool of this module, so that `go install` takes
 // jaeger's dependencies as it pins them (its own go.mod has replace directives, which `go install pkg@version`
-// refuses). tools/test installs it into target/go-tools.
+// refuses). tools/test builds it into target/go-tools, through gohook build (see there).
 module gohook.test/jaeger
 
 go 1.26

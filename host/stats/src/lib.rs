@@ -306,7 +306,7 @@ struct Trials {
 
 impl Trials {
     fn new(n_a: usize, n_b: usize, alpha: f64) -> Trials {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(0x6f68_6f6f_6b);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x006f_686f_6f6b);
         let normal = Normal::standard();
         let mut draw = |n: usize| -> Vec<f64> {
             (0..n).map(|_| normal.inverse_cdf(rng.random::<f64>().clamp(1e-12, 1.0 - 1e-12))).collect()

@@ -11,7 +11,10 @@
   const RUN = { lane: 0, start: 1, dur: 2, stage: 3, pkg: 4, cpu: 5, rss: 6, critical: 7, why: 8 };
   const COLORS = { compile: "#4e79a7", asm: "#f28e2b", cgo: "#e15759", link: "#59a14f", vet: "#b07aa1",
                    cover: "#edc948", other: "#9c755f" };
-  const ROW = 16;
+  // A row's height: 16 px, less for lanes when there are more of them than the chart holds (a -p 64 build), so that
+  // the first screen holds every lane; never under 4.
+  const FULL_ROW = 16;
+  let ROW = FULL_ROW;
   const AXIS = 22;
   const VIEW = 520;
   const wall = Math.max(data.wall_ms, 1e-3);
@@ -29,6 +32,11 @@
   }
   let mode = "lanes";
   const rowCount = () => (mode === "lanes" ? lanes.length : order.length);
+  function setMode(to) {
+    mode = to;
+    const fits = Math.floor((VIEW - AXIS - 2) / Math.max(rowCount(), 1));
+    ROW = mode === "lanes" ? Math.max(4, Math.min(FULL_ROW, fits)) : FULL_ROW;
+  }
   // The runs of a row that overlap the time range [from, to].
   function runsOf(row, from, to) {
     if (mode === "runs") {
@@ -144,14 +152,14 @@
         const w = Math.max(1, Math.min(x1, width) - x);
         context.globalAlpha = matching && !matching.has(i) ? 0.15 : 1;
         context.fillStyle = COLORS[data.stages[run[RUN.stage]]] || COLORS.other;
-        context.fillRect(x, y + 1, w, ROW - 3);
+        context.fillRect(x, y + 1, w, Math.max(1, ROW - 3));
         if (run[RUN.critical]) {
           context.strokeStyle = "#d62728";
-          context.lineWidth = 2;
-          context.strokeRect(x + 1, y + 2, Math.max(1, w - 2), ROW - 5);
+          context.lineWidth = ROW >= 12 ? 2 : 1;
+          context.strokeRect(x + 1, y + 2, Math.max(1, w - 2), Math.max(1, ROW - 5));
         }
         const label = name(run);
-        if (w > context.measureText(label).width + 8) {
+        if (ROW >= 12 && w > context.measureText(label).width + 8) {
           context.fillStyle = "#fff";
           context.fillText(label, x + 4, y + ROW - 5);
           labelled++;
@@ -414,7 +422,7 @@
   document.getElementById("zoom-reset").addEventListener("click", () => show(0, wall));
   const modeButton = document.getElementById("view-mode");
   modeButton.addEventListener("click", () => {
-    mode = mode === "lanes" ? "runs" : "lanes";
+    setMode(mode === "lanes" ? "runs" : "lanes");
     modeButton.textContent = mode === "lanes" ? "one row per run" : "lanes";
     scroller.scrollTop = 0;
     draw();
@@ -423,6 +431,7 @@
   window.addEventListener("resize", draw);
 
   const started = performance.now();
+  setMode("lanes");
   draw();
   filter(search.value);
   body.dataset.drawMs = (performance.now() - started).toFixed(1);

@@ -167,8 +167,8 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
                 let _ = std::fs::remove_dir_all(&cold);
             }
             if !finished.exit.success() {
-                bail!(
-                    "build {done} of {total} ({}) failed: {}; see `gohook report {}` and its log {}. It stays \
+                eprintln!(
+                    "bench: build {done} of {total} ({}) failed: {}; see `gohook report {}` and its log {}. It stays \
                      recorded under run {}, but no comparison, benchmark summary or baseline counts a failed build.",
                     side.run,
                     finished.exit,
@@ -176,6 +176,7 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
                     finished.log_path.display(),
                     side.run
                 );
+                return Ok(finished.exit.shell_code());
             }
         }
     }
@@ -249,7 +250,8 @@ fn relink_every_time(command: &mut GoLaunch, private_output: &Path) {
             }
         }
         None => {
-            let at = command.argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")).map_or(2, |i| i + 1);
+            let at =
+                command.argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")).map_or(2, |i| i + 1);
             // A trailing slash: go writes each main package's binary into the directory.
             command.argv.splice(at..at, [OsString::from("-o"), private_dir]);
         }

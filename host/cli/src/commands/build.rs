@@ -304,6 +304,8 @@ pub fn run_recorded(
         .map(|stderr| std::thread::spawn(move || go_plan::pass_through_keeping_cache_inputs(stderr)));
     let line = progress.then(|| Progress::start(store, &stamp.id, child.id()));
     let status = child.wait().context("waiting for go")?;
+    // The build ends when go does, whatever gohook does after it (the listing, the records).
+    let ended = now_unix_ns();
     if let Some(line) = line {
         line.finish();
     }
@@ -333,7 +335,7 @@ pub fn run_recorded(
         record_plan(store, &stamp.id, plan_file.as_deref(), cache_inputs, quiet, policy.records.keep_builds);
     }
     drop(scratch);
-    let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: now_unix_ns(), exit });
+    let end = Record::BuildEnd(BuildEnd { build_id: stamp.id.clone(), end_unix_ns: ended, exit });
     if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
         tracing::warn!("cannot write the end-of-build record: {e}");
     }

@@ -265,5 +265,4 @@ mod tests {
         assert_eq!(utc % 1_000_000_000, 123_456_789);
         assert_eq!(go_time_unix_ns("0001-01-01T00:00:00Z"), None, "go's zero time: never happened");
     }
-
 }

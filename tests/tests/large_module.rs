@@ -1,0 +1,52 @@
+//! A large real module: Jaeger v1.75.0's `cmd/jaeger` from the Go module proxy (~1,000 packages, ~2,500 tool runs),
+//! which `tools/test` builds through `gohook build` (it needs the binary for the OTLP tests anyway) with go's own
+//! action graph asked for, into `target/large-module`. What a user reads at that size must agree with what go itself
+//! says: the header's queue percentiles and every queue time on the critical path, computed here from go's plan.
+
+use gohook_tests::*;
+use serde_json::Value;
+
+#[test]
+fn at_a_thousand_packages_the_queue_times_are_gos_plans() {
+    let root = repo_root().join("target/large-module");
+    let plan = root.join("plan.json");
+    assert!(
+        plan.is_file(),
+        "{} is missing: tools/test builds Jaeger through gohook into target/large-module (remove target/go-tools/jaeger \
+         and run tools/test)",
+        plan.display()
+    );
+    let report = World::new()
+        .gohook()
+        .env("GOHOOK_DIR", root.join("records"))
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let summary: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let runs = u64_of(&summary, "invocations");
+    assert!(runs > 1_000 && summary["packages_in_build"].as_u64().unwrap() > 500, "a large module: {runs} runs");
+
+    let waits = go_plan_waits(&plan);
+    let mut queued: Vec<u64> = waits.values().map(|(ready, start)| start - ready).collect();
+    queued.sort_unstable();
+    let cache = &summary["go_cache"];
+    let header = (u64_of(cache, "queued_p50_ns"), u64_of(cache, "queued_p95_ns"), u64_of(cache, "queued_max_ns"));
+    assert_eq!(header, (nearest_rank(&queued, 50), nearest_rank(&queued, 95), *queued.last().unwrap()));
+    // ~1,000 packages on a few cores wait for them: the header says so, and nothing on the path waited longer.
+    assert!(header.1 > 0, "{cache}");
+    let path = &summary["critical_path"];
+    assert_eq!(path["queued_from_plan"], true);
+    let main = "github.com/jaegertracing/jaeger/cmd/jaeger";
+    for step in path["steps"].as_array().unwrap() {
+        let key = match step["name"].as_str().unwrap() {
+            "link" => ("link".to_owned(), main.to_owned()),
+            package => ("build".to_owned(), package.to_owned()),
+        };
+        let (ready, start) = waits[&key];
+        assert_eq!((u64_of(step, "ready_unix_ns"), u64_of(step, "queued_ns")), (ready, start - ready), "{key:?}");
+        assert!(u64_of(step, "queued_ns") <= header.2);
+    }
+    // One floor: the verdict's is the what-if's.
+    assert_eq!(path["limit"]["floor_ns"], summary["what_if"]["floor_ns"]);
+}
