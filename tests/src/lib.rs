@@ -550,3 +550,27 @@ pub fn nearest_rank(sorted: &[u64], p: usize) -> u64 {
     let rank = (p * sorted.len()).div_ceil(100).max(1);
     sorted[rank - 1]
 }
+
+/// A report (`gohook report --format json`) says what go's own plan file `plan` says: the header's queue p50, p95 and
+/// max, and each critical-path step's ready and queued time (its link by `main`, the program's package), none above
+/// the header's max. Returns the header's (p50, p95, max).
+pub fn assert_queues_are_gos_plans(summary: &Value, plan: &Path, main: &str) -> (u64, u64, u64) {
+    let waits = go_plan_waits(plan);
+    let mut queued: Vec<u64> = waits.values().map(|(ready, start)| start - ready).collect();
+    queued.sort_unstable();
+    let cache = &summary["go_cache"];
+    let header = (u64_of(cache, "queued_p50_ns"), u64_of(cache, "queued_p95_ns"), u64_of(cache, "queued_max_ns"));
+    assert_eq!(header, (nearest_rank(&queued, 50), nearest_rank(&queued, 95), *queued.last().unwrap()));
+    let path = &summary["critical_path"];
+    assert_eq!(path["queued_from_plan"], true);
+    for step in path["steps"].as_array().unwrap() {
+        let key = match step["name"].as_str().unwrap() {
+            "link" => ("link".to_owned(), main.to_owned()),
+            package => ("build".to_owned(), package.to_owned()),
+        };
+        let (ready, start) = waits[&key];
+        assert_eq!((u64_of(step, "ready_unix_ns"), u64_of(step, "queued_ns")), (ready, start - ready), "{key:?}");
+        assert!(u64_of(step, "queued_ns") <= header.2, "{step} queued longer than the header's max");
+    }
+    header
+}

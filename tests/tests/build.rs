@@ -1,6 +1,6 @@
 //! `gohook build` and bare `-toolexec` on real go builds of the sample module.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -471,12 +471,12 @@ fn critical_path_is_the_known_chain_plus_link_not_the_slow_package_beside_it() {
     };
     assert!(table.contains(&verdict), "{table}");
     assert!(table.find(&verdict) < table.find("critical path: "), "the verdict before the path: {table}");
-    assert_last_finishing_chain(&records, path, &go_plan_waits(&plan));
+    assert_last_finishing_chain(&records, path);
+    assert_queues_are_gos_plans(&summary, &plan, "example.com/m");
 }
 
-/// Each step of the path is the dependency of the next that finished last, and the time it sat queued is what go's
-/// own plan says: from every input done to go starting it.
-fn assert_last_finishing_chain(records: &BuildRecords, path: &Value, plan: &BTreeMap<(String, String), (u64, u64)>) {
+/// Each step of the path is the dependency of the next that finished last.
+fn assert_last_finishing_chain(records: &BuildRecords, path: &Value) {
     let graph: std::collections::BTreeMap<&str, Vec<&str>> = records
         .packages
         .as_ref()
@@ -512,16 +512,6 @@ fn assert_last_finishing_chain(records: &BuildRecords, path: &Value, plan: &BTre
         };
         let last = candidates.iter().max_by_key(|p| span(p).unwrap().1).expect("a dependency that ran");
         assert_eq!(*last, previous, "{next} waited for {last} last: {path}");
-    }
-    assert_eq!(path["queued_from_plan"], true);
-    let main = records.stage(Stage::Link)[0].package.clone();
-    for step in steps {
-        let key = match step["name"].as_str().unwrap() {
-            "link" => ("link".to_owned(), main.clone()),
-            package => ("build".to_owned(), package.to_owned()),
-        };
-        let (ready, start) = plan[&key];
-        assert_eq!((u64_of(step, "ready_unix_ns"), u64_of(step, "queued_ns")), (ready, start - ready), "{key:?}");
     }
 }
 
@@ -562,18 +552,10 @@ fn a_build_of_more_equal_packages_than_cores_is_core_bound() {
 
     // Eight packages ready at once on two cores queue: the header's waits are go's plan's, and the largest of them
     // is at least every wait the critical path shows.
-    let waits = go_plan_waits(&plan);
-    let mut queued: Vec<u64> = waits.values().map(|(ready, start)| start - ready).collect();
-    queued.sort_unstable();
-    let cache = &summary["go_cache"];
-    let header = (u64_of(cache, "queued_p50_ns"), u64_of(cache, "queued_p95_ns"), u64_of(cache, "queued_max_ns"));
-    assert_eq!(header, (nearest_rank(&queued, 50), nearest_rank(&queued, 95), *queued.last().unwrap()));
-    assert!(header.1 > 0, "a core-bound build queues: {cache}");
-    for step in path["steps"].as_array().unwrap() {
-        assert!(u64_of(step, "queued_ns") <= header.2, "{step} queued longer than the header's max");
-    }
-    assert!(table.contains(&format!("p95 {}, max {}", fmt_duration(header.1), fmt_duration(header.2))), "{table}");
-    assert_last_finishing_chain(&records, path, &waits);
+    let (_, p95, max) = assert_queues_are_gos_plans(&summary, &plan, "example.com/wide");
+    assert!(p95 > 0, "a core-bound build queues: {}", summary["go_cache"]);
+    assert!(table.contains(&format!("p95 {}, max {}", fmt_duration(p95), fmt_duration(max))), "{table}");
+    assert_last_finishing_chain(&records, path);
 }
 
 /// gohook's duration format (`format_duration`), for matching the table.

@@ -328,9 +328,10 @@ fn classify(error: wasmtime::Error, store: &Store<Sandbox>, limits: Limits) -> P
     }
 }
 
-/// Go's runtime prints `fatal error: …` (a deadlock, a concurrent map write, out of memory) and a dump of the
-/// goroutines before it traps: that line, and the first place in the plugin's own code (not the runtime's) under
-/// `goroutine 1`, as `fatal error: all goroutines are asleep - deadlock! at hostile-go/main.go:44`.
+/// Go's runtime prints `fatal error: …` (a deadlock, a concurrent map write, out of memory) or `panic: …` (a panic
+/// no one recovered, in a goroutine of the plugin's own) and a dump of the goroutines before it traps: that line, and
+/// the first place in the plugin's own code (not the runtime's) under the first goroutine, as `fatal error: all
+/// goroutines are asleep - deadlock! at hostile-go/main.go:44`.
 fn go_fatal_error(store: &Store<Sandbox>) -> Option<String> {
     let stderr = store.data().stderr.contents();
     let text = String::from_utf8_lossy(&stderr);
@@ -339,7 +340,7 @@ fn go_fatal_error(store: &Store<Sandbox>) -> Option<String> {
 
 fn go_fatal_error_in(text: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
-    let at = lines.iter().position(|l| l.starts_with("fatal error: "))?;
+    let at = lines.iter().position(|l| l.starts_with("fatal error: ") || l.starts_with("panic: "))?;
     let mut place = None;
     let frames = lines[at..].iter().skip_while(|l| !l.starts_with("goroutine ")).skip(1);
     let frames: Vec<&&str> = frames.take_while(|l| !l.is_empty()).collect();
@@ -388,6 +389,8 @@ mod tests {
             "fatal error: all goroutines are asleep - deadlock! at hostile-go/main.go:44"
         );
         assert_eq!(go_fatal_error_in("panicked at x.go:3:\nboom\n"), None);
+        let unrecovered = "panic: boom\n\ngoroutine 7 [running]:\nmain.work()\n\tp/main.go:12 +0x2\n";
+        assert_eq!(go_fatal_error_in(unrecovered).unwrap(), "panic: boom at p/main.go:12");
     }
 
     #[test]
