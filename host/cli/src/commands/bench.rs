@@ -118,7 +118,8 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
         .iter()
         .map(|side| {
             let command = command_for(&template, side, &scratch.path().join("list-cache"), &options.labels, false);
-            go_list::list(&command)
+            let list = command.go_list().ok_or_else(|| "not a go build".to_owned());
+            list.and_then(|list| go_list::list(&list))
                 .map_err(|why| {
                     eprintln!(
                         "bench: {}'s builds are recorded without their package graph ({why}): no critical path, \

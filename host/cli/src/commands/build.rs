@@ -21,7 +21,7 @@ use gohook_records::{
 use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
 use crate::commands::Context as CommandContext;
-use crate::commands::go_list::{self, Listing, PackageGraph};
+use crate::commands::go_list::{self, GoList, Listing, PackageGraph};
 use crate::commands::go_plan;
 use crate::commands::otlp;
 use crate::commands::progress::Progress;
@@ -107,6 +107,12 @@ impl GoLaunch {
         Ok(GoLaunch { argv, dir, env, shim: ShimEnvironment::default(), list: None, plan: false })
     }
 
+    /// The `go list -deps` of the packages this `go build` builds, with its go and environment.
+    pub fn go_list(&self) -> Option<GoList> {
+        let args = self.list.clone()?;
+        Some(GoList { go: self.argv[0].clone(), args, env: self.env.clone() })
+    }
+
     /// Where `-o` is on the command line: (index in argv of its value, the value, whether it is written `-o=value`).
     pub fn output_flag(&self) -> Option<(usize, String, bool)> {
         let args: Vec<String> = self.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -167,8 +173,8 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
         None => None,
     };
     signals::install();
-    let graph = match Listing::start(&command) {
-        Some(listing) => Graph::Beside(listing),
+    let graph = match command.go_list().and_then(|list| Some((Listing::start(&list)?, list))) {
+        Some((listing, list)) => Graph::Beside(listing, list),
         None => Graph::None,
     };
     let finished = run_recorded(&command, &options.store, &policy, true, graph)?;
@@ -227,7 +233,7 @@ pub enum Graph<'a> {
     /// Not recorded (`gohook exec`, a command that is not `go build`).
     None,
     /// A `go list` started beside the build: recorded when go succeeded.
-    Beside(Listing),
+    Beside(Listing, GoList),
     /// Listed before the build (`gohook bench`, once per side).
     Known(&'a PackageGraph),
 }
@@ -314,11 +320,13 @@ pub fn run_recorded(
     // The listing beside go is waited for before the machine's counters are read again: its CPU is the build's.
     let keep = policy.records.keep_builds;
     match graph {
-        Graph::Beside(listing) if exit.success() && signals::received().is_none() => match listing.finish(command) {
-            Ok(graph) => graph.record(store, &stamp.id, keep),
-            Err(why) => tracing::warn!("{why}; the report cannot tell cached packages or the critical path"),
-        },
-        Graph::Beside(listing) => listing.stop(),
+        Graph::Beside(listing, list) if exit.success() && signals::received().is_none() => {
+            match listing.finish(&list) {
+                Ok(graph) => graph.record(store, &stamp.id, keep),
+                Err(why) => tracing::warn!("{why}; the report cannot tell cached packages or the critical path"),
+            }
+        }
+        Graph::Beside(listing, _) => listing.stop(),
         Graph::Known(graph) => graph.record(store, &stamp.id, keep),
         Graph::None => {}
     }

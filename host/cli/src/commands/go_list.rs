@@ -10,7 +10,21 @@ use std::process::Command;
 
 use gohook_records::{BuildModules, BuildPackages, PackageImports, PackageModule, Record, Store};
 
-use crate::commands::build::GoLaunch;
+/// A `go list` to run: the go program, its arguments ([`list_arguments`]) and the extra environment of the build it
+/// lists for.
+pub struct GoList {
+    pub go: OsString,
+    pub args: Vec<OsString>,
+    pub env: Vec<(String, String)>,
+}
+
+impl GoList {
+    fn command(&self) -> Command {
+        let mut go = Command::new(&self.go);
+        go.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(std::process::Stdio::null());
+        go
+    }
+}
 
 /// Flags of `go build` that `go list` must not get: `-o` belongs to build alone, and the debug flags write files
 /// that the listing would overwrite; `-toolexec` is irrelevant to listing.
@@ -134,9 +148,8 @@ impl Listed {
 }
 
 /// `go list -deps` of what the build builds, now; the error says why there is no graph.
-pub fn list(command: &GoLaunch) -> Result<PackageGraph, String> {
-    let Some(list) = &command.list else { return Err("not a go build".to_owned()) };
-    let out = list_command(command, list).output().map_err(|e| format!("cannot run go list: {e}"))?;
+pub fn list(list: &GoList) -> Result<PackageGraph, String> {
+    let out = list.command().output().map_err(|e| format!("cannot run go list: {e}"))?;
     graph_of(out)
 }
 
@@ -157,11 +170,10 @@ pub struct Listing {
 }
 
 impl Listing {
-    pub fn start(command: &GoLaunch) -> Option<Listing> {
-        let list = command.list.as_ref()?;
+    pub fn start(list: &GoList) -> Option<Listing> {
         let files = tempfile::tempfile().and_then(|out| Ok((out.try_clone()?, out, tempfile::tempfile()?)));
         let started = files.and_then(|(out, stdout, stderr)| {
-            let child = list_command(command, list).stdout(out).stderr(stderr.try_clone()?).spawn()?;
+            let child = list.command().stdout(out).stderr(stderr.try_clone()?).spawn()?;
             Ok(Listing { child, stdout, stderr })
         });
         started.map_err(|e| tracing::warn!("cannot run go list: {e}")).ok()
@@ -169,7 +181,7 @@ impl Listing {
 
     /// The graph, once go is done. A listing that ran beside a build which changed go.mod (`-mod=mod` adding a
     /// requirement) may have failed on the half-written file: then it lists again.
-    pub fn finish(mut self, command: &GoLaunch) -> Result<PackageGraph, String> {
+    pub fn finish(mut self, list: &GoList) -> Result<PackageGraph, String> {
         use std::io::{Read, Seek};
         let read = |file: &mut std::fs::File| -> std::io::Result<Vec<u8>> {
             let mut bytes = Vec::new();
@@ -182,7 +194,7 @@ impl Listing {
         });
         match beside {
             Ok(out) if out.status.success() => graph_of(out),
-            _ => list(command),
+            _ => self::list(list),
         }
     }
 
@@ -193,29 +205,18 @@ impl Listing {
     }
 }
 
-fn list_command(command: &GoLaunch, list: &[OsString]) -> Command {
-    let mut go = Command::new(&command.argv[0]);
-    go.args(list).envs(command.env.iter().map(|(k, v)| (k, v))).stdin(std::process::Stdio::null());
-    go
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    fn strings(argv: &[OsString]) -> Vec<&str> {
-        argv.iter().map(|a| a.to_str().unwrap()).collect()
-    }
 
     #[test]
     fn the_listing_names_the_same_packages_without_build_only_flags() {
-        let gohook = Path::new("/opt/gohook");
-        let args = ["-C", "sub", "-o", "bin", "-debug-trace=t.json", "-tags", "x", "-trimpath", "./cmd/..."];
-        let command = GoLaunch::build(args.iter().map(OsString::from).collect(), gohook).unwrap();
-        let list = command.list.unwrap();
+        let chdir = ["-C", "sub"].map(OsString::from);
+        let args = ["-o", "bin", "-debug-trace=t.json", "-tags", "x", "-trimpath", "./cmd/..."].map(OsString::from);
+        let list = list_arguments(&chdir, &args);
+        let strings: Vec<&str> = list.iter().map(|a| a.to_str().unwrap()).collect();
         assert_eq!(
-            strings(&list),
+            strings,
             [
                 "list",
                 "-C",
