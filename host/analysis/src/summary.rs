@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use gohook_records::{BuildContext, BuildLoad, Exit, Phase, RecordedFinding, Stage, ToolRun};
+use gohook_records::{ActionOutcome, BuildContext, BuildLoad, Exit, Phase, RecordedFinding, Stage, ToolRun};
 
 use crate::critical_path::CriticalPath;
 use crate::model::BuildRecords;
@@ -773,10 +773,10 @@ fn go_cache(build: &BuildRecords) -> Option<GoCache> {
         .map(|(mode, stage)| {
             let mut counts = CachedStage { stage, ran: 0, served: 0, not_run: 0 };
             for action in actions.iter().filter(|a| a.mode == mode && BuildRecords::go_compiles(&a.package)) {
-                match (action.ran, action.action_id.is_empty()) {
-                    (true, _) => counts.ran += 1,
-                    (false, false) => counts.served += 1,
-                    (false, true) => counts.not_run += 1,
+                match action.outcome() {
+                    ActionOutcome::Ran => counts.ran += 1,
+                    ActionOutcome::Served => counts.served += 1,
+                    ActionOutcome::NotRun => counts.not_run += 1,
                 }
             }
             counts

@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::{Span, Status, status::StatusCode};
 
 use gohook_analysis::{BuildRecords, CriticalPath, Wait, WhatIf};
-use gohook_records::{Exit, ToolRun};
+use gohook_records::{ActionOutcome, Exit, ToolRun};
 
 use crate::config::Config;
 use crate::ids::{self, Parent, SpanId, TraceId};
@@ -130,12 +130,10 @@ fn root_span(
         attributes.push(int("gohook.go.gomaxprocs", context.go.gomaxprocs.into()));
     }
     if let Some(actions) = &build.actions {
-        // Not run: never got as far as go's cache (no action id) because something it needed failed.
-        let ran = actions.iter().filter(|a| a.ran).count() as u64;
-        let not_run = actions.iter().filter(|a| !a.ran && a.action_id.is_empty()).count() as u64;
-        attributes.push(int("gohook.actions.ran", ran));
-        attributes.push(int("gohook.actions.cached", actions.len() as u64 - ran - not_run));
-        attributes.push(int("gohook.actions.not_run", not_run));
+        let count = |outcome: ActionOutcome| actions.iter().filter(|a| a.outcome() == outcome).count() as u64;
+        attributes.push(int("gohook.actions.ran", count(ActionOutcome::Ran)));
+        attributes.push(int("gohook.actions.cached", count(ActionOutcome::Served)));
+        attributes.push(int("gohook.actions.not_run", count(ActionOutcome::NotRun)));
     }
     if let Some(packages) = &build.packages {
         attributes.push(int("gohook.packages", packages.len() as u64));

@@ -118,6 +118,27 @@ pub struct GoAction {
     pub done_unix_ns: u64,
 }
 
+/// What became of one action of go's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// Its tool ran.
+    Ran,
+    /// go's cache had it: it computed the action's key (an action id) and ran nothing.
+    Served,
+    /// Never ran because something it needed failed: go never got as far as its cache (no action id).
+    NotRun,
+}
+
+impl GoAction {
+    pub fn outcome(&self) -> ActionOutcome {
+        match (self.ran, self.action_id.is_empty()) {
+            (true, _) => ActionOutcome::Ran,
+            (false, false) => ActionOutcome::Served,
+            (false, true) => ActionOutcome::NotRun,
+        }
+    }
+}
+
 /// The inputs of go's cache keys, each distinct line once (`lines`), each action a list of indexes into it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct BuildCacheInputs {

@@ -15,9 +15,9 @@ mod store;
 
 // What the other crates use; the rest stays inside.
 pub use format::{
-    ActionInputs, BuildActions, BuildCacheInputs, BuildEnd, BuildLabel, BuildModules, BuildPackages, BuildStart,
-    CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase, PluginTime,
-    Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
+    ActionInputs, ActionOutcome, BuildActions, BuildCacheInputs, BuildEnd, BuildLabel, BuildModules, BuildPackages,
+    BuildStart, CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase,
+    PluginTime, Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
 };
 pub use go_text::go_unquote;
 pub use load::{BuildLoad, LoadSample};
