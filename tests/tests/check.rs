@@ -650,3 +650,50 @@ fn an_embedded_executable_for_another_architecture_fails_the_link_and_the_check(
         }
     }
 }
+
+#[test]
+fn a_target_the_binary_was_not_built_for_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::new();
+    let mac = go_build(dir.path(), "darwin", "arm64", "sw", &["-ldflags=-s -w"]);
+    let linux = go_build(dir.path(), "linux", "amd64", "sw", &["-ldflags=-s -w"]);
+    let amd64 = go_build(dir.path(), "darwin", "amd64", "sw", &["-ldflags=-s -w"]);
+    let fat = dir.path().join("universal");
+    universal_macho(&[&amd64, &mac], &fat);
+    let check = |target: &str, file: &Path| {
+        let out = world.gohook().args(["check", "--rules", "strip", "--target", target]).arg(file).output().unwrap();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // Right: the platform from the build info, the variant too where go records it (GOAMD64), a universal binary
+    // as goreleaser's darwin_all.
+    for (target, file) in
+        [("darwin_arm64", &mac), ("darwin_arm64_v8.0", &mac), ("linux_amd64_v1", &linux), ("darwin_all", &fat)]
+    {
+        let (code, stdout, _) = check(target, file);
+        assert_eq!(
+            (code, stdout),
+            (Some(0), format!("{}: ok (strip)\n1 file: 1 passed, 0 failed, 0 could not be checked\n", file.display())),
+            "{target}"
+        );
+    }
+    // Wrong: each names what the binary is and what --target said.
+    let wrong = [
+        ("linux_386_sse2", &mac, "built for darwin/arm64, not linux/386 (--target linux_386_sse2)"),
+        ("linux_amd64_v3", &linux, "built for linux/amd64 with GOAMD64=v1, not v3 (--target linux_amd64_v3)"),
+        ("darwin_all", &mac, "built for darwin/arm64, not darwin/arm64+amd64 (universal) (--target darwin_all)"),
+        ("windows_arm64", &fat, "built for darwin/amd64 + darwin/arm64, not windows/arm64 (--target windows_arm64)"),
+    ];
+    for (target, file, why) in wrong {
+        let (code, stdout, _) = check(target, file);
+        assert_eq!(code, Some(2), "{target}: {stdout}");
+        assert!(stdout.starts_with(&format!("{}: error: {why}\n", file.display())), "{target}: {stdout}");
+    }
+    // Unknown: refused before anything is checked.
+    let (code, stdout, stderr) = check("bogus", &mac);
+    assert_eq!((code, stdout.as_str()), (Some(2), ""));
+    assert_eq!(
+        stderr,
+        "gohook: --target bogus: not a target go builds (unknown goos \"bogus\"); goreleaser names targets \
+         goos_goarch[_variant], e.g. linux_amd64_v1, darwin_arm64_v8.0, darwin_all\n"
+    );
+}

@@ -277,3 +277,104 @@ fn lint_agrees_with_what_goreleaser_builds() {
         assert_eq!(built.len(), count, "{built:?}");
     }
 }
+
+#[test]
+fn lint_reads_what_goreleaser_reads_and_names_the_wiring_to_fix() {
+    let world = World::new();
+    let policy = example("gohook.toml");
+
+    // No `version: 2`, and a field goreleaser v2 removed: goreleaser refuses it, and so does lint, in its words.
+    let versionless =
+        "project_name: hello\nbuilds:\n  - goos: [linux]\n    goarch: [amd64]\narchives:\n  - rlcp: true\n";
+    let dir = project(versionless, &policy);
+    let refusal =
+        "only version: 2 configuration files are supported, yours is version: 0, please update your configuration";
+    let released = goreleaser(&world, dir.path());
+    let output = text(&released.stdout) + &text(&released.stderr);
+    assert_eq!(released.status.code(), Some(1), "{output}");
+    assert!(output.contains(&format!("error={refusal}")), "{output}");
+    let out = world.run_gohook(dir.path(), &["goreleaser", "lint"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let config = dir.path().join(".goreleaser.yaml");
+    assert!(
+        text(&out.stderr).starts_with(&format!("gohook: {}: line 1, column 1: {refusal}", config.display())),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // With no argument, lint reads the first of goreleaser's names that exists (here `.goreleaser.yml`); with none,
+    // it lists them, once.
+    std::fs::rename(&config, dir.path().join(".goreleaser.yml")).unwrap();
+    let out = world.run_gohook(dir.path(), &["goreleaser", "lint"]);
+    assert!(text(&out.stderr).contains(".goreleaser.yml: line 1, column 1: only version: 2"), "{}", text(&out.stderr));
+    std::fs::remove_file(dir.path().join(".goreleaser.yml")).unwrap();
+    let out = world.run_gohook(dir.path(), &["goreleaser", "lint"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "gohook: no goreleaser config here: goreleaser looks for .config/goreleaser.yml, .config/goreleaser.yaml, \
+         .goreleaser.yml, .goreleaser.yaml, goreleaser.yml, goreleaser.yaml; name yours: gohook goreleaser lint PATH\n"
+    );
+
+    // The README's config is wired for its policy: nothing to fix.
+    let readme = project(&example(".goreleaser.yaml"), &policy);
+    let (code, report) = lint_json(&world, readme.path());
+    assert_eq!(code, Some(0), "{report}");
+    assert!(report["builds"].as_array().unwrap().iter().all(|b| b["wiring"] == serde_json::json!([])), "{report}");
+
+    // Each piece of wiring the policy needs, missing, is named with its build and line.
+    let unwired = "version: 2\nproject_name: hello\nbuilds:\n  - id: bare\n    goos: [linux, darwin]\n    goarch: [amd64]\n    \
+                   ldflags: -X main.version=1\n  - id: wired\n    goos: [linux]\n    goarch: [arm64]\n    buildmode: pie\n    \
+                   flags:\n      - -trimpath\n      - -toolexec=gohook\n    ldflags:\n      - -s -w\n  - id: timed\n    \
+                   goos: [darwin]\n    goarch: [arm64]\n    flags: [-toolexec=/usr/bin/time]\n    ldflags: [-w]\n    \
+                   hooks:\n      post:\n        - cmd: gohook check {{ .Path }}\n";
+    let dir = project(unwired, &policy);
+    let (code, report) = lint_json(&world, dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    let wiring: Vec<(String, String, u64)> = report["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| {
+            b["wiring"].as_array().unwrap().iter().map(move |f| {
+                (
+                    b["id"].as_str().unwrap().to_owned(),
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+        })
+        .collect();
+    let expected = [
+        ("bare", "gohook/toolexec", 4),
+        ("bare", "gohook/buildmode", 4),
+        ("bare", "gohook/ldflags", 7),
+        ("timed", "gohook/toolexec", 20),
+        ("timed", "gohook/ldflags", 21),
+    ];
+    let expected: Vec<(String, String, u64)> =
+        expected.iter().map(|(b, r, l)| (b.to_string(), r.to_string(), *l)).collect();
+    assert_eq!(wiring, expected, "{report}");
+    // Every target's arch verdict is still the probe's: all pass the amd64/arm64 allow-list.
+    let statuses: BTreeSet<&str> = report["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["targets"].as_array().unwrap())
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, BTreeSet::from(["pass"]));
+    let human = world.run_gohook(dir.path(), &["goreleaser", "lint"]);
+    let human = text(&human.stdout);
+    assert!(
+        human.contains(
+            "  error[gohook/buildmode] line 4: build bare: the pie plugin is on, but 1 target is not PIE without \
+             -buildmode=pie (linux_amd64_v1): every link would fail\n        fix: add `buildmode: pie` to the build\n"
+        ),
+        "{human}"
+    );
+    assert!(
+        human.ends_with("2 of 3 builds are not wired for the policy (bare, timed): fix the lines above\n"),
+        "{human}"
+    );
+}

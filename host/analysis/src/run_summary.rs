@@ -74,6 +74,11 @@ impl RunSummary {
                 check.map_or("-", |c| c.status.name()),
                 check.map_or("", |c| c.path.as_str()),
             );
+            // Why a target failed, under it: the first error of its build (a tool run or go itself), so the run
+            // view answers without `gohook report BUILD`.
+            if let Some(why) = build.first_error() {
+                let _ = writeln!(out, "  └ {why}");
+            }
         }
         for check in self.checks.iter().filter(|c| !self.builds.iter().any(|b| b.target.as_deref() == Some(&c.target)))
         {

@@ -422,13 +422,16 @@ impl Summary {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}  (of)",
+            "{:<8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9}",
             "stage", "count", "sum", "p50", "p95", "max", "cpu", "max rss"
         );
         for s in &self.stages {
             let [stage, count, sum, p50, p95, max, cpu, rss, of] = s.cells();
-            let _ =
-                writeln!(out, "{stage:<8} {count:>6} {sum:>10} {p50:>10} {p95:>10} {max:>10} {cpu:>10} {rss:>9}  {of}");
+            // The package is the max rss's: written against it, so it does not read as the slowest run's.
+            let _ = writeln!(
+                out,
+                "{stage:<8} {count:>6} {sum:>10} {p50:>10} {p95:>10} {max:>10} {cpu:>10} {rss:>9} in {of}"
+            );
         }
         if self.invocations > 1 {
             let _ = writeln!(
@@ -553,6 +556,19 @@ impl Summary {
     /// `FAILED (exit 1)` when go failed: what a one-line summary puts after the build's name.
     pub fn failure(&self) -> Option<String> {
         self.exit.filter(|exit| !exit.success()).map(|exit| format!("FAILED ({exit})"))
+    }
+
+    /// Why the build failed, in one line: the first error a plugin found (with its tool and package), else the
+    /// first tool run that failed, else go's own exit; `None` for a build that did not fail.
+    pub fn first_error(&self) -> Option<String> {
+        let finding = self.findings.iter().find(|f| f.finding.severity == gohook_records::FindingLevel::Error);
+        if let Some(f) = finding {
+            return Some(format!("error[{}] {} ({} {})", f.finding.rule, f.finding.message, f.tool, f.package));
+        }
+        if let Some(failure) = self.failures.first() {
+            return Some(format!("{} {} failed ({})", failure.tool, failure.package, failure.exit));
+        }
+        self.failure().map(|failed| format!("go {failed}"))
     }
 
     /// The build's stages in a few words: `64 compile 8.79s, 1 link 107ms`; `all cached` when go's cache served

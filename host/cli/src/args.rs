@@ -589,9 +589,10 @@ pub struct PluginsArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct LintArgs {
-    /// The goreleaser config (version 2).
-    #[arg(default_value = ".goreleaser.yaml", value_name = "GORELEASER_YAML")]
-    pub file: PathBuf,
+    /// The goreleaser config (version 2); default: the first goreleaser finds here (.config/goreleaser.y[a]ml,
+    /// .goreleaser.y[a]ml, goreleaser.y[a]ml).
+    #[arg(value_name = "GORELEASER_YAML")]
+    pub file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
 }

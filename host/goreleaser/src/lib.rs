@@ -43,10 +43,51 @@ impl std::fmt::Display for Scalar {
 struct ConfigFile {
     version: Option<Spanned<Scalar>>,
     project_name: Option<String>,
-    builds: Vec<Build>,
+    builds: Vec<Spanned<Build>>,
     /// goreleaser Pro: parts of the config, builds among them, come from other files or URLs.
     includes: Option<Spanned<IgnoredAny>>,
     release: Release,
+    /// The environment of every build (`GOFLAGS=-toolexec=gohook` may be set here).
+    env: Vec<Spanned<String>>,
+}
+
+/// goreleaser takes a string or a list of strings for `flags`, `ldflags` and a hook list.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum Words {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Words {
+    fn all(&self) -> Vec<String> {
+        match self {
+            Words::One(one) => vec![one.clone()],
+            Words::Many(many) => many.clone(),
+        }
+    }
+}
+
+/// A hook: a command line, or `{cmd: …, dir: …, output: …}`.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum Hook {
+    Line(String),
+    Full { cmd: String },
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+enum Hooks {
+    One(String),
+    Many(Vec<Hook>),
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+struct BuildHooks {
+    post: Option<Hooks>,
+    pre: Option<IgnoredAny>,
 }
 
 /// Where goreleaser publishes; its repository name is the project name when `project_name` is absent.
@@ -86,12 +127,15 @@ struct Build {
     goriscv64: Values,
     targets: Vec<String>,
     ignore: Vec<Ignore>,
-    env: Vec<String>,
+    env: Vec<Spanned<String>>,
     // Fields that do not change which targets are built.
+    hooks: BuildHooks,
+    buildmode: Option<Spanned<String>>,
+    ldflags: Option<Spanned<Words>>,
+    flags: Option<Spanned<Words>>,
     dir: Option<IgnoredAny>,
     main: Option<IgnoredAny>,
     binary: Option<IgnoredAny>,
-    hooks: Option<IgnoredAny>,
     mod_timestamp: Option<IgnoredAny>,
     tool: Option<IgnoredAny>,
     gobinary: Option<IgnoredAny>,
@@ -99,10 +143,7 @@ struct Build {
     no_unique_dist_dir: Option<IgnoredAny>,
     no_main_check: Option<IgnoredAny>,
     overrides: Option<IgnoredAny>,
-    buildmode: Option<IgnoredAny>,
-    ldflags: Option<IgnoredAny>,
     tags: Option<IgnoredAny>,
-    flags: Option<IgnoredAny>,
     asmflags: Option<IgnoredAny>,
     gcflags: Option<IgnoredAny>,
 }
@@ -145,6 +186,32 @@ impl Target {
         Target::new(goos, goarch, parts.next().unwrap_or_default())
     }
 
+    /// A target name as goreleaser writes it (`linux_amd64_v1`, `darwin_arm64`, `darwin_all` for a universal
+    /// binary), checked as goreleaser checks a `targets:` entry; the default variant is added when none is given.
+    pub fn named(name: &str) -> Result<Target, String> {
+        let target = Target::parse(&fix_target(name));
+        if !VALID_GOOS.contains(&target.goos.as_str()) {
+            return Err(format!("unknown goos {:?}", target.goos));
+        }
+        if target.goos == "darwin" && target.goarch == "all" && target.variant.is_empty() {
+            return Ok(target);
+        }
+        if !VALID_GOARCH.contains(&target.goarch.as_str()) {
+            return Err(format!("unknown goarch {:?}", target.goarch));
+        }
+        if !VALID_PAIRS.contains(&format!("{}{}", target.goos, target.goarch).as_str()) {
+            return Err(format!("go does not build {}/{}", target.goos, target.goarch));
+        }
+        let variant_ok = match target.variant_env() {
+            Some(_) => valid_variant(&target.goarch, &target.variant),
+            None => target.variant.is_empty(),
+        };
+        if !variant_ok {
+            return Err(format!("invalid variant {:?} for goarch {}", target.variant, target.goarch));
+        }
+        Ok(target)
+    }
+
     /// The variable go reads the variant from, if goarch has one.
     pub fn variant_env(&self) -> Option<&'static str> {
         Some(match self.goarch.as_str() {
@@ -170,22 +237,54 @@ pub struct BuildMatrix {
     pub targets: Vec<Target>,
     /// The build's `env` entries go would see (templates left out: they need goreleaser to render).
     pub env: Vec<(String, String)>,
+    pub wiring: Wiring,
+}
+
+/// How a build is wired to gohook and the policy: what `go build` gets besides the target.
+#[derive(Debug, Clone, Default)]
+pub struct Wiring {
+    /// The `-toolexec=…` go gets, from `flags` or a `GOFLAGS` entry of the build's or the config's `env`, with
+    /// the line it is written on.
+    pub toolexec: Option<(String, u64)>,
+    /// A post hook runs `gohook check` on each binary.
+    pub checked_after: bool,
+    /// `buildmode`, with its line.
+    pub buildmode: Option<(String, u64)>,
+    /// Every `ldflags` word (`-s`, `-w`, `-X=…`), and the line of the list.
+    pub ldflags: Option<(Vec<String>, u64)>,
+    /// Where the build starts (its `- id:` or first field), for findings about what it lacks.
+    pub line: u64,
 }
 
 /// Why a goreleaser config yields no matrix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {}: {source}", path.display())]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    // `why` is not a `source`: said once in the message, not again by an error chain.
+    #[error("cannot read {}: {why}", path.display())]
+    Unreadable { path: PathBuf, why: std::io::Error },
     /// `message` says where in the file (line and column) and what is wrong.
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
 }
 
+/// The names goreleaser v2 looks for when given no `--config`, in its order (cmd/config.go).
+pub const DEFAULT_CONFIGS: [&str; 6] = [
+    ".config/goreleaser.yml",
+    ".config/goreleaser.yaml",
+    ".goreleaser.yml",
+    ".goreleaser.yaml",
+    "goreleaser.yml",
+    "goreleaser.yaml",
+];
+
+/// The config goreleaser would read in `dir` when given none.
+pub fn find_config(dir: &Path) -> Option<PathBuf> {
+    DEFAULT_CONFIGS.iter().map(|name| dir.join(name)).find(|path| path.is_file())
+}
+
 /// Reads a goreleaser config and expands every build's matrix.
 pub fn matrix(path: &Path) -> Result<Vec<BuildMatrix>, ConfigError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|why| ConfigError::Unreadable { path: path.to_owned(), why })?;
     let module = path.parent().and_then(module_name);
     matrix_of(&text, module.as_deref()).map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })
 }
@@ -213,13 +312,17 @@ fn matrix_of(text: &str, module: Option<&str>) -> Result<Vec<BuildMatrix>, Strin
             None => message,
         }
     })?;
-    if let Some(version) = &config.version
-        && version.value.to_string() != "2"
-    {
+    // goreleaser v2 says this of every config that is not `version: 2`, and refuses those that use a field v2
+    // removed (`archives.rlcp`, …): gohook cannot tell those apart without goreleaser's whole schema, so it refuses
+    // them all, in goreleaser's words, with the fix.
+    let version = config.version.as_ref().map_or("0".to_owned(), |v| v.value.to_string());
+    if version != "2" {
+        let at = config.version.as_ref().map_or("line 1, column 1".to_owned(), |v| place(v.referenced));
         return Err(format!(
-            "{}: version: {}: goreleaser v2 reads only `version: 2` configs",
-            place(version.referenced),
-            version.value
+            "{at}: only version: 2 configuration files are supported, yours is version: {version}, please update your \
+             configuration (goreleaser v2's words): {} `version: 2` and move off the fields v2 removed \
+             (`goreleaser check` names them)",
+            if config.version.is_some() { "write" } else { "add the line" }
         ));
     }
     if let Some(includes) = &config.includes {
@@ -230,7 +333,12 @@ fn matrix_of(text: &str, module: Option<&str>) -> Result<Vec<BuildMatrix>, Strin
             place(includes.referenced)
         ));
     }
-    let builds = if config.builds.is_empty() { vec![Build::default()] } else { config.builds };
+    let builds = if config.builds.is_empty() {
+        vec![Spanned { value: Build::default(), referenced: Location::UNKNOWN, defined: Location::UNKNOWN }]
+    } else {
+        config.builds
+    };
+    let shared_env = config.env;
     // goreleaser names a build without `id` after the project; without `project_name` it guesses the project from the
     // release repository, then from go.mod's module path (internal/pipe/project).
     let release = config.release;
@@ -240,7 +348,65 @@ fn matrix_of(text: &str, module: Option<&str>) -> Result<Vec<BuildMatrix>, Strin
         .find(|name| !name.is_empty())
         .or(module.map(str::to_owned))
         .unwrap_or_else(|| "default".to_owned());
-    builds.into_iter().map(|build| expand(build, &default_id)).collect()
+    builds
+        .into_iter()
+        .map(|build| {
+            let wiring = wiring(&build, &shared_env);
+            expand(build.value, &default_id).map(|matrix| BuildMatrix { wiring, ..matrix })
+        })
+        .collect()
+}
+
+/// What of the build wires it to gohook, with where it is written.
+fn wiring(build: &Spanned<Build>, shared_env: &[Spanned<String>]) -> Wiring {
+    let line = |s: &Location| s.line();
+    let value = &build.value;
+    let from_flags = value.flags.iter().flat_map(|flags| {
+        flags
+            .value
+            .all()
+            .into_iter()
+            .flat_map(|f| f.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .filter(|f| f.starts_with("-toolexec=") || f.starts_with("--toolexec="))
+            .map(|f| (f, line(&flags.referenced)))
+            .collect::<Vec<_>>()
+    });
+    let from_env = value.env.iter().chain(shared_env).filter_map(|entry| {
+        let goflags = entry.value.strip_prefix("GOFLAGS=")?;
+        let flag = goflags.split_whitespace().find(|f| f.starts_with("-toolexec=") || f.starts_with("--toolexec="))?;
+        Some((flag.trim_matches(['\'', '"']).to_owned(), line(&entry.referenced)))
+    });
+    let toolexec = from_flags.chain(from_env).next();
+    let post = match &value.hooks.post {
+        Some(Hooks::One(line)) => vec![line.clone()],
+        Some(Hooks::Many(hooks)) => hooks
+            .iter()
+            .map(|hook| match hook {
+                Hook::Line(line) => line.clone(),
+                Hook::Full { cmd } => cmd.clone(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let checked_after = post.iter().any(|cmd| {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        words.windows(2).any(|w| w[0].rsplit('/').next() == Some("gohook") && w[1] == "check")
+    });
+    Wiring {
+        toolexec,
+        checked_after,
+        buildmode: value.buildmode.as_ref().map(|b| (b.value.clone(), line(&b.referenced))),
+        ldflags: value.ldflags.as_ref().map(|l| {
+            let words = l
+                .value
+                .all()
+                .iter()
+                .flat_map(|w| w.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .collect();
+            (words, line(&l.referenced))
+        }),
+        line: line(&build.referenced),
+    }
 }
 
 /// `line L, column C`, as every error of this module says where it is.
@@ -275,6 +441,7 @@ fn expand(build: Build, default_id: &str) -> Result<BuildMatrix, String> {
     let env = build
         .env
         .iter()
+        .map(|e| &e.value)
         .filter(|e| !e.contains("{{"))
         .filter_map(|e| e.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -285,7 +452,7 @@ fn expand(build: Build, default_id: &str) -> Result<BuildMatrix, String> {
         _ => None,
     };
     if skipped.is_some() {
-        return Ok(BuildMatrix { id, skipped, targets: Vec::new(), env });
+        return Ok(BuildMatrix { id, skipped, targets: Vec::new(), env, wiring: Wiring::default() });
     }
     let targets = if build.targets.is_empty() {
         listed_targets(&build, &id)?
@@ -300,7 +467,7 @@ fn expand(build: Build, default_id: &str) -> Result<BuildMatrix, String> {
         }
         names.iter().map(|name| Target::parse(name)).collect()
     };
-    Ok(BuildMatrix { id, skipped: None, targets, env })
+    Ok(BuildMatrix { id, skipped: None, targets, env, wiring: Wiring::default() })
 }
 
 /// goos × goarch × variants, invalid pairs dropped, `ignore` applied, in goreleaser's order.

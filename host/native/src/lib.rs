@@ -17,4 +17,4 @@ pub mod toolchain;
 
 pub use machine::Machine;
 pub use objects::{ObjectError, Slice, architectures};
-pub use platform::Platform;
+pub use platform::{BuiltFor, Platform, built_for};

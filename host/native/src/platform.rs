@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use gohook_sdk::inspect::Architecture;
+use gohook_sdk::inspect::{Architecture, Binary, Bytes};
 use serde::{Serialize, Serializer};
 
 /// `GOOS/GOARCH`, as go spells them.
@@ -57,6 +57,59 @@ impl Serialize for Platform {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+/// What one image of a binary was built for: from the Go build info it carries (`GOOS`, `GOARCH`, `GOAMD64`, …)
+/// where it has one, else from its header (Mach-O is darwin, PE windows; an ELF file's OS goes unsaid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltFor {
+    /// `None` for an ELF binary without build info: linux, the BSDs and others all write the same header.
+    pub goos: Option<String>,
+    pub goarch: String,
+    /// The build info's settings (`GOAMD64=v3`, …), empty without one.
+    pub settings: Vec<(String, String)>,
+}
+
+impl BuiltFor {
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Display for BuiltFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.goos.as_deref().unwrap_or("(an ELF OS)"), self.goarch)
+    }
+}
+
+/// Every image of the binary at `path` (one, or one per slice of a universal Mach-O) and what it was built for.
+pub fn built_for(path: &std::path::Path) -> Result<Vec<BuiltFor>, String> {
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let name = path.to_string_lossy();
+    let source = Bytes { name: &name, data: &data };
+    let binary = Binary::open(&source)?;
+    let images = binary.images()?;
+    let infos = binary.build_info().unwrap_or_default();
+    // Build info is listed per image that has one: it pairs with the images only when every image has it.
+    let paired = infos.len() == images.len();
+    Ok(images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| {
+            let info = paired.then(|| &infos[i]);
+            let setting = |key: &str| info.and_then(|info| info.setting(key)).map(str::to_owned);
+            let from_header = match image.file.format() {
+                object::BinaryFormat::MachO => Some("darwin".to_owned()),
+                object::BinaryFormat::Pe => Some("windows".to_owned()),
+                _ => None,
+            };
+            BuiltFor {
+                goos: setting("GOOS").or(from_header),
+                goarch: setting("GOARCH").unwrap_or_else(|| goarch_name(image.architecture)),
+                settings: info.map(|info| info.settings.clone()).unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
 /// go's name for an architecture, or `object`'s when go has none (a 32-bit x86 `.o` is `386`, a SPARC one `Sparc64`).

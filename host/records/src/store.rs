@@ -92,6 +92,17 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a build: its records and its log (a command that turned out to run no go build).
+    pub fn remove(&self, build_id: &str) -> io::Result<()> {
+        for path in [self.record_path(build_id), self.log_path(build_id)] {
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Appends one check record to the run's file.
     pub fn append_check(&self, run: &str, record: &Record) -> io::Result<()> {
         append_frame(&self.run_checks_path(run), record).map(drop)

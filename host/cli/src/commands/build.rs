@@ -96,7 +96,9 @@ impl GoLaunch {
         if argv.is_empty() {
             bail!("nothing to run: give a command, e.g. `gohook exec -- go test ./...`");
         }
-        let mut goflags = std::env::var("GOFLAGS").unwrap_or_default();
+        // GOFLAGS in the environment hides the one in go's env file (`go env -w GOFLAGS=…`) from every go command:
+        // ours carries what go would have used, from either, plus -toolexec, so the build is the user's.
+        let mut goflags = users_goflags();
         if !goflags.is_empty() {
             goflags.push(' ');
         }
@@ -105,6 +107,16 @@ impl GoLaunch {
         let env = vec![("GOFLAGS".into(), goflags)];
         let dir = std::env::current_dir()?;
         Ok(GoLaunch { argv, dir, env, shim: ShimEnvironment::default(), list: None, plan: false })
+    }
+
+    /// Whether a go command runs this command line directly (`go …`, `go1.27.3 …`, GOHOOK_GO), rather than a
+    /// program that may or may not start one.
+    pub fn runs_go(&self) -> bool {
+        let program = Path::new(&self.argv[0]);
+        program == Path::new(&env::go_program())
+            || program.file_name().and_then(|name| name.to_str()).is_some_and(|name| {
+                name == "go" || name.strip_prefix("go").is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+            })
     }
 
     /// The `go list -deps` of the packages this `go build` builds, with its go and environment.
@@ -180,7 +192,25 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
     let finished = run_recorded(&command, &options.store, &policy, true, graph)?;
     // Read once for the summary line and every report asked for.
     let process_cost = calibration::process_cost(&options.store);
-    let read = BuildRecords::find(&options.store, &finished.build_id)
+    let records = BuildRecords::find(&options.store, &finished.build_id);
+    if let Ok(records) = &records
+        && !ran_a_go_tool(records)
+        && (!command.runs_go() || finished.exit.success())
+    {
+        // `gohook exec -- make lint`, `-- go env`: nothing was built, so there is no build to keep (it would only
+        // push real ones out of the retention limit). A go command that failed before its first tool stays: that is
+        // a failed build.
+        if let Err(e) = options.store.remove(&finished.build_id) {
+            tracing::warn!("cannot remove the records of a command that built nothing: {e}");
+        }
+        eprintln!(
+            "gohook: {} ran no go tool ({}): not a build, nothing recorded",
+            records.start.as_ref().map_or(String::new(), |s| s.command.join(" ")),
+            finished.exit
+        );
+        return Ok(exit_code(finished.exit));
+    }
+    let read = records
         .map(|records| {
             let summary = Summary::of(&records, process_cost);
             (records, summary)
@@ -213,11 +243,20 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
     if let Ok((records, _)) = &read {
         otlp::after_builds(&options.store, &policy, &[records]);
     }
-    let code = match signals::received() {
+    Ok(exit_code(finished.exit))
+}
+
+/// go's exit code, or 130 after Ctrl-C, as a shell reports it.
+fn exit_code(exit: Exit) -> u8 {
+    match signals::received() {
         Some(libc::SIGINT) => 130,
-        _ => finished.exit.shell_code(),
-    };
-    Ok(code)
+        _ => exit.shell_code(),
+    }
+}
+
+/// Whether any shim ran in the build: a go tool, or go's `-V=full` probe of one (every go command that builds asks).
+fn ran_a_go_tool(records: &BuildRecords) -> bool {
+    !records.runs.is_empty() || records.context.is_some() || !records.tool_keys.is_empty()
 }
 
 /// One go command that ran under gohook.
@@ -300,9 +339,19 @@ pub fn run_recorded(
         go.env("GODEBUG", go_plan::godebug_with_cache_hashes()).stderr(std::process::Stdio::piped());
     }
     let before = LoadSample::now();
-    let mut child = go.spawn().with_context(|| {
-        format!("cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)", printable[0])
-    })?;
+    let mut child = match go.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = store.remove(&stamp.id);
+            return Err(e).with_context(|| match command.runs_go() {
+                true => format!(
+                    "cannot run {:?}: is go installed and on PATH? (GOHOOK_GO names another go binary)",
+                    printable[0]
+                ),
+                false => format!("cannot run {:?}: no such program on PATH, or not executable", printable[0]),
+            });
+        }
+    };
     signals::set_child(child.id());
     let reader = child
         .stderr
@@ -493,6 +542,26 @@ fn write_timeline(store: &Store, records: &BuildRecords, cost: Option<ProcessCos
     write_file(path, gohook_analysis::timeline_page(records, &summary, &reasons).as_bytes())?;
     eprintln!("gohook: timeline page: {}", path.display());
     Ok(())
+}
+
+/// The GOFLAGS go would use here: the environment's when set and not empty, else the one `go env -w` wrote (go env
+/// resolves both, and GOENV). Without a go to ask, the environment's alone.
+fn users_goflags() -> String {
+    let from_env = std::env::var("GOFLAGS").unwrap_or_default();
+    if !from_env.is_empty() {
+        return from_env;
+    }
+    match Command::new(env::go_program()).args(["env", "GOFLAGS"]).stderr(std::process::Stdio::null()).output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        Ok(out) => {
+            tracing::debug!("go env GOFLAGS failed ({}); GOFLAGS from go's env file, if any, is not kept", out.status);
+            from_env
+        }
+        Err(e) => {
+            tracing::debug!("cannot run go env GOFLAGS ({e}); GOFLAGS from go's env file, if any, is not kept");
+            from_env
+        }
+    }
 }
 
 /// go splits `-toolexec` and `GOFLAGS` values into words (cmd/internal/quoted): quote a path that has spaces.

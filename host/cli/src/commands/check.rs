@@ -16,6 +16,7 @@ use gohook_records::{CheckRun, CheckStatus, FindingLevel, Labels, Record, Record
 use gohook_runtime::Checker;
 
 use gohook_analysis::count;
+use gohook_goreleaser::Target;
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::commands::Context;
@@ -35,6 +36,20 @@ pub fn check(args: CheckArgs, context: Context) -> Result<u8> {
     let specs = PluginSpec::from_policy(&selected)?;
     let mut report = check_files(&specs, context.store.root(), &files);
     report.selection = selection;
+    if let Some(name) = &target {
+        let declared = Target::named(name).map_err(|why| {
+            anyhow::anyhow!(
+                "--target {name}: not a target go builds ({why}); goreleaser names targets goos_goarch[_variant], \
+                 e.g. linux_amd64_v1, darwin_arm64_v8.0, darwin_all"
+            )
+        })?;
+        for file in report.files.iter_mut().filter(|f| f.status != CheckStatus::Error) {
+            if let Err(why) = built_for(Path::new(&file.path), &declared) {
+                file.status = CheckStatus::Error;
+                file.error = Some(format!("{why} (--target {name})"));
+            }
+        }
+    }
     record_checks(&context.store, &report, target);
     let text = match format {
         CheckFormat::Human => report.to_human(explain),
@@ -72,6 +87,35 @@ fn record_checks(store: &Store, report: &CheckReport, target: Option<String>) {
             return;
         }
     }
+    // In goreleaser's output, the way from a post hook's verdict to the whole run.
+    eprintln!("gohook: recorded with run {run} (target {target}): gohook report --run {run}", run = labels.run);
+}
+
+/// Whether the binary at `path` was built for `target`: its GOOS and GOARCH (and the variant, when its build info
+/// records it) from the Go build info, else from its header; `darwin_all` is a universal binary.
+fn built_for(path: &Path, target: &Target) -> std::result::Result<(), String> {
+    let images = gohook_native::built_for(path)?;
+    let platforms: Vec<String> = images.iter().map(ToString::to_string).collect();
+    let wanted = match target.goarch.as_str() {
+        "all" => "darwin/arm64+amd64 (universal)".to_owned(),
+        _ => format!("{}/{}", target.goos, target.goarch),
+    };
+    let wrong = || Err(format!("built for {}, not {wanted}", platforms.join(" + ")));
+    if target.goarch == "all" {
+        let universal = images.len() > 1 && images.iter().all(|i| i.goos.as_deref() == Some("darwin"));
+        return if universal { Ok(()) } else { wrong() };
+    }
+    let matching = images
+        .iter()
+        .find(|image| image.goarch == target.goarch && image.goos.as_deref().is_none_or(|goos| goos == target.goos));
+    let Some(image) = matching else { return wrong() };
+    if let Some(variable) = target.variant_env()
+        && let Some(variant) = image.setting(variable)
+        && variant != target.variant
+    {
+        return Err(format!("built for {wanted} with {variable}={variant}, not {}", target.variant));
+    }
+    Ok(())
 }
 
 /// The built-in that explains (the Go build info, as notes) and never decides: run with `--explain`.

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use gohook_goreleaser::{Target, matrix};
+use gohook_goreleaser::{BuildMatrix, DEFAULT_CONFIGS, Target, find_config, matrix};
 use gohook_policy::{MomentInput, PluginSpec, Policy, Probe, go_environment};
 use gohook_records::{CheckStatus, FindingLevel, RecordedFinding};
 use gohook_runtime::Checker;
@@ -17,11 +17,21 @@ use crate::output::write_output;
 
 /// `gohook goreleaser lint`.
 pub fn lint(args: LintArgs, context: Context) -> Result<u8> {
-    let config = std::path::absolute(&args.file)?;
+    let file = match args.file {
+        Some(file) => file,
+        None => find_config(&std::env::current_dir()?).with_context(|| {
+            format!(
+                "no goreleaser config here: goreleaser looks for {}; name yours: gohook goreleaser lint PATH",
+                DEFAULT_CONFIGS.join(", ")
+            )
+        })?,
+    };
+    let config = std::path::absolute(&file)?;
     let dir = config.parent().unwrap_or(Path::new("."));
     let policy = Policy::find(context.config.as_deref(), dir)?;
     let specs = PluginSpec::from_policy(&policy)?;
-    let report = lint_targets(&config, policy.source, &specs, context.store.root())?;
+    let wanted = Wanted::of(&policy);
+    let report = lint_targets(&config, policy.source, &specs, &wanted, context.store.root())?;
     let text = match args.format {
         ListFormat::Table => report.to_human(),
         ListFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -44,6 +54,125 @@ pub struct BuildVerdict {
     pub id: String,
     pub skipped: Option<String>,
     pub targets: Vec<TargetVerdict>,
+    /// What the build's config lacks for the policy to run and hold at its links.
+    pub wiring: Vec<WiringFinding>,
+}
+
+/// A piece of the build's config the policy needs and does not find, with the line to change.
+#[derive(Debug, Clone, Serialize)]
+pub struct WiringFinding {
+    pub rule: &'static str,
+    pub line: u64,
+    pub message: String,
+    pub fix: String,
+}
+
+/// What the policy needs of every build's config.
+struct Wanted {
+    /// The policy has plugins: they run only where go runs gohook (or a post hook runs `gohook check`).
+    toolexec: bool,
+    pie: bool,
+    strip: bool,
+    dwarf: bool,
+}
+
+impl Wanted {
+    fn of(policy: &Policy) -> Wanted {
+        let builtin = |name: &str| policy.plugins.get(name).is_some_and(|plugin| plugin.path.is_none());
+        Wanted {
+            toolexec: !policy.plugins.is_empty(),
+            pie: builtin("pie"),
+            strip: builtin("strip"),
+            dwarf: builtin("dwarf"),
+        }
+    }
+
+    fn check(&self, build: &BuildMatrix) -> Vec<WiringFinding> {
+        let wiring = &build.wiring;
+        let id = &build.id;
+        let mut found = Vec::new();
+        let mut finding =
+            |rule, line, message: String, fix: String| found.push(WiringFinding { rule, line, message, fix });
+        match &wiring.toolexec {
+            _ if !self.toolexec => {}
+            Some((flag, line)) => {
+                let program = flag.split_once('=').map_or("", |(_, p)| p).trim_matches(['\'', '"']);
+                let names_gohook =
+                    program.contains("{{") || Path::new(program).file_name().is_some_and(|name| name == "gohook");
+                if !names_gohook {
+                    finding(
+                        "gohook/toolexec",
+                        *line,
+                        format!("build {id}: {flag} runs another program, not gohook: the policy never runs at link"),
+                        "make it -toolexec=gohook".to_owned(),
+                    );
+                }
+            }
+            None if wiring.checked_after => {}
+            None => finding(
+                "gohook/toolexec",
+                wiring.line,
+                format!(
+                    "build {id}: go does not run gohook (no -toolexec=gohook in `flags` or GOFLAGS) and no post hook \
+                     runs `gohook check`: the policy never runs for its binaries"
+                ),
+                "add `- -toolexec=gohook` under the build's `flags:`".to_owned(),
+            ),
+        }
+        let not_pie_by_default: Vec<&str> = build
+            .targets
+            .iter()
+            .filter(|t| !matches!(t.goos.as_str(), "darwin" | "ios" | "windows" | "android"))
+            .map(|t| t.target.as_str())
+            .collect();
+        let buildmode = wiring.buildmode.as_ref();
+        if self.pie && !not_pie_by_default.is_empty() && buildmode.is_none_or(|(mode, _)| mode != "pie") {
+            let line = buildmode.map_or(wiring.line, |(_, line)| *line);
+            finding(
+                "gohook/buildmode",
+                line,
+                format!(
+                    "build {id}: the pie plugin is on, but {} {} not PIE without -buildmode=pie ({}): every link \
+                     would fail",
+                    not_pie_by_default.len(),
+                    if not_pie_by_default.len() == 1 { "target is" } else { "targets are" },
+                    not_pie_by_default.join(", ")
+                ),
+                match buildmode {
+                    Some((mode, _)) => format!("change `buildmode: {mode}` to `buildmode: pie`"),
+                    None => "add `buildmode: pie` to the build".to_owned(),
+                },
+            );
+        }
+        let words = wiring.ldflags.as_ref().map(|(words, _)| words.as_slice()).unwrap_or_default();
+        let line = wiring.ldflags.as_ref().map_or(wiring.line, |(_, line)| *line);
+        let has =
+            |flag: &str| words.iter().any(|w| w == flag || *w == format!("{flag}=true") || w == &format!("-{flag}"));
+        let fix = match &wiring.ldflags {
+            Some(_) => "put -s -w first in the build's `ldflags`",
+            None => "add `ldflags: [\"-s -w\"]` to the build",
+        };
+        if self.strip && !has("-s") {
+            finding(
+                "gohook/ldflags",
+                line,
+                format!(
+                    "build {id}: the strip plugin is on, but `ldflags` has no -s: every link would keep its symbol table"
+                ),
+                fix.to_owned(),
+            );
+        } else if self.dwarf && !has("-s") && !has("-w") {
+            finding(
+                "gohook/ldflags",
+                line,
+                format!(
+                    "build {id}: the dwarf plugin is on, but `ldflags` has neither -s nor -w: every link would keep DWARF"
+                ),
+                fix.to_owned(),
+            );
+        }
+        found
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,8 +182,14 @@ pub struct LintReport {
     pub builds: Vec<BuildVerdict>,
 }
 
-/// Asks the plugins' probe moment about every target of every build.
-fn lint_targets(config: &Path, policy: Option<PathBuf>, specs: &[PluginSpec], root: &Path) -> Result<LintReport> {
+/// Asks the plugins' probe moment about every target of every build, and checks each build's wiring.
+fn lint_targets(
+    config: &Path,
+    policy: Option<PathBuf>,
+    specs: &[PluginSpec],
+    wanted: &Wanted,
+    root: &Path,
+) -> Result<LintReport> {
     let mut checker = Checker::new(specs, root);
     let mut builds = Vec::new();
     for build in matrix(config)? {
@@ -71,7 +206,8 @@ fn lint_targets(config: &Path, policy: Option<PathBuf>, specs: &[PluginSpec], ro
                 }
             })
             .collect();
-        builds.push(BuildVerdict { id: build.id, skipped: build.skipped, targets });
+        let wiring = if build.skipped.is_none() { wanted.check(&build) } else { Vec::new() };
+        builds.push(BuildVerdict { id: build.id, skipped: build.skipped, targets, wiring });
     }
     Ok(LintReport { config: config.to_owned(), policy, builds })
 }
@@ -91,7 +227,8 @@ fn probe(target: &Target, build_env: &[(String, String)]) -> Probe {
 impl LintReport {
     pub fn exit_code(&self) -> u8 {
         let failed = self.builds.iter().flat_map(|b| &b.targets).any(|t| t.status == CheckStatus::Fail);
-        if failed { 1 } else { 0 }
+        let unwired = self.builds.iter().any(|b| !b.wiring.is_empty());
+        if failed || unwired { 1 } else { 0 }
     }
 
     pub fn to_human(&self) -> String {
@@ -105,7 +242,14 @@ impl LintReport {
                 out += &format!("build {}: skipped ({why})\n", build.id);
                 continue;
             }
-            out += &format!("build {}: {} targets\n", build.id, build.targets.len());
+            out +=
+                &format!("build {}: {}\n", build.id, gohook_analysis::count(build.targets.len(), "target", "targets"));
+            for finding in &build.wiring {
+                out += &format!(
+                    "  error[{}] line {}: {}\n        fix: {}\n",
+                    finding.rule, finding.line, finding.message, finding.fix
+                );
+            }
             for verdict in &build.targets {
                 total += 1;
                 let errors: Vec<&RecordedFinding> =
@@ -125,11 +269,20 @@ impl LintReport {
             }
         }
         out += &match failed {
-            0 => format!("all {total} targets pass the policy\n"),
+            0 => format!("all {total} targets pass the policy's probe\n"),
             _ => {
                 format!("{failed} of {total} targets fail the policy: the goreleaser build would fail at go's probe\n")
             }
         };
+        let unwired: Vec<&str> = self.builds.iter().filter(|b| !b.wiring.is_empty()).map(|b| b.id.as_str()).collect();
+        if !unwired.is_empty() {
+            out += &format!(
+                "{} of {} not wired for the policy ({}): fix the lines above\n",
+                unwired.len(),
+                gohook_analysis::count(self.builds.len(), "build is", "builds are"),
+                unwired.join(", ")
+            );
+        }
         out
     }
 }
