@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use gohook_records::{
     BuildActions, BuildCacheInputs, BuildContext, BuildEnd, BuildFile, BuildLabel, BuildLoad, BuildModules,
-    BuildPackages, BuildStart, BuildTraceParent, GoAction, Labels, PackageImports, PackageModule, Phase, Record, Stage,
-    Store, ToolKey, ToolRun, ToolSelfReport,
+    BuildPackages, BuildStart, BuildTraceParent, GoAction, Labels, NestedGo, PackageImports, PackageModule, Phase,
+    Record, Stage, Store, ToolKey, ToolRun, ToolSelfReport, UnrecordedTools,
 };
 
 use crate::Error;
@@ -44,6 +44,15 @@ pub struct BuildRecords {
     /// What each tool's `-V=full` answer was keyed on, one per tool.
     #[serde(default)]
     pub tool_keys: Vec<ToolKey>,
+    /// The build this one's go command ran inside, when a test or program of that build started it.
+    #[serde(default)]
+    pub nested_in: Option<NestedGo>,
+    /// The go commands that ran inside this build (its tests' `go build`s), each a build of its own.
+    #[serde(default)]
+    pub nested: Vec<NestedGo>,
+    /// Go tools that ran under the build without gohook, as the driver saw them (`gohook exec` of tests and programs).
+    #[serde(default)]
+    pub unrecorded: Option<UnrecordedTools>,
     /// The trace the build belongs to, when its environment named one (`TRACEPARENT`, a GitHub Actions run).
     #[serde(default)]
     pub trace_parent: Option<BuildTraceParent>,
@@ -81,6 +90,9 @@ impl BuildRecords {
             tool_keys: Vec::new(),
             trace_parent: None,
             load: None,
+            nested_in: None,
+            nested: Vec::new(),
+            unrecorded: None,
             corrupt: 0,
             unsupported: 0,
         };
@@ -110,6 +122,16 @@ impl BuildRecords {
                     build.trace_parent.get_or_insert(parent);
                 }
                 Record::Load(load) => build.load = Some(load),
+                // Written at every probe of the nested go command: the first stands.
+                Record::Nested(nested) if nested.build_id == build.id => {
+                    build.nested_in.get_or_insert(nested);
+                }
+                Record::Nested(nested) => {
+                    if !build.nested.iter().any(|n| n.build_id == nested.build_id) {
+                        build.nested.push(nested);
+                    }
+                }
+                Record::Unrecorded(unrecorded) => build.unrecorded = Some(unrecorded),
                 // Check records live in run files, not build files.
                 Record::Check(_) => build.unsupported += 1,
             }
@@ -137,6 +159,9 @@ impl BuildRecords {
             tool_keys,
             trace_parent,
             load,
+            nested_in,
+            nested,
+            unrecorded,
             corrupt: _,
             unsupported: _,
         } = self;
@@ -170,6 +195,8 @@ impl BuildRecords {
         );
         records.extend(cache_inputs.iter().cloned().map(Record::CacheInputs));
         records.extend(load.iter().cloned().map(Record::Load));
+        records.extend(nested_in.iter().chain(nested).cloned().map(Record::Nested));
+        records.extend(unrecorded.iter().cloned().map(Record::Unrecorded));
         records
     }
 

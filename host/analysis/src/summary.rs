@@ -39,6 +39,12 @@ pub struct Summary {
     pub context: Option<BuildContext>,
     /// How busy the machine was with other work while the build ran (`gohook build`, `exec`, `bench`).
     pub load: Option<BuildLoad>,
+    /// The build whose test or program started this build's go command.
+    pub nested_in: Option<String>,
+    /// The go commands that this build's tests or programs started: each a build of its own, by id, with its command.
+    pub nested: Vec<(String, String)>,
+    /// Go tools that ran under the build without gohook (`go tool nm` in a test), when any were seen.
+    pub unrecorded: Option<gohook_records::UnrecordedTools>,
     pub start_unix_ns: u64,
     pub end_unix_ns: u64,
     pub wall_ns: u64,
@@ -308,6 +314,9 @@ impl Summary {
                 .unwrap_or_default(),
             context: build.context.clone(),
             load: build.load.clone(),
+            nested_in: build.nested_in.as_ref().map(|n| n.parent_build_id.clone()),
+            nested: build.nested.iter().map(|n| (n.build_id.clone(), n.command.join(" "))).collect(),
+            unrecorded: build.unrecorded.clone(),
             start_unix_ns: build.start_unix_ns(),
             end_unix_ns: build.end_unix_ns(),
             wall_ns: build.end_unix_ns().saturating_sub(build.start_unix_ns()),
@@ -387,6 +396,25 @@ impl Summary {
             let _ = writeln!(out, "machine {}", context.describe());
         }
         if let Some(line) = self.load_line() {
+            let _ = writeln!(out, "{line}");
+        }
+        if let Some(parent) = &self.nested_in {
+            let _ = writeln!(
+                out,
+                "nested: a go command that build {parent}'s tests or programs ran, recorded apart (gohook report {parent})"
+            );
+        }
+        if !self.nested.is_empty() {
+            let _ = writeln!(
+                out,
+                "nested go commands: {} that this build's tests or programs ran, each a build of its own:",
+                self.nested.len()
+            );
+            for (id, command) in &self.nested {
+                let _ = writeln!(out, "  {id}  {command}");
+            }
+        }
+        if let Some(line) = self.unrecorded_line() {
             let _ = writeln!(out, "{line}");
         }
         let exit = self.exit.map_or("exit unknown".to_owned(), |e| e.to_string());
@@ -551,6 +579,22 @@ impl Summary {
         let _ = writeln!(out, "\ngohook overhead: {}", self.gohook.describe());
         self.write_skipped(&mut out);
         out
+    }
+
+    /// What ran under the build without gohook, and what it cost: `None` when nothing was seen.
+    pub fn unrecorded_line(&self) -> Option<String> {
+        let unrecorded = self.unrecorded.as_ref()?;
+        let tools: Vec<String> =
+            unrecorded.tools.iter().map(|(tool, n)| count(*n as usize, tool, &format!("{tool}s"))).collect();
+        let commands: Vec<&str> = unrecorded.go_commands.iter().map(String::as_str).take(3).collect();
+        Some(format!(
+            "outside gohook: at least {} ran (seen for {}) under go commands without -toolexec=gohook ({}): gohook \
+             could not time them, and go's cache could not serve them from this build's entries, which -toolexec \
+             keys apart; see the README, \"Go commands inside a build\"",
+            tools.join(", "),
+            format_duration(unrecorded.seen_ns),
+            commands.join("; ")
+        ))
     }
 
     /// `FAILED (exit 1)` when go failed: what a one-line summary puts after the build's name.
@@ -933,6 +977,9 @@ pub(crate) mod tests {
             tool_keys: Vec::new(),
             trace_parent: None,
             load: None,
+            nested_in: None,
+            nested: Vec::new(),
+            unrecorded: None,
             runs: vec![
                 run(Stage::Probe, "", 1_100, 5),
                 run(Stage::Compile, "a", 1_200, 100),

@@ -457,6 +457,9 @@ mod tests {
             tool_keys: Vec::new(),
             trace_parent: None,
             load: None,
+            nested_in: None,
+            nested: Vec::new(),
+            unrecorded: None,
             corrupt: 0,
             unsupported: 0,
         };

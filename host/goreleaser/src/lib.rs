@@ -668,8 +668,17 @@ const VALID_PAIRS: &[&str] = &[
 mod tests {
     use super::*;
 
+    /// A config's matrix; `version: 2` is added when the text has no version line, as every config here needs.
+    fn v2(yaml: &str) -> Result<Vec<BuildMatrix>, String> {
+        if yaml.starts_with("version:") {
+            matrix_from_str(yaml)
+        } else {
+            matrix_from_str(&format!("version: 2\n{yaml}"))
+        }
+    }
+
     fn names(yaml: &str) -> Vec<Vec<String>> {
-        matrix_from_str(yaml).unwrap().into_iter().map(|b| b.targets.into_iter().map(|t| t.target).collect()).collect()
+        v2(yaml).unwrap().into_iter().map(|b| b.targets.into_iter().map(|t| t.target).collect()).collect()
     }
 
     #[test]
@@ -718,12 +727,25 @@ mod tests {
         let text = format!("{e:#}");
         assert!(text.contains("unknown field `goarhc`") && text.contains("line 4"), "{text}");
         // Malformed YAML: where the unclosed bracket opens.
-        let e = matrix_from_str("builds:\n  - goos: [linux\n").unwrap_err();
-        assert_eq!(format!("{e:#}"), "line 2, column 11: unclosed bracket '['");
-        let e = matrix_from_str("builds:\n  - goos: [plan10]\n").unwrap_err();
-        assert_eq!(format!("{e:#}"), "line 2, column 12: invalid goos: plan10 (build \"default\")");
+        let e = v2("builds:\n  - goos: [linux\n").unwrap_err();
+        assert_eq!(format!("{e:#}"), "line 3, column 11: unclosed bracket '['");
+        let e = v2("builds:\n  - goos: [plan10]\n").unwrap_err();
+        assert_eq!(format!("{e:#}"), "line 3, column 12: invalid goos: plan10 (build \"default\")");
         let e = matrix_from_str("version: 1\n").unwrap_err();
-        assert_eq!(format!("{e:#}"), "line 1, column 10: version: 1: goreleaser v2 reads only `version: 2` configs");
+        assert!(
+            format!("{e:#}").starts_with(
+                "line 1, column 10: only version: 2 configuration files are supported, yours is version: 1, please \
+                 update your configuration"
+            ),
+            "{e:#}"
+        );
+        let e = matrix_from_str("builds: []\n").unwrap_err();
+        assert!(
+            format!("{e:#}").starts_with(
+                "line 1, column 1: only version: 2 configuration files are supported, yours is version: 0"
+            ),
+            "{e:#}"
+        );
     }
 
     #[test]
@@ -733,22 +755,22 @@ mod tests {
             names(yaml),
             [vec!["linux_arm_5,softfloat", "linux_arm_7,hardfloat", "linux_arm_6"], vec!["linux_arm_7"]]
         );
-        let e = matrix_from_str("builds:\n  - goarch: [arm]\n    goarm: ['5,fastfloat']\n").unwrap_err();
+        let e = v2("builds:\n  - goarch: [arm]\n    goarm: ['5,fastfloat']\n").unwrap_err();
         assert_eq!(
             format!("{e:#}"),
-            "line 3, column 13: invalid variant \"5,fastfloat\" for goarch arm (build \"default\")"
+            "line 4, column 13: invalid variant \"5,fastfloat\" for goarch arm (build \"default\")"
         );
     }
 
     #[test]
     fn unnamed_builds_take_the_project_name_as_goreleaser_guesses_it() {
         let ids = |yaml: &str, module: Option<&str>| -> Vec<String> {
-            matrix_of(yaml, module).unwrap().into_iter().map(|b| b.id).collect()
+            matrix_of(&format!("version: 2\n{yaml}"), module).unwrap().into_iter().map(|b| b.id).collect()
         };
         assert_eq!(ids("project_name: p\nrelease:\n  github:\n    name: r\n", Some("m")), ["p"]);
         assert_eq!(ids("release:\n  github:\n    owner: o\n    name: r\n", Some("m")), ["r"]);
         assert_eq!(ids("builds:\n  - goos: [linux]\n  - id: x\n", Some("m")), ["m", "x"]);
-        assert_eq!(ids("version: 2\n", None), ["default"]);
+        assert_eq!(ids("", None), ["default"]);
     }
 
     #[test]
@@ -759,7 +781,7 @@ mod tests {
 
     #[test]
     fn skipped_builds_have_no_targets() {
-        let matrix = matrix_from_str("builds:\n  - id: a\n    skip: true\n  - id: b\n    builder: rust\n").unwrap();
+        let matrix = v2("builds:\n  - id: a\n    skip: true\n  - id: b\n    builder: rust\n").unwrap();
         assert_eq!(matrix[0].skipped.as_deref(), Some("skip: true"));
         assert_eq!(matrix[1].skipped.as_deref(), Some("builder rust: not a Go build"));
         assert!(matrix.iter().all(|b| b.targets.is_empty()));

@@ -41,13 +41,19 @@ pub const CPUPROFILE_DIR: &str = "GOHOOK_CPUPROFILE_DIR";
 /// environment itself): exported builds then hang under the job's span as the OpenTelemetry collector's GitHub
 /// receiver makes it, instead of under the workflow run's.
 pub const GITHUB_CHECK_RUN_ID: &str = "GOHOOK_GITHUB_CHECK_RUN_ID";
+/// `1`: the shim answers and runs tools but records nothing: gohook's own `go list -export` after a test build,
+/// which must see the build's cache keys (so the same `-toolexec`) without being a build of its own.
+pub const NOT_RECORDED: &str = "GOHOOK_NOT_RECORDED";
+/// The pid of the gohook that started the build's go command: a go command further down (a test that runs
+/// `go build`) is a nested build of its own, linked to this one.
+pub const DRIVER_PID: &str = "GOHOOK_DRIVER_PID";
 /// At build time (`cargo build`): link `gohook` dynamically on Linux (default: static; `host/gohook/build.rs`).
 pub const DYNAMIC: &str = "GOHOOK_DYNAMIC";
 /// At build time: leave the shim's function layout to the linker (default: `host/gohook/shim-order.txt` first).
 pub const NO_ORDER: &str = "GOHOOK_NO_ORDER";
 
 /// Every variable above, for `--help`, `doctor` and the test that keeps the list complete.
-pub const ALL: [&str; 15] = [
+pub const ALL: [&str; 17] = [
     DIR,
     CONFIG,
     LOG,
@@ -61,6 +67,8 @@ pub const ALL: [&str; 15] = [
     PHASES,
     CPUPROFILE_DIR,
     GITHUB_CHECK_RUN_ID,
+    NOT_RECORDED,
+    DRIVER_PID,
     DYNAMIC,
     NO_ORDER,
 ];
@@ -99,6 +107,16 @@ pub fn config() -> ConfigChoice {
         Some(value) if value.is_empty() => ConfigChoice::NoPolicy,
         Some(value) => ConfigChoice::File(PathBuf::from(value)),
     }
+}
+
+/// [`NOT_RECORDED`] is set.
+pub fn not_recorded() -> bool {
+    value(NOT_RECORDED).is_some()
+}
+
+/// [`DRIVER_PID`], when set and a number.
+pub fn driver_pid() -> Option<u32> {
+    text(DRIVER_PID)?.parse().ok()
 }
 
 /// [`LOG`], the `tracing` filter someone asked for.
@@ -162,6 +180,10 @@ pub struct ShimEnvironment {
     pub run: Option<String>,
     pub target: Option<String>,
     pub labels: Option<String>,
+    /// The gohook that starts the go command (its own pid), so shims under a nested go command can tell.
+    pub driver_pid: Option<u32>,
+    /// Shims answer and run, recording nothing.
+    pub not_recorded: bool,
 }
 
 impl ShimEnvironment {
@@ -191,6 +213,12 @@ impl ShimEnvironment {
             if let Some(value) = value {
                 vars.push((name, value.into()));
             }
+        }
+        if let Some(pid) = self.driver_pid {
+            vars.push((DRIVER_PID, pid.to_string().into()));
+        }
+        if self.not_recorded {
+            vars.push((NOT_RECORDED, "1".into()));
         }
         vars
     }

@@ -69,6 +69,41 @@ pub enum Record {
     TraceParent(BuildTraceParent),
     /// How busy the machine was with other work while the build ran, written by the driver after go exited.
     Load(BuildLoad),
+    /// A go command that ran inside another build (a test that runs `go build`): written at its probes into both
+    /// builds' files, so each knows the other.
+    Nested(NestedGo),
+    /// Go tools that ran under the build without going through gohook, as the driver's samples of the process table
+    /// saw them: written after go exited, when any were seen.
+    Unrecorded(UnrecordedTools),
+}
+
+/// Compiles, links and assemblies that go commands under a build ran without `-toolexec=gohook` (`go tool nm` in a
+/// test builds the tool so; a test that clears GOFLAGS): work gohook could not time, and that go's cache could not
+/// serve from this build's entries, since `-toolexec` gives gohook's builds cache keys of their own. A lower bound:
+/// runs shorter than the sampling interval may go unseen.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnrecordedTools {
+    pub build_id: String,
+    /// Per tool (`compile`, `link`, `asm`, `cgo`): how many runs were seen.
+    pub tools: Vec<(String, u32)>,
+    /// How long, summed over the runs, they were seen running (ns): at most one sampling interval short of each.
+    pub seen_ns: u64,
+    /// The go commands that ran them, as their command lines.
+    pub go_commands: Vec<String>,
+}
+
+/// A go command started by something a build ran (a test, `go run`'s program, `go generate`), recorded as a build of
+/// its own under `build_id` (bare mode's `go-PID-START`) and tied to the build it ran in.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct NestedGo {
+    /// The nested go command's build.
+    pub build_id: String,
+    /// The build whose process it ran under.
+    pub parent_build_id: String,
+    /// Its command line and directory, as the OS tells them.
+    pub command: Vec<String>,
+    pub dir: String,
+    pub start_unix_ns: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]

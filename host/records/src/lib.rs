@@ -16,14 +16,15 @@ mod store;
 // What the other crates use; the rest stays inside.
 pub use format::{
     ActionInputs, ActionOutcome, BuildActions, BuildCacheInputs, BuildEnd, BuildLabel, BuildModules, BuildPackages,
-    BuildStart, CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, PackageImports, PackageModule, Phase,
-    PluginTime, Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport, decode, encode, signal_name, v1,
+    BuildStart, CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, NestedGo, PackageImports,
+    PackageModule, Phase, PluginTime, Record, RecordedFinding, Stage, ToolKey, ToolRun, ToolSelfReport,
+    UnrecordedTools, decode, encode, signal_name, v1,
 };
 pub use go_text::go_unquote;
 pub use load::{BuildLoad, LoadSample};
 pub use machine::{BuildContext, BuildTraceParent, Difference, parse_labels};
-pub use process::{now_unix_ns, unix_ns};
-pub use stamp::{BuildStamp, Labels, writer_running};
+pub use process::{ProcessEntry, command_line, now_unix_ns, processes, unix_ns};
+pub use stamp::{BuildStamp, GoProcess, Labels, nested_go, writer_running};
 pub use store::{
     BuildFile, DEFAULT_KEEP_BUILDS, FindError, Store, create_private_dir, valid_build_id, write_atomically,
 };

@@ -14,6 +14,28 @@ pub(crate) struct ProcessInfo {
     pub start: u64,
 }
 
+/// One process of the process table, as [`processes`] saw it.
+#[derive(Debug, Clone)]
+pub struct ProcessEntry {
+    pub pid: u32,
+    pub ppid: u32,
+    pub comm: String,
+    /// As in bare-mode build ids: with the pid, it names one process even after the pid is reused.
+    pub start: u64,
+}
+
+/// Every process the OS lists now (none where it does not tell). A sample: processes may come and go while it is
+/// taken.
+pub fn processes() -> Vec<ProcessEntry> {
+    os::pids()
+        .into_iter()
+        .filter_map(|pid| {
+            let info = os::process(pid)?;
+            Some(ProcessEntry { pid, ppid: info.ppid, comm: info.comm, start: info.start })
+        })
+        .collect()
+}
+
 /// The command line process `pid` was started with (empty when the OS does not tell).
 pub fn command_line(pid: u32) -> Vec<String> {
     os::command_line(pid).unwrap_or_default()
@@ -70,6 +92,11 @@ mod os {
         std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
     }
 
+    pub(crate) fn pids() -> Vec<u32> {
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect()
+    }
+
     pub(crate) fn command_line(pid: u32) -> Option<Vec<String>> {
         let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         Some(split_nul(&bytes))
@@ -120,6 +147,21 @@ mod os {
             ppid: bsd.pbi_ppid,
             start: bsd.pbi_start_tvsec * 1_000_000 + bsd.pbi_start_tvusec,
         })
+    }
+
+    pub(crate) fn pids() -> Vec<u32> {
+        // SAFETY: a null buffer asks for the number of processes only.
+        let count = unsafe { libc::proc_listallpids(std::ptr::null_mut(), 0) };
+        if count <= 0 {
+            return Vec::new();
+        }
+        // Room for processes started since the count.
+        let mut pids = vec![0 as libc::c_int; count as usize + 64];
+        let size = (pids.len() * std::mem::size_of::<libc::c_int>()) as libc::c_int;
+        // SAFETY: the buffer holds `size` bytes; proc_listallpids writes at most that many and returns how many pids.
+        let got = unsafe { libc::proc_listallpids(pids.as_mut_ptr().cast(), size) };
+        pids.truncate(got.max(0) as usize);
+        pids.into_iter().filter(|&p| p > 0).map(|p| p as u32).collect()
     }
 
     pub(crate) fn cwd(pid: u32) -> Option<PathBuf> {
@@ -175,6 +217,10 @@ mod os {
 
     pub(crate) fn cwd(_pid: u32) -> Option<PathBuf> {
         None
+    }
+
+    pub(crate) fn pids() -> Vec<u32> {
+        Vec::new()
     }
 
     pub(crate) fn command_line(_pid: u32) -> Option<Vec<String>> {

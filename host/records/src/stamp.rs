@@ -84,6 +84,32 @@ impl BuildStamp {
     }
 }
 
+/// Under a build gohook drives (`driver_pid` started its go command): when the go command that runs this tool is
+/// not that one but one further down — a test or a program of the build that runs `go build` — that go command's
+/// own build, named as bare mode names it (`go-PID-START`). `None` for the driver's own go command.
+///
+/// The shim's hot path: one look at the parent when go's parent is the driver (`gohook build`,
+/// `gohook exec -- go …`); otherwise a walk up to the driver, which finds a go command above go's parent only when
+/// go is nested (a script that runs go, `gohook exec -- make`, has none).
+pub fn nested_go(driver_pid: u32) -> Option<(BuildStamp, GoProcess)> {
+    let go_pid = std::os::unix::process::parent_id();
+    let go = os::process(go_pid)?;
+    let mut pid = go.ppid;
+    for _ in 0..16 {
+        if pid == driver_pid || pid <= 1 {
+            return None;
+        }
+        let info = os::process(pid)?;
+        if info.comm == "go" {
+            let stamp =
+                BuildStamp { id: format!("go-{go_pid}-{}", go.start), start_unix_ns: os::start_unix_ns(go.start)? };
+            return Some((stamp, GoProcess { pid: go_pid, cwd: os::process_cwd(go_pid) }));
+        }
+        pid = info.ppid;
+    }
+    None
+}
+
 /// Whether the process that writes build `id`'s records still runs, so that they may not be complete yet: for a bare
 /// `-toolexec` build (`go-PID-START`) its go command, that pid with that start; for one of `gohook build`
 /// (`…-PIDHEX`) the gohook that drives it. A reused pid errs towards "running": the build waits, it is not lost.

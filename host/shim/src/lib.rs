@@ -21,8 +21,8 @@ use std::io::{Read, Write};
 
 use gohook_policy::{MomentInput, PluginSpec, Policy, Verdict};
 use gohook_records::{
-    BuildContext, BuildLabel, BuildStamp, BuildTraceParent, Exit, Labels, Phase, Record, Store, ToolKey, ToolRun,
-    ToolSelfReport, now_unix_ns, signal_name,
+    BuildContext, BuildLabel, BuildStamp, BuildTraceParent, Exit, GoProcess, Labels, NestedGo, Phase, Record, Store,
+    ToolKey, ToolRun, ToolSelfReport, nested_go, now_unix_ns, signal_name,
 };
 
 use gohook_process::{EXIT_USAGE, env, executables, logging, signals};
@@ -48,17 +48,34 @@ struct Context {
     /// The go command that runs this tool, when bare mode already found it; under `gohook build` it is the parent,
     /// asked for only at the probes that need it.
     go_pid: Option<u32>,
+    /// The build whose test or program started this tool's go command (a nested go command: a build of its own).
+    nested_in: Option<String>,
+    /// False under gohook's own `go list -export` after a test build: answer and run, record nothing.
+    recorded: bool,
 }
 
 impl Context {
     fn from_env() -> Context {
         let store = Store::locate();
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let recorded = !env::not_recorded();
+        let bare = |stamp: BuildStamp, go: GoProcess, nested_in, cwd: PathBuf| Context {
+            stamp,
+            store: store.clone(),
+            policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()),
+            cwd,
+            go_pid: Some(go.pid),
+            nested_in,
+            recorded,
+        };
         match BuildStamp::from_env() {
-            Some(stamp) => Context { stamp, store, policy_dir: cwd.clone(), cwd, go_pid: None },
+            Some(stamp) => match env::driver_pid().filter(|_| recorded).and_then(nested_go) {
+                Some((nested, go)) => bare(nested, go, Some(stamp.id), cwd),
+                None => Context { stamp, store, policy_dir: cwd.clone(), cwd, go_pid: None, nested_in: None, recorded },
+            },
             None => {
                 let (stamp, go) = BuildStamp::from_go_process();
-                Context { stamp, store, policy_dir: go.cwd.unwrap_or_else(|| cwd.clone()), cwd, go_pid: Some(go.pid) }
+                bare(stamp, go, None, cwd)
             }
         }
     }
@@ -180,7 +197,8 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
             cpu_profile: outcome.cpu_profile,
         })
     });
-    for record in std::iter::once(record).chain(self_report) {
+    let records = if context.recorded { vec![record] } else { Vec::new() };
+    for record in records.into_iter().chain(self_report.filter(|_| context.recorded)) {
         if let Err(e) = context.store.append(&context.stamp.id, &record, policy.records.keep_builds) {
             tracing::warn!(
                 "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
@@ -189,7 +207,7 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
             break;
         }
     }
-    if invocation.is_version_probe() {
+    if invocation.is_version_probe() && context.recorded {
         record_circumstances(&context, &outcome.stdout, tool_key, policy.records.keep_builds);
     }
     exit.shell_code()
@@ -224,6 +242,20 @@ fn record_circumstances(context: &Context, version_answer: &[u8], tool_key: Opti
         && let Err(e) = context.store.append(id, &Record::TraceParent(parent), keep)
     {
         tracing::warn!("cannot write the build's trace parent: {e}");
+    }
+    if let Some(parent) = &context.nested_in {
+        let nested = NestedGo {
+            build_id: id.clone(),
+            parent_build_id: parent.clone(),
+            command: gohook_records::command_line(go_pid),
+            dir: context.policy_dir.display().to_string(),
+            start_unix_ns: context.stamp.start_unix_ns,
+        };
+        for build in [id, parent] {
+            if let Err(e) = context.store.append(build, &Record::Nested(nested.clone()), keep) {
+                tracing::warn!("cannot write that go command {go_pid} ran inside build {parent}: {e}");
+            }
+        }
     }
 }
 

@@ -226,7 +226,17 @@ fn command_for(
         shim.run = Some(side.run.clone());
     }
     // go's plan and cache keys are asked of every build alike, so both sides pay the same (see the README).
-    GoLaunch { argv, dir: template.dir.clone(), env, shim, list: template.list.clone(), plan: true }.with_labels(labels)
+    GoLaunch {
+        argv,
+        dir: template.dir.clone(),
+        env,
+        shim,
+        list: template.list.clone(),
+        plan: true,
+        list_after: false,
+        watch_outside: false,
+    }
+    .with_labels(labels)
 }
 
 /// go skips a link whose `-o` output is already up to date, even with an empty cache, so a second identical build

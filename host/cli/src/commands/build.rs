@@ -21,9 +21,11 @@ use gohook_records::{
 use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
 use crate::commands::Context as CommandContext;
+use crate::commands::go_command::GoCommand;
 use crate::commands::go_list::{self, GoList, Listing, PackageGraph};
 use crate::commands::go_plan;
 use crate::commands::otlp;
+use crate::commands::outside;
 use crate::commands::progress::Progress;
 use crate::output::write_file;
 
@@ -60,6 +62,12 @@ pub struct GoLaunch {
     pub list: Option<Vec<OsString>>,
     /// For `go build`: ask go for its plan and its cache keys' inputs, and record them (`go_plan`).
     pub plan: bool,
+    /// For go commands that run the user's programs (`go test`, `go run`): `list` runs after go, with `-export`, and
+    /// the cache keys' inputs come from it, not from go's own stderr (see [`go_list::list_with_cache_inputs`]).
+    pub list_after: bool,
+    /// The command may run go commands of its own (tests, programs, scripts): watch for go tools that run under it
+    /// without gohook ([`outside`]).
+    pub watch_outside: bool,
 }
 
 impl GoLaunch {
@@ -88,7 +96,16 @@ impl GoLaunch {
         argv.extend(chdir);
         argv.push(toolexec);
         argv.extend(rest);
-        Ok(GoLaunch { argv, dir, env: Vec::new(), shim: ShimEnvironment::default(), list: Some(list), plan: true })
+        Ok(GoLaunch {
+            argv,
+            dir,
+            env: Vec::new(),
+            shim: ShimEnvironment::default(),
+            list: Some(list),
+            plan: true,
+            list_after: false,
+            watch_outside: false,
+        })
     }
 
     /// Any command line; go commands inside it get `-toolexec` through `GOFLAGS`.
@@ -105,14 +122,49 @@ impl GoLaunch {
         // GOFLAGS is split like -toolexec's value, so the whole flag is quoted as one word.
         goflags.push_str(&quote_for_go(Path::new(&format!("-toolexec={}", quote_for_go(gohook)?)))?);
         let env = vec![("GOFLAGS".into(), goflags)];
-        let dir = std::env::current_dir()?;
-        Ok(GoLaunch { argv, dir, env, shim: ShimEnvironment::default(), list: None, plan: false })
+        let cwd = std::env::current_dir()?;
+        // A go command gohook knows is recorded as `gohook build` records one: go's plan (its flag goes after the
+        // subcommand) and the package graph; one that runs the user's programs gets nothing in its environment
+        // but -toolexec, so its graph and cache inputs come from a listing after it.
+        let go = Self::runs_go_in(&argv).then(|| GoCommand::parse(&argv)).flatten();
+        let launch = match go {
+            Some(go) => {
+                let after = go.subcommand.runs_programs();
+                let list = go.list_arguments(if after { &["-export", go_list::FIELDS] } else { &[go_list::FIELDS] });
+                let dir = go.chdir.get(1).map_or(cwd.clone(), |to| cwd.join(to));
+                let shim = ShimEnvironment::default();
+                GoLaunch { argv, dir, env, shim, list: Some(list), plan: true, list_after: after, watch_outside: after }
+            }
+            None => {
+                let shim = ShimEnvironment::default();
+                GoLaunch { argv, dir: cwd, env, shim, list: None, plan: false, list_after: false, watch_outside: true }
+            }
+        };
+        Ok(launch)
+    }
+
+    /// Where in argv gohook's own go flags go: after `-toolexec` (`gohook build` puts it first), else after the
+    /// subcommand and its `-C dir`, which go wants first.
+    fn own_flags_at(&self) -> usize {
+        let text = |i: usize| self.argv.get(i).map(|a| a.to_string_lossy());
+        if let Some(i) = self.argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")) {
+            return i + 1;
+        }
+        match text(2).as_deref() {
+            Some("-C" | "--C") => 4.min(self.argv.len()),
+            Some(flag) if flag.starts_with("-C=") || flag.starts_with("--C=") => 3,
+            _ => 2,
+        }
     }
 
     /// Whether a go command runs this command line directly (`go …`, `go1.27.3 …`, GOHOOK_GO), rather than a
     /// program that may or may not start one.
     pub fn runs_go(&self) -> bool {
-        let program = Path::new(&self.argv[0]);
+        Self::runs_go_in(&self.argv)
+    }
+
+    fn runs_go_in(argv: &[OsString]) -> bool {
+        let program = Path::new(&argv[0]);
         program == Path::new(&env::go_program())
             || program.file_name().and_then(|name| name.to_str()).is_some_and(|name| {
                 name == "go" || name.strip_prefix("go").is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
@@ -185,8 +237,9 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
         None => None,
     };
     signals::install();
-    let graph = match command.go_list().and_then(|list| Some((Listing::start(&list)?, list))) {
-        Some((listing, list)) => Graph::Beside(listing, list),
+    let graph = match command.go_list() {
+        Some(list) if command.list_after => Graph::After(list),
+        Some(list) => Listing::start(&list).map_or(Graph::None, |listing| Graph::Beside(listing, list)),
         None => Graph::None,
     };
     let finished = run_recorded(&command, &options.store, &policy, true, graph)?;
@@ -273,6 +326,8 @@ pub enum Graph<'a> {
     None,
     /// A `go list` started beside the build: recorded when go succeeded.
     Beside(Listing, GoList),
+    /// A `go list -export` run after the build when go succeeded: its graph, and the cache keys' inputs.
+    After(GoList),
     /// Listed before the build (`gohook bench`, once per side).
     Known(&'a PackageGraph),
 }
@@ -308,8 +363,11 @@ pub fn run_recorded(
         // Looked up once here; the shims are told, so none of them walks the directories again.
         policy: Some(policy.source.clone()),
         log_file: Some(log_path.clone()),
+        driver_pid: Some(std::process::id()),
         ..command.shim.clone()
     };
+    // go's cache-key inputs come from its stderr, unless they come from the listing after it.
+    let hashes_from_go = command.plan && !command.list_after;
     // go's own account of its plan and of its cache keys' inputs (see go_plan), unless the user asked for the graph
     // themselves: then theirs is read and left where they wanted it.
     let mut argv = command.argv.clone();
@@ -320,9 +378,7 @@ pub fn run_recorded(
         if plan_file.is_none() {
             match go_plan::ScratchFile::new() {
                 Ok(file) => {
-                    let at =
-                        argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")).map_or(2, |i| i + 1);
-                    argv.insert(at, go_plan::action_graph_flag(&file.0));
+                    argv.insert(command.own_flags_at(), go_plan::action_graph_flag(&file.0));
                     plan_file = Some(file.0.clone());
                     scratch = Some(file);
                 }
@@ -335,7 +391,7 @@ pub fn run_recorded(
     let mut go = Command::new(&argv[0]);
     go.args(&argv[1..]).envs(command.env.iter().map(|(k, v)| (k, v)));
     shim.apply(&mut go);
-    if command.plan {
+    if hashes_from_go {
         go.env("GODEBUG", go_plan::godebug_with_cache_hashes()).stderr(std::process::Stdio::piped());
     }
     let before = LoadSample::now();
@@ -353,6 +409,7 @@ pub fn run_recorded(
         }
     };
     signals::set_child(child.id());
+    let watch = command.watch_outside.then(|| outside::Watch::start(std::process::id()));
     let reader = child
         .stderr
         .take()
@@ -364,8 +421,13 @@ pub fn run_recorded(
     if let Some(line) = line {
         line.finish();
     }
-    let cache_inputs = reader.and_then(|reader| reader.join().ok());
+    let mut cache_inputs = reader.and_then(|reader| reader.join().ok());
     let exit = Exit::from_status(status);
+    if let Some(unrecorded) = watch.and_then(|watch| watch.finish(&stamp.id))
+        && let Err(e) = store.append(&stamp.id, &Record::Unrecorded(unrecorded), policy.records.keep_builds)
+    {
+        tracing::warn!("cannot write the go tools that ran without gohook: {e}");
+    }
     // The listing beside go is waited for before the machine's counters are read again: its CPU is the build's.
     let keep = policy.records.keep_builds;
     match graph {
@@ -376,6 +438,19 @@ pub fn run_recorded(
             }
         }
         Graph::Beside(listing, _) => listing.stop(),
+        Graph::After(list) if exit.success() && signals::received().is_none() => {
+            let quiet = ShimEnvironment { not_recorded: true, ..shim.clone() };
+            let env: Vec<(String, String)> =
+                quiet.vars().into_iter().map(|(k, v)| (k.to_owned(), v.to_string_lossy().into_owned())).collect();
+            match go_list::list_with_cache_inputs(&list, &env) {
+                Ok((graph, inputs)) => {
+                    graph.record(store, &stamp.id, keep);
+                    cache_inputs = Some(inputs);
+                }
+                Err(why) => tracing::warn!("{why}; the report cannot tell cached packages or the critical path"),
+            }
+        }
+        Graph::After(_) => {}
         Graph::Known(graph) => graph.record(store, &stamp.id, keep),
         Graph::None => {}
     }
@@ -448,6 +523,9 @@ fn print_summary(build_id: &str, summary: Option<&Summary>, log_path: &Path) {
             format_duration(summary.gohook.whole_ns),
         ),
         None => eprintln!("gohook: build {build_id}: no records were written (see warnings above)"),
+    }
+    if let Some(line) = summary.and_then(Summary::unrecorded_line) {
+        eprintln!("gohook: {line}");
     }
     if let Some(summary) = summary {
         let warnings: Vec<_> =

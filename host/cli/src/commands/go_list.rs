@@ -35,7 +35,7 @@ const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongra
 pub fn list_arguments(chdir: &[OsString], build_args: &[OsString]) -> Vec<OsString> {
     let mut list: Vec<OsString> = vec!["list".into()];
     list.extend(chdir.iter().cloned());
-    list.extend(["-deps".into(), "-json=ImportPath,Name,DepOnly,Imports,ImportMap,Module,Standard".into()]);
+    list.extend(["-deps".into(), FIELDS.into()]);
     let mut args = build_args.iter();
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
@@ -145,6 +145,32 @@ impl Listed {
             (None, false) => with_version(module),
         })
     }
+}
+
+/// The JSON fields the graph is read from.
+pub const FIELDS: &str = "-json=ImportPath,Name,DepOnly,Imports,ImportMap,Module,Standard";
+
+/// `go list -deps -export` of what a build that ran the user's programs built (`go test`, `go run`), after it: its
+/// package graph, and the inputs of its compiles' cache keys, which go prints for the listing's own (cached)
+/// compiles under `GODEBUG=gocachehash=1` — given to this listing alone, never to the build, whose tests would inherit
+/// it. `env` is the build's shim environment: the same `-toolexec` answers, so the same keys, and nothing recorded.
+pub fn list_with_cache_inputs(
+    list: &GoList,
+    env: &[(String, String)],
+) -> Result<(PackageGraph, gohook_records::BuildCacheInputs), String> {
+    let godebug = crate::commands::go_plan::godebug_with_cache_hashes();
+    let out = list
+        .command()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("GODEBUG", godebug)
+        .output()
+        .map_err(|e| format!("cannot run go list: {e}"))?;
+    let inputs = crate::commands::go_plan::cache_inputs_in(&out.stderr);
+    // go's own complaints, should it fail, without the hash lines around them.
+    let complaints: Vec<&[u8]> = out.stderr.split(|&b| b == b'\n').filter(|l| !l.starts_with(b"HASH")).collect();
+    let stderr = complaints.join(&b'\n');
+    let graph = graph_of(std::process::Output { stderr, ..out })?;
+    Ok((graph, inputs))
 }
 
 /// `go list -deps` of what the build builds, now; the error says why there is no graph.

@@ -127,6 +127,16 @@ pub fn pass_through_keeping_cache_inputs(stderr: impl Read) -> BuildCacheInputs 
     inputs.finish()
 }
 
+/// The cache-key inputs in what a go command with `GODEBUG=gocachehash=1` wrote on its stderr (its other lines
+/// dropped).
+pub fn cache_inputs_in(stderr: &[u8]) -> BuildCacheInputs {
+    let mut inputs = HashLog::default();
+    for line in stderr.split(|&b| b == b'\n').filter(|line| line.starts_with(b"HASH")) {
+        inputs.line(&String::from_utf8_lossy(line));
+    }
+    inputs.finish()
+}
+
 /// The hash lines of `GODEBUG=gocachehash=1`, gathered per action: `HASH[build p]` opens, `HASH[build p]: "…"` is
 /// one write (Go-quoted), `HASH[build p]: <hex>` closes with the action id. Only compile (`build …`) and link hashes
 /// are kept; the lines of one hash may come between another's, each carries its name.
