@@ -57,6 +57,10 @@ fn goflags_from_the_environment_and_go_env_file_are_kept() {
         assert_eq!(plain, format!("sometag: {tag}\n"));
         let (_, under_gohook) = run(gohook_bin(), &["exec", "--", "go", "run", "."]);
         assert!(under_gohook.starts_with(&plain), "env {from_env:?}, file {from_file:?}: {under_gohook}");
+        // `gohook build` puts -toolexec on the command line: go's GOFLAGS, from either place, stay as they were.
+        run(gohook_bin(), &["build", "-o", "tagged", "."]);
+        let (_, built) = run(&module.path().join("tagged"), &[]);
+        assert_eq!(built, plain, "gohook build: env {from_env:?}, file {from_file:?}");
     }
 }
 

@@ -163,6 +163,11 @@ fn compliant_release_builds_and_checks_six_targets() {
     assert_eq!(checks, expected);
     let table = text(&world.gohook().args(["report", "--run", &run]).output().unwrap().stdout);
     assert!(table.starts_with(&format!("run {run}: 6 builds, 6 binaries checked (6 pass)\n")), "{table}");
+    // Each post hook's output says where the whole run reads.
+    for target in SIX_TARGETS {
+        let line = format!("gohook: recorded with run {run} (target {target}): gohook report --run {run}\n");
+        assert_eq!(output.matches(&line).count(), 1, "{line}{output}");
+    }
 
     // gohook check --artifacts checks exactly what goreleaser listed.
     let out = world
@@ -243,6 +248,11 @@ fn unstripped_binary_fails_the_link() {
     assert!(output.contains("error[strip/symbols] not stripped: symbol table .symtab with"), "{output}");
     assert!(output.contains(r#"fix: link with -ldflags="-s -w""#), "{output}");
     assert!(!dir.path().join("dist/hello_linux_amd64_v1/hello").exists(), "the rejected binary never lands");
+    // The run view says why the target failed, under its row: the first error of its link (the dwarf plugin's, as
+    // the plugins run in name order; strip's follows in `gohook report BUILD`).
+    let run = builds_json(&world)[0]["run"].as_str().unwrap().to_owned();
+    let table = text(&world.gohook().args(["report", "--run", &run]).output().unwrap().stdout);
+    assert!(table.contains("\n  └ error[dwarf/present] DWARF sections: .debug_"), "{table}");
 }
 
 #[test]

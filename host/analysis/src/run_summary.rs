@@ -50,10 +50,10 @@ impl RunSummary {
     pub fn to_table(&self) -> String {
         let passed = self.checks.iter().filter(|c| c.status == CheckStatus::Pass).count();
         let mut out = format!(
-            "run {}: {} builds, {} binaries checked ({passed} pass)\n",
+            "run {}: {}, {} checked ({passed} pass)\n",
             self.run,
-            self.builds.len(),
-            self.checks.len()
+            crate::units::count(self.builds.len(), "build", "builds"),
+            crate::units::count(self.checks.len(), "binary", "binaries")
         );
         let _ = writeln!(
             out,

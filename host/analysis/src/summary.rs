@@ -428,7 +428,7 @@ impl Summary {
             exit,
             if self.targets.is_empty() { "-".to_owned() } else { self.targets.join(" ") },
         );
-        if let Some(line) = self.cache_line() {
+        if let Some(line) = self.cache_line().or_else(|| self.no_graph_line()) {
             let _ = writeln!(out, "{line}");
         }
         for line in self.plan_lines() {
@@ -758,6 +758,33 @@ impl Summary {
             ""
         };
         Some(format!("load: {}{effect}", load.describe()))
+    }
+
+    /// Why a build has no package graph (so no cache counts, critical path or what-if), when it has none.
+    pub fn no_graph_line(&self) -> Option<String> {
+        if self.packages_in_build.is_some() {
+            return None;
+        }
+        let program = self.command.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+        let why = if let Some(parent) = &self.nested_in {
+            format!("a go command nested in build {parent}: gohook did not start it, so could not ask go for them")
+        } else if self.command.is_empty() {
+            "a bare -toolexec build: gohook did not start go, so could not ask it".to_owned()
+        } else if !program.is_some_and(|p| p == "go" || p.starts_with("go1")) {
+            format!(
+                "`{}` is not go: the go commands inside it get -toolexec only (run go through `gohook exec` itself)",
+                self.command.join(" ")
+            )
+        } else if self.exit.is_some_and(|e| !e.success()) {
+            "go failed: they are recorded when it succeeds".to_owned()
+        } else {
+            format!(
+                "not recorded for `{}`: gohook asks go for them on go build, install, test, vet and run (not with \
+                 --no-plan)",
+                self.command.iter().take(2).cloned().collect::<Vec<_>>().join(" ")
+            )
+        };
+        Some(format!("no package graph or plan: {why}"))
     }
 
     /// How many of the build's packages compiled and how many go's cache served, when the package set is known.

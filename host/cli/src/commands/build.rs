@@ -73,29 +73,13 @@ pub struct GoLaunch {
 impl GoLaunch {
     /// `go build <args>` with `-toolexec` as its first flag (after `-C dir`, which go requires to come first).
     pub fn build(args: Vec<OsString>, gohook: &Path) -> Result<GoLaunch> {
-        let cwd = std::env::current_dir()?;
         let toolexec = OsString::from(format!("-toolexec={}", quote_for_go(gohook)?));
-        let mut rest = args;
-        let mut chdir: Vec<OsString> = Vec::new();
-        let mut dir = cwd.clone();
-        match rest.first().and_then(|a| a.to_str()) {
-            Some("-C" | "--C") => {
-                chdir = rest.drain(..rest.len().min(2)).collect();
-                if let Some(to) = chdir.get(1) {
-                    dir = cwd.join(to);
-                }
-            }
-            Some(flag) if flag.starts_with("-C=") || flag.starts_with("--C=") => {
-                dir = cwd.join(flag.split_once('=').unwrap().1);
-                chdir = rest.drain(..1).collect();
-            }
-            _ => {}
-        }
-        let list = go_list::list_arguments(&chdir, &rest);
         let mut argv = vec![env::go_program(), OsString::from("build")];
-        argv.extend(chdir);
-        argv.push(toolexec);
-        argv.extend(rest);
+        argv.extend(args);
+        let go = GoCommand::parse(&argv).context("go build is a go command gohook records")?;
+        argv.insert(go.flags_at, toolexec);
+        let list = go.list_arguments(&[go_list::FIELDS]);
+        let dir = go.dir(&std::env::current_dir()?);
         Ok(GoLaunch {
             argv,
             dir,
@@ -131,7 +115,7 @@ impl GoLaunch {
             Some(go) => {
                 let after = go.subcommand.runs_programs();
                 let list = go.list_arguments(if after { &["-export", go_list::FIELDS] } else { &[go_list::FIELDS] });
-                let dir = go.chdir.get(1).map_or(cwd.clone(), |to| cwd.join(to));
+                let dir = go.dir(&cwd);
                 let shim = ShimEnvironment::default();
                 GoLaunch { argv, dir, env, shim, list: Some(list), plan: true, list_after: after, watch_outside: after }
             }

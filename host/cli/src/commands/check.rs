@@ -87,8 +87,11 @@ fn record_checks(store: &Store, report: &CheckReport, target: Option<String>) {
             return;
         }
     }
-    // In goreleaser's output, the way from a post hook's verdict to the whole run.
-    eprintln!("gohook: recorded with run {run} (target {target}): gohook report --run {run}", run = labels.run);
+    // In goreleaser's output, the way from a post hook's verdict to the whole run. One write: goreleaser logs the
+    // hook's stdout and stderr as their lines come, and eprintln!'s pieces would let a stdout line cut in.
+    let line =
+        format!("gohook: recorded with run {run} (target {target}): gohook report --run {run}\n", run = labels.run);
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
 }
 
 /// Whether the binary at `path` was built for `target`: its GOOS and GOARCH (and the variant, when its build info

@@ -45,7 +45,6 @@ const BUILD_VALUE_FLAGS: &[&str] = &[
     "coverpkg",
     "asmflags",
     "buildmode",
-    "buildvcs",
     "compiler",
     "gccgoflags",
     "gcflags",
@@ -66,8 +65,23 @@ const BUILD_VALUE_FLAGS: &[&str] = &[
 ];
 
 /// Build switches (`go help build`): with the value flags, what `go list` accepts of a build's flags.
-const BUILD_SWITCHES: &[&str] =
-    &["a", "n", "race", "msan", "asan", "cover", "v", "work", "x", "linkshared", "modcacherw", "trimpath", "json"];
+const BUILD_SWITCHES: &[&str] = &[
+    "a",
+    "n",
+    "race",
+    "msan",
+    "asan",
+    "cover",
+    "v",
+    "work",
+    "x",
+    "linkshared",
+    "modcacherw",
+    "trimpath",
+    "json",
+    // A switch that may take `=value` (`-buildvcs=false`), never the next word.
+    "buildvcs",
+];
 
 /// `go test`'s and the test binary's flags that take a value (`go help testflag`), and `go vet`'s.
 const TEST_VALUE_FLAGS: &[&str] = &[
@@ -166,6 +180,16 @@ impl GoCommand {
         Some(command)
     }
 
+    /// Where go runs: `-C dir` from `cwd`.
+    pub fn dir(&self, cwd: &std::path::Path) -> std::path::PathBuf {
+        let to = match self.chdir.as_slice() {
+            [_, dir] => Some(dir.clone()),
+            [flag] => flag.to_str().and_then(|f| f.split_once('=')).map(|(_, dir)| OsString::from(dir)),
+            _ => None,
+        };
+        to.map_or_else(|| cwd.to_owned(), |to| cwd.join(to))
+    }
+
     /// `go list -deps` of what the command builds (`-test` for tests and vet, whose packages include their test
     /// variants), with `extra` list flags.
     pub fn list_arguments(&self, extra: &[&str]) -> Vec<OsString> {
@@ -206,6 +230,29 @@ mod tests {
             strings(&test.list_arguments(&["-export"])),
             ["list", "-C", "sub", "-deps", "-test", "-export", "-tags", "x", "-cover", "./a", "./b"]
         );
+    }
+
+    #[test]
+    fn a_builds_listing_names_the_same_packages_without_build_only_flags() {
+        let build = parse("go build -C sub -o bin -debug-trace=t.json -tags x -trimpath -buildvcs=false -v ./cmd/...");
+        assert_eq!(build.dir(std::path::Path::new("/m")), std::path::Path::new("/m/sub"));
+        assert_eq!(
+            strings(&build.list_arguments(&["-json=ImportPath"])),
+            [
+                "list",
+                "-C",
+                "sub",
+                "-deps",
+                "-json=ImportPath",
+                "-tags",
+                "x",
+                "-trimpath",
+                "-buildvcs=false",
+                "./cmd/..."
+            ]
+        );
+        assert_eq!(parse("go build -C=sub .").dir(std::path::Path::new("/m")), std::path::Path::new("/m/sub"));
+        assert_eq!(parse("go build -C=sub .").flags_at, 3);
     }
 
     #[test]

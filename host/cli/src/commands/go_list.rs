@@ -10,7 +10,7 @@ use std::process::Command;
 
 use gohook_records::{BuildModules, BuildPackages, PackageImports, PackageModule, Record, Store};
 
-/// A `go list` to run: the go program, its arguments ([`list_arguments`]) and the extra environment of the build it
+/// A `go list` to run: the go program, its arguments (`GoCommand::list_arguments`) and the extra environment of the build it
 /// lists for.
 pub struct GoList {
     pub go: OsString,
@@ -24,35 +24,6 @@ impl GoList {
         go.args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v))).stdin(std::process::Stdio::null());
         go
     }
-}
-
-/// Flags of `go build` that `go list` must not get: `-o` belongs to build alone, and the debug flags write files
-/// that the listing would overwrite; `-toolexec` is irrelevant to listing.
-const NOT_FOR_LIST: &[&str] = &["o", "toolexec", "debug-trace", "debug-actiongraph", "debug-runtime-trace"];
-
-/// `go list -deps -json=…` of what `go build <chdir> <build_args>` builds: the same `-C` (first, as go requires),
-/// flags and packages.
-pub fn list_arguments(chdir: &[OsString], build_args: &[OsString]) -> Vec<OsString> {
-    let mut list: Vec<OsString> = vec!["list".into()];
-    list.extend(chdir.iter().cloned());
-    list.extend(["-deps".into(), FIELDS.into()]);
-    let mut args = build_args.iter();
-    while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy();
-        let flag = text.trim_start_matches('-');
-        let (name, has_value) = match flag.split_once('=') {
-            Some((name, _)) => (name, true),
-            None => (flag, false),
-        };
-        if text.starts_with('-') && NOT_FOR_LIST.contains(&name) {
-            if !has_value {
-                args.next();
-            }
-        } else {
-            list.push(arg.clone());
-        }
-    }
-    list
 }
 
 /// The package graph of a build, as `go list -deps` printed it.
@@ -234,28 +205,6 @@ impl Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_listing_names_the_same_packages_without_build_only_flags() {
-        let chdir = ["-C", "sub"].map(OsString::from);
-        let args = ["-o", "bin", "-debug-trace=t.json", "-tags", "x", "-trimpath", "./cmd/..."].map(OsString::from);
-        let list = list_arguments(&chdir, &args);
-        let strings: Vec<&str> = list.iter().map(|a| a.to_str().unwrap()).collect();
-        assert_eq!(
-            strings,
-            [
-                "list",
-                "-C",
-                "sub",
-                "-deps",
-                "-json=ImportPath,Name,DepOnly,Imports,ImportMap,Module,Standard",
-                "-tags",
-                "x",
-                "-trimpath",
-                "./cmd/..."
-            ]
-        );
-    }
 
     #[test]
     fn named_packages_and_programs_are_counted() {
