@@ -85,7 +85,14 @@ fn a_command_that_runs_no_go_tool_is_not_a_build() {
     // A go command that failed before its first tool is a failed build, and stays one.
     let out = world.run_gohook(dir.path(), &["exec", "--", "go", "build", "-no-such-flag", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert_eq!(world.builds().len(), 1);
+    let failed = world.builds();
+    assert_eq!(failed.len(), 1);
+    // Keeping one build, a command that builds nothing pushes none out.
+    std::fs::write(dir.path().join("gohook.toml"), "[records]\nkeep_builds = 1\n").unwrap();
+    for command in [&["exec", "--", "true"][..], &["exec", "--", "sh", "-c", "exit 4"]] {
+        world.run_gohook(dir.path(), command);
+        assert_eq!(world.builds(), failed, "{command:?}");
+    }
 }
 
 /// go's output with its timings (`0.012s`) taken out, and gohook's own lines: what must be equal under gohook.

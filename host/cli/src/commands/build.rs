@@ -230,21 +230,17 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
     // Read once for the summary line and every report asked for.
     let process_cost = calibration::process_cost(&options.store);
     let records = BuildRecords::find(&options.store, &finished.build_id);
-    if let Ok(records) = &records
-        && !ran_a_go_tool(records)
-        && (!command.runs_go() || finished.exit.success())
-    {
+    let built_nothing =
+        !finished.recorded || records.as_ref().is_ok_and(|records| !ran_a_go_tool(records) && finished.exit.success());
+    if built_nothing {
         // `gohook exec -- make lint`, `-- go env`: nothing was built, so there is no build to keep (it would only
         // push real ones out of the retention limit). A go command that failed before its first tool stays: that is
         // a failed build.
         if let Err(e) = options.store.remove(&finished.build_id) {
             tracing::warn!("cannot remove the records of a command that built nothing: {e}");
         }
-        eprintln!(
-            "gohook: {} ran no go tool ({}): not a build, nothing recorded",
-            records.start.as_ref().map_or(String::new(), |s| s.command.join(" ")),
-            finished.exit
-        );
+        let printable: Vec<String> = command.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        eprintln!("gohook: {} ran no go tool ({}): not a build, nothing recorded", printable.join(" "), finished.exit);
         return Ok(exit_code(finished.exit));
     }
     let read = records
@@ -302,6 +298,8 @@ pub struct Finished {
     pub exit: Exit,
     /// Where the shim logged during the build.
     pub log_path: PathBuf,
+    /// False when a command that is not go ran no go tool: nothing was written, it is not a build.
+    pub recorded: bool,
 }
 
 /// Where a build's package graph comes from.
@@ -337,8 +335,16 @@ pub fn run_recorded(
         dir: command.dir.display().to_string(),
         gohook_version: gohook_records::VERSION.to_owned(),
     });
-    if let Err(e) = store.append(&stamp.id, &start, policy.records.keep_builds) {
-        tracing::warn!("cannot write records under {}: {e}; the build runs without them", store.root().display());
+    // A command that is not go may build nothing: its build is written only once a shim wrote to it, so that it
+    // never pushes a real build out of the retention limit.
+    let deferred = !command.runs_go();
+    let write_start = || {
+        if let Err(e) = store.append(&stamp.id, &start, policy.records.keep_builds) {
+            tracing::warn!("cannot write records under {}: {e}; the build runs without them", store.root().display());
+        }
+    };
+    if !deferred {
+        write_start();
     }
 
     let shim = ShimEnvironment {
@@ -347,7 +353,9 @@ pub fn run_recorded(
         // Looked up once here; the shims are told, so none of them walks the directories again.
         policy: Some(policy.source.clone()),
         log_file: Some(log_path.clone()),
-        driver_pid: Some(std::process::id()),
+        // Only a command that runs programs (tests, go run's, scripts) can start a go command of its own: for the
+        // rest the shims are not told, and spare the look at their go's parent.
+        driver_pid: command.watch_outside.then(std::process::id),
         ..command.shim.clone()
     };
     // go's cache-key inputs come from its stderr, unless they come from the listing after it.
@@ -407,7 +415,14 @@ pub fn run_recorded(
     }
     let mut cache_inputs = reader.and_then(|reader| reader.join().ok());
     let exit = Exit::from_status(status);
-    if let Some(unrecorded) = watch.and_then(|watch| watch.finish(&stamp.id))
+    let unrecorded = watch.and_then(|watch| watch.finish(&stamp.id));
+    if deferred {
+        if !store.record_path(&stamp.id).exists() {
+            return Ok(Finished { build_id: stamp.id, exit, log_path, recorded: false });
+        }
+        write_start();
+    }
+    if let Some(unrecorded) = unrecorded
         && let Err(e) = store.append(&stamp.id, &Record::Unrecorded(unrecorded), policy.records.keep_builds)
     {
         tracing::warn!("cannot write the go tools that ran without gohook: {e}");
@@ -455,7 +470,7 @@ pub fn run_recorded(
     if let Err(e) = store.append(&stamp.id, &end, policy.records.keep_builds) {
         tracing::warn!("cannot write the end-of-build record: {e}");
     }
-    Ok(Finished { build_id: stamp.id, exit, log_path })
+    Ok(Finished { build_id: stamp.id, exit, log_path, recorded: true })
 }
 
 /// Records go's plan and its cache keys' inputs; says once what go did not tell (both are go's undocumented
