@@ -197,18 +197,19 @@ pub fn main(tool_argv: Vec<OsString>) -> u8 {
             cpu_profile: outcome.cpu_profile,
         })
     });
-    let records = if context.recorded { vec![record] } else { Vec::new() };
-    for record in records.into_iter().chain(self_report.filter(|_| context.recorded)) {
-        if let Err(e) = context.store.append(&context.stamp.id, &record, policy.records.keep_builds) {
-            tracing::warn!(
-                "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
-                context.store.record_path(&context.stamp.id).display()
-            );
-            break;
+    if context.recorded {
+        for record in std::iter::once(record).chain(self_report) {
+            if let Err(e) = context.store.append(&context.stamp.id, &record, policy.records.keep_builds) {
+                tracing::warn!(
+                    "cannot write the timing record to {}: {e}; the build goes on without it (set GOHOOK_DIR to a writable directory)",
+                    context.store.record_path(&context.stamp.id).display()
+                );
+                break;
+            }
         }
-    }
-    if invocation.is_version_probe() && context.recorded {
-        record_circumstances(&context, &outcome.stdout, tool_key, policy.records.keep_builds);
+        if invocation.is_version_probe() {
+            record_circumstances(&context, &outcome.stdout, tool_key, policy.records.keep_builds);
+        }
     }
     exit.shell_code()
 }

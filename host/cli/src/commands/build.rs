@@ -127,17 +127,12 @@ impl GoLaunch {
         Ok(launch)
     }
 
-    /// Where in argv gohook's own go flags go: after `-toolexec` (`gohook build` puts it first), else after the
-    /// subcommand and its `-C dir`, which go wants first.
+    /// Where in argv gohook's own go flags go: after `-toolexec` (`gohook build` puts it first), else where go takes
+    /// flags (after the subcommand and its `-C dir`).
     fn own_flags_at(&self) -> usize {
-        let text = |i: usize| self.argv.get(i).map(|a| a.to_string_lossy());
-        if let Some(i) = self.argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")) {
-            return i + 1;
-        }
-        match text(2).as_deref() {
-            Some("-C" | "--C") => 4.min(self.argv.len()),
-            Some(flag) if flag.starts_with("-C=") || flag.starts_with("--C=") => 3,
-            _ => 2,
+        match self.argv.iter().position(|a| a.to_string_lossy().starts_with("-toolexec=")) {
+            Some(i) => i + 1,
+            None => GoCommand::parse(&self.argv).map_or(2, |go| go.flags_at),
         }
     }
 
