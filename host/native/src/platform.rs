@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use gohook_sdk::inspect::{Architecture, Binary, Bytes};
+use gohook_sdk::inspect::{Architecture, Binary, BuildInfo, Bytes};
 use serde::{Serialize, Serializer};
 
 /// `GOOS/GOARCH`, as go spells them.
@@ -66,13 +66,14 @@ pub struct BuiltFor {
     /// `None` for an ELF binary without build info: linux, the BSDs and others all write the same header.
     pub goos: Option<String>,
     pub goarch: String,
-    /// The build info's settings (`GOAMD64=v3`, …), empty without one.
-    pub settings: Vec<(String, String)>,
+    /// The image's Go build info, when it has one (and every image of the file does).
+    pub build_info: Option<BuildInfo>,
 }
 
 impl BuiltFor {
+    /// A setting of the build info (`GOAMD64`, …).
     pub fn setting(&self, key: &str) -> Option<&str> {
-        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.build_info.as_ref()?.setting(key)
     }
 }
 
@@ -106,7 +107,7 @@ pub fn built_for(path: &std::path::Path) -> Result<Vec<BuiltFor>, String> {
             BuiltFor {
                 goos: setting("GOOS").or(from_header),
                 goarch: setting("GOARCH").unwrap_or_else(|| goarch_name(image.architecture)),
-                settings: info.map(|info| info.settings.clone()).unwrap_or_default(),
+                build_info: info.cloned(),
             }
         })
         .collect())

@@ -136,10 +136,7 @@ pub fn list_with_cache_inputs(
         .env("GODEBUG", godebug)
         .output()
         .map_err(|e| format!("cannot run go list: {e}"))?;
-    let inputs = crate::commands::go_plan::cache_inputs_in(&out.stderr);
-    // go's own complaints, should it fail, without the hash lines around them.
-    let complaints: Vec<&[u8]> = out.stderr.split(|&b| b == b'\n').filter(|l| !l.starts_with(b"HASH")).collect();
-    let stderr = complaints.join(&b'\n');
+    let (inputs, stderr) = crate::commands::go_plan::cache_inputs_in(&out.stderr);
     let graph = graph_of(std::process::Output { stderr, ..out })?;
     Ok((graph, inputs))
 }

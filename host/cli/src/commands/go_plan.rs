@@ -127,14 +127,19 @@ pub fn pass_through_keeping_cache_inputs(stderr: impl Read) -> BuildCacheInputs 
     inputs.finish()
 }
 
-/// The cache-key inputs in what a go command with `GODEBUG=gocachehash=1` wrote on its stderr (its other lines
-/// dropped).
-pub fn cache_inputs_in(stderr: &[u8]) -> BuildCacheInputs {
+/// What a go command with `GODEBUG=gocachehash=1` wrote on its stderr, apart: the cache-key inputs, and its other
+/// lines (its complaints, should it fail).
+pub fn cache_inputs_in(stderr: &[u8]) -> (BuildCacheInputs, Vec<u8>) {
     let mut inputs = HashLog::default();
-    for line in stderr.split(|&b| b == b'\n').filter(|line| line.starts_with(b"HASH")) {
-        inputs.line(&String::from_utf8_lossy(line));
+    let mut rest = Vec::new();
+    for line in stderr.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"HASH") {
+            inputs.line(&String::from_utf8_lossy(line));
+        } else {
+            rest.extend_from_slice(line);
+        }
     }
-    inputs.finish()
+    (inputs.finish(), rest)
 }
 
 /// The hash lines of `GODEBUG=gocachehash=1`, gathered per action: `HASH[build p]` opens, `HASH[build p]: "…"` is
