@@ -231,6 +231,20 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A tool's output without its terminal colours: goreleaser colours its log whenever `CI` is set (as on CI runners),
+/// even with NO_COLOR, which puts escape sequences inside the sentences the tests read.
+pub fn plain_text(bytes: &[u8]) -> String {
+    let mut plain = String::new();
+    let mut rest = text(bytes);
+    while let Some(start) = rest.find("\x1b[") {
+        plain.push_str(&rest[..start]);
+        let sequence = &rest[start + 2..];
+        let end = sequence.find(|c: char| c.is_ascii_alphabetic()).map_or(sequence.len(), |end| end + 1);
+        rest = sequence[end..].to_owned();
+    }
+    plain + &rest
+}
+
 /// The sample module's three packages.
 pub const SAMPLE_PACKAGES: [&str; 3] =
     ["example.com/sample", "example.com/sample/internal/greet", "example.com/sample/internal/sum"];

@@ -112,7 +112,7 @@ fn compliant_release_builds_and_checks_six_targets() {
     let world = World::with_cold_go_cache();
     let dir = project(&example(".goreleaser.yaml"), &example("gohook.toml"));
     let out = goreleaser(&world, dir.path());
-    let output = text(&out.stdout) + &text(&out.stderr);
+    let output = plain_text(&out.stdout) + &plain_text(&out.stderr);
     assert!(out.status.success(), "goreleaser failed:\n{output}");
 
     let binaries = built_binaries(dir.path());
@@ -220,7 +220,7 @@ fn amd64_under_an_arm64_only_policy_fails_at_the_probe() {
     assert_eq!(failing, BTreeSet::from(["darwin_amd64_v1", "linux_amd64_v1", "windows_amd64_v1"]));
 
     let out = goreleaser(&world, dir.path());
-    let output = text(&out.stdout) + &text(&out.stderr);
+    let output = plain_text(&out.stdout) + &plain_text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(output.contains("error[arch/not-allowed] GOARCH=amd64 is not allowed (allowed: arm64)"), "{output}");
     // Refused at go's probe: the amd64 builds that started compiled nothing.
@@ -243,7 +243,7 @@ fn unstripped_binary_fails_the_link() {
     assert!(config.contains("goos: [linux]") && !config.contains("-s -w"));
     let dir = project(&config, &example("gohook.toml"));
     let out = goreleaser(&world, dir.path());
-    let output = text(&out.stdout) + &text(&out.stderr);
+    let output = plain_text(&out.stdout) + &plain_text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(output.contains("error[strip/symbols] not stripped: symbol table .symtab with"), "{output}");
     assert!(output.contains(r#"fix: link with -ldflags="-s -w""#), "{output}");
@@ -300,7 +300,7 @@ fn lint_reads_what_goreleaser_reads_and_names_the_wiring_to_fix() {
     let refusal =
         "only version: 2 configuration files are supported, yours is version: 0, please update your configuration";
     let released = goreleaser(&world, dir.path());
-    let output = text(&released.stdout) + &text(&released.stderr);
+    let output = plain_text(&released.stdout) + &plain_text(&released.stderr);
     assert_eq!(released.status.code(), Some(1), "{output}");
     assert!(output.contains(&format!("error={refusal}")), "{output}");
     let out = world.run_gohook(dir.path(), &["goreleaser", "lint"]);

@@ -122,7 +122,7 @@ fn every_corpus_config_is_read() {
             .arg(config)
             .output()
             .unwrap();
-        let output = text(&out.stdout) + &text(&out.stderr);
+        let output = plain_text(&out.stdout) + &plain_text(&out.stderr);
         assert!(output.contains(&format!("{VERSION_REFUSAL}, yours is version: 0")), "{}: {output}", config.display());
         if output.contains(&format!("error={VERSION_REFUSAL}")) {
             assert_eq!(out.status.code(), Some(1), "{output}");
