@@ -142,8 +142,129 @@ fn crates_form_the_documented_layers() {
     }
 }
 
-/// The source files of one crate and the files each imports from (`use crate::…`, `crate::…::` paths, `super::`),
-/// test modules left out.
+/// A source file's code as a reader sees it: comments left out (doc links such as [`crate::trace`] are not
+/// imports), and every item under `#[cfg(test)]` — a test module, wherever it is in the file — cut out whole.
+fn code_outside_tests(source: &str) -> String {
+    let code: String = source
+        .lines()
+        .map(|l| match l.find("//") {
+            Some(at) if !l[..at].contains('"') => &l[..at],
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut kept = String::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        kept.push_str(&rest[..at]);
+        rest = &rest[at + "#[cfg(test)]".len()..];
+        rest = &rest[end_of_item(rest)..];
+    }
+    kept + rest
+}
+
+/// Where the item at the start of `code` ends: after its `;`, or after the brace that closes its body. Braces in
+/// string and character literals do not count.
+fn end_of_item(code: &str) -> usize {
+    let bytes = code.as_bytes();
+    let (mut depth, mut at) = (0usize, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if bytes.get(at + 2) == Some(&b'\'') => at += 2,
+            b';' if depth == 0 => return at + 1,
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return at + 1;
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    bytes.len()
+}
+
+/// The paths a `crate::`/`super::` path names, brace groups expanded: `a::{b, c::{d, e}}` is `a::b`, `a::c::d`
+/// and `a::c::e`.
+fn expand_path(text: &str) -> Vec<String> {
+    fn tree(text: &str, at: &mut usize, prefix: &str, out: &mut Vec<String>) {
+        let mut path = prefix.to_owned();
+        let bytes = text.as_bytes();
+        loop {
+            while *at < bytes.len() && bytes[*at].is_ascii_whitespace() {
+                *at += 1;
+            }
+            let start = *at;
+            while *at < bytes.len() && (bytes[*at].is_ascii_alphanumeric() || bytes[*at] == b'_') {
+                *at += 1;
+            }
+            if *at > start {
+                path = if path.is_empty() {
+                    text[start..*at].to_owned()
+                } else {
+                    format!("{path}::{}", &text[start..*at])
+                };
+            }
+            if text[*at..].starts_with("::") {
+                *at += 2;
+                continue;
+            }
+            if text[*at..].starts_with('{') {
+                *at += 1;
+                loop {
+                    tree(text, at, &path, out);
+                    while *at < bytes.len() && bytes[*at].is_ascii_whitespace() {
+                        *at += 1;
+                    }
+                    match bytes.get(*at) {
+                        Some(b',') => *at += 1,
+                        Some(b'}') => {
+                            *at += 1;
+                            break;
+                        }
+                        _ => break,
+                    }
+                    // A trailing comma before the closing brace.
+                    while *at < bytes.len() && bytes[*at].is_ascii_whitespace() {
+                        *at += 1;
+                    }
+                    if bytes.get(*at) == Some(&b'}') {
+                        *at += 1;
+                        break;
+                    }
+                }
+                return;
+            }
+            // `x as y`: the alias names nothing new.
+            if text[*at..].trim_start().starts_with("as ") {
+                let skip = text[*at..].len() - text[*at..].trim_start().len() + 3;
+                *at += skip;
+                while *at < bytes.len() && bytes[*at].is_ascii_whitespace() {
+                    *at += 1;
+                }
+                while *at < bytes.len() && (bytes[*at].is_ascii_alphanumeric() || bytes[*at] == b'_') {
+                    *at += 1;
+                }
+            }
+            out.push(path);
+            return;
+        }
+    }
+    let mut out = Vec::new();
+    tree(text, &mut 0, "", &mut out);
+    out
+}
+
+/// The source files of one crate and the files each imports from (`use crate::…`, `crate::…::` paths, `super::`,
+/// brace groups expanded), the whole file read but its test items left out.
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     fn files(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -170,35 +291,28 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut graph = BTreeMap::new();
     for path in &paths {
         let module = module_of(path);
-        let source = std::fs::read_to_string(path).unwrap();
-        // Code only: doc links (`[`crate::trace`]`) are not imports.
-        let code: String = source
-            .split("#[cfg(test)]")
-            .next()
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("//"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let code = code_outside_tests(&std::fs::read_to_string(path).unwrap());
         let mut imports = BTreeSet::new();
         let parent = module.rsplit_once("::").map_or(String::new(), |(p, _)| p.to_owned());
         for (marker, base) in [("crate::", String::new()), ("super::", parent)] {
             for (at, _) in code.match_indices(marker) {
-                // `crate::a::b::{x, y}` names module a::b (the longest prefix that is a module of this crate).
-                let rest: String = code[at + marker.len()..]
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-                    .collect();
-                let mut target = base.clone();
-                let mut best = None;
-                for part in rest.split("::").filter(|p| !p.is_empty()) {
-                    target = if target.is_empty() { part.to_owned() } else { format!("{target}::{part}") };
-                    if modules.contains(&target) {
-                        best = Some(target.clone());
-                    }
+                // Not the tail of another path (`gohook_records::crate::` never occurs; `a::super::` would).
+                if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':') {
+                    continue;
                 }
-                if let Some(target) = best.filter(|t| *t != module && !module.starts_with(&format!("{t}::"))) {
-                    imports.insert(target);
+                for named in expand_path(&code[at + marker.len()..]) {
+                    // `crate::a::b::X` names module a::b (the longest prefix that is a module of this crate).
+                    let mut target = base.clone();
+                    let mut best = None;
+                    for part in named.split("::").filter(|p| !p.is_empty()) {
+                        target = if target.is_empty() { part.to_owned() } else { format!("{target}::{part}") };
+                        if modules.contains(&target) {
+                            best = Some(target.clone());
+                        }
+                    }
+                    if let Some(target) = best.filter(|t| *t != module && !module.starts_with(&format!("{t}::"))) {
+                        imports.insert(target);
+                    }
                 }
             }
         }
@@ -207,13 +321,26 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
+/// Every crate of the workspace under host/ (and the Rust SDK): the source directories the module checks read.
+fn crate_sources() -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(repo_root().join("host"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("src"))
+        .filter(|src| src.is_dir())
+        .collect();
+    sources.push(repo_root().join("sdk/src"));
+    sources.sort();
+    sources
+}
+
 #[test]
 fn no_source_file_imports_one_that_imports_it_back() {
     let mut found = Vec::new();
-    let crates = ["host/process", "host/records", "host/policy", "host/runtime", "host/shim", "host/analysis"];
-    let others = ["host/cli", "host/stats", "host/goreleaser", "host/gohook", "sdk"];
-    for krate in crates.iter().chain(&others) {
-        let graph = module_graph(&repo_root().join(krate).join("src"));
+    let sources = crate_sources();
+    assert!(sources.len() >= 14, "every crate under host/ and the SDK: {sources:?}");
+    for src in &sources {
+        let krate = src.parent().unwrap().strip_prefix(repo_root()).unwrap().display().to_string();
+        let graph = module_graph(src);
         assert!(!graph.is_empty(), "{krate} has source files");
         for cycle in cycles(&graph) {
             found.push(format!("{krate}: {}", cycle.join(" <-> ")));
@@ -229,6 +356,66 @@ fn the_module_check_sees_a_cycle_when_there_is_one() {
     std::fs::write(dir.path().join("a.rs"), "use crate::b::B;\npub struct A;\n").unwrap();
     std::fs::write(dir.path().join("b.rs"), "pub struct B(crate::a::A);\n").unwrap();
     assert_eq!(cycles(&module_graph(dir.path())), [["a".to_owned(), "b".to_owned()]]);
+
+    // As the commands wrote it before they stopped importing each other: a brace group after the module's
+    // `Context`, and the import back after a test module.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("commands")).unwrap();
+    std::fs::write(dir.path().join("lib.rs"), "mod commands;\n").unwrap();
+    std::fs::write(dir.path().join("commands/mod.rs"), "mod export;\nmod otlp;\npub struct Context;\n").unwrap();
+    std::fs::write(
+        dir.path().join("commands/export.rs"),
+        "use crate::commands::{Context, otlp};\npub fn export(c: Context) { otlp::export(c) }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("commands/otlp.rs"),
+        "use crate::commands::Context;\n#[cfg(test)]\nmod tests {\n    fn f() { let _ = \"}\"; }\n}\n\
+         pub fn export(c: Context) { crate::commands::export::selected(c) }\n",
+    )
+    .unwrap();
+    let graph = module_graph(dir.path());
+    assert_eq!(cycles(&graph), [["commands::export".to_owned(), "commands::otlp".to_owned()]]);
+    assert_eq!(
+        commands_importing_commands(&graph),
+        ["commands::export imports commands::otlp", "commands::otlp imports commands::export"]
+    );
+}
+
+/// Where one command module of the CLI imports another: what they share belongs in a module of its own (`go`,
+/// `check_report`, `after_build`) or in the analysis crate. The commands' own module (its `Context`) is not one.
+fn commands_importing_commands(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let command =
+        |module: &str| module.strip_prefix("commands::").map(|rest| rest.split("::").next().unwrap().to_owned());
+    let mut found = Vec::new();
+    for (module, imports) in graph {
+        let Some(from) = command(module) else { continue };
+        for import in imports {
+            if command(import).is_some_and(|to| to != from) {
+                found.push(format!("{module} imports {import}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_command_imports_another() {
+    let graph = module_graph(&repo_root().join("host/cli/src"));
+    assert!(graph.contains_key("commands::build") && graph.contains_key("go::launch"), "{:?}", graph.keys());
+    assert_eq!(commands_importing_commands(&graph), Vec::<String>::new());
+}
+
+#[test]
+fn the_import_reader_reads_as_a_reader_does() {
+    assert_eq!(expand_path("commands::{Context, otlp};"), ["commands::Context", "commands::otlp"]);
+    assert_eq!(
+        expand_path("go::{list::{self as go_list, GoList}, plan as go_plan, launch::X};"),
+        ["go::list::self", "go::list::GoList", "go::plan", "go::launch::X"]
+    );
+    assert_eq!(expand_path("a::b::c(x)"), ["a::b::c"]);
+    let code = code_outside_tests("use crate::a; // crate::b\n#[cfg(test)]\nmod tests { '}'; }\nuse crate::c;\n");
+    assert!(code.contains("crate::a") && !code.contains("crate::b") && code.contains("crate::c"), "{code}");
 }
 
 /// Every `"GOHOOK_…"` string literal outside the environment module, test code left out. Build scripts (cargo runs
@@ -238,18 +425,9 @@ fn gohooks_environment_is_read_in_one_module() {
     let env_module = repo_root().join("host/process/src/env.rs");
     let declared = std::fs::read_to_string(&env_module).unwrap();
     let mut strays = Vec::new();
-    for krate in [
-        "host/process",
-        "host/records",
-        "host/policy",
-        "host/runtime",
-        "host/shim",
-        "host/analysis",
-        "host/cli",
-        "host/gohook",
-    ] {
+    for src in crate_sources() {
         let mut files = Vec::new();
-        let mut dirs = vec![repo_root().join(krate)];
+        let mut dirs = vec![src.parent().unwrap().to_owned()];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -261,8 +439,7 @@ fn gohooks_environment_is_read_in_one_module() {
             }
         }
         for file in files {
-            let source = std::fs::read_to_string(&file).unwrap();
-            let code = source.split("#[cfg(test)]").next().unwrap();
+            let code = code_outside_tests(&std::fs::read_to_string(&file).unwrap());
             for (at, _) in code.match_indices("\"GOHOOK_") {
                 let name: String = code[at + 1..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
                 let build_script = file.file_name().is_some_and(|n| n == "build.rs");

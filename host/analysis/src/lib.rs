@@ -35,7 +35,7 @@ pub use sample::{Dropped, describe as describe_dropped, samples};
 pub use summary::{ProcessCost, Summary};
 pub use units::{count, format_duration, format_unix_ns};
 pub use what_if::{MachineShared, Point as WhatIfPoint, TRUSTED as WHAT_IF_TRUSTED, WhatIf};
-pub use why::{Cause, Group as WhyGroup, Why, explain as why};
+pub use why::{Cause, Group as WhyGroup, Why, explain as why, summary_and_reasons};
 
 /// The Go benchmark format (`benchstat` reads it): one line per build, stage and compiled package.
 pub use benchfmt::render as benchfmt;

@@ -215,6 +215,33 @@ impl BuildRecords {
         BuildRecords::load(store, &file).map_err(|source| Error::Read { path: file.path, source })
     }
 
+    /// The builds named by id (or unique prefix); the latest when none is named (never empty).
+    pub fn selected(store: &Store, ids: &[String]) -> Result<Vec<BuildRecords>, Error> {
+        if ids.is_empty() {
+            return Ok(vec![BuildRecords::latest(store)?]);
+        }
+        ids.iter().map(|id| BuildRecords::find(store, id)).collect()
+    }
+
+    /// Every recorded build that started before this one and recorded go's cache keys, newest first: what `why`
+    /// compares a build with. A build that cannot be read is skipped with a warning.
+    pub fn earlier_builds(&self, store: &Store) -> Result<Vec<BuildRecords>, Error> {
+        let start = self.start_unix_ns();
+        let mut earlier = Vec::new();
+        for file in store.list().map_err(|source| Error::Read { path: store.builds_dir(), source })? {
+            if file.id == self.id {
+                continue;
+            }
+            match BuildRecords::load(store, &file) {
+                Ok(old) if old.cache_inputs.is_some() && old.start_unix_ns() < start => earlier.push(old),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
+            }
+        }
+        earlier.sort_by_key(|b| std::cmp::Reverse(b.start_unix_ns()));
+        Ok(earlier)
+    }
+
     /// Every build labelled with run `run`, oldest first.
     pub fn of_run(store: &Store, run: &str) -> Result<Vec<BuildRecords>, Error> {
         let read = |path: std::path::PathBuf| move |source| Error::Read { path, source };

@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use gohook_records::{ActionInputs, BuildCacheInputs};
+use gohook_records::{ActionInputs, BuildCacheInputs, Store};
 
 use crate::model::BuildRecords;
+use crate::summary::{ProcessCost, Summary};
 use crate::units::count;
 
 /// Why one compile or link ran.
@@ -108,6 +109,24 @@ impl<'a> Inputs<'a> {
         }
         (files, deps, other)
     }
+}
+
+/// A build's summary with what go's cache saved it, and why each package that ran did (the page's tooltips): both
+/// read the builds recorded before it, so only a build that recorded go's plan or its cache keys pays for that.
+pub fn summary_and_reasons(
+    store: &Store,
+    build: &BuildRecords,
+    process_cost: Option<ProcessCost>,
+) -> (Summary, BTreeMap<String, String>) {
+    let mut summary = Summary::of(build, process_cost);
+    if build.actions.is_none() && build.cache_inputs.is_none() {
+        return (summary, BTreeMap::new());
+    }
+    let earlier = build.earlier_builds(store).unwrap_or_default();
+    let earlier: Vec<&BuildRecords> = earlier.iter().collect();
+    summary.count_savings(build, &earlier);
+    let reasons = explain(build, &earlier, &[]).reasons();
+    (summary, reasons)
 }
 
 /// Why the actions of `build` that ran did, each against the newest of `earlier` (newest first) that recorded the

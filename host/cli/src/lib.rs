@@ -6,10 +6,14 @@
 //! makes it `exec` this one, so none of this code, the reports (`gohook_analysis`) or the wasm runtime
 //! (`gohook_runtime`) is ever loaded by the shim.
 
+mod after_build;
 mod args;
 mod calibration;
+mod check_report;
 mod commands;
+mod go;
 mod output;
+mod progress;
 mod serve;
 
 use std::ffi::OsString;

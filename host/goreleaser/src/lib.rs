@@ -256,7 +256,7 @@ pub struct Wiring {
     pub line: u64,
 }
 
-/// Why a goreleaser config yields no matrix.
+/// Why a goreleaser file — a config, or the artifacts list goreleaser wrote — yields nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     // `why` is not a `source`: said once in the message, not again by an error chain.
@@ -280,6 +280,25 @@ pub const DEFAULT_CONFIGS: [&str; 6] = [
 /// The config goreleaser would read in `dir` when given none.
 pub fn find_config(dir: &Path) -> Option<PathBuf> {
     DEFAULT_CONFIGS.iter().map(|name| dir.join(name)).find(|path| path.is_file())
+}
+
+/// The binaries goreleaser lists in `dist/artifacts.json` (entries of type `Binary`). Their paths are relative to
+/// where goreleaser ran: the directory above `dist/`.
+pub fn binaries(artifacts_json: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    #[derive(Deserialize)]
+    struct Artifact {
+        path: PathBuf,
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let path = artifacts_json;
+    let text = std::fs::read_to_string(path).map_err(|why| ConfigError::Unreadable { path: path.to_owned(), why })?;
+    let list: Vec<Artifact> = serde_json::from_str(&text).map_err(|e| ConfigError::Invalid {
+        path: path.to_owned(),
+        message: format!("not a goreleaser artifacts list ({e})"),
+    })?;
+    let project = path.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    Ok(list.into_iter().filter(|a| a.kind == "Binary").map(|a| project.join(a.path)).collect())
 }
 
 /// Reads a goreleaser config and expands every build's matrix.
@@ -667,6 +686,26 @@ const VALID_PAIRS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binaries_are_listed_relative_to_the_project() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        let list = dir.path().join("dist/artifacts.json");
+        std::fs::write(
+            &list,
+            r#"[{"name":"app","path":"dist/app_linux_amd64_v1/app","goos":"linux","goarch":"amd64","type":"Binary"},
+                {"name":"app.tar.gz","path":"dist/app.tar.gz","type":"Archive"},
+                {"name":"app","path":"/abs/app","type":"Binary"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            binaries(&list).unwrap(),
+            [dir.path().join("dist/app_linux_amd64_v1/app"), PathBuf::from("/abs/app")]
+        );
+        std::fs::write(&list, "{}").unwrap();
+        assert!(binaries(&list).unwrap_err().to_string().contains("not a goreleaser artifacts list"));
+    }
 
     /// A config's matrix; `version: 2` is added when the text has no version line, as every config here needs.
     fn v2(yaml: &str) -> Result<Vec<BuildMatrix>, String> {

@@ -12,8 +12,8 @@ use gohook_policy::{Moment, MomentInput, PluginConfig, PluginInvocation, PluginS
 use gohook_process::env;
 
 use crate::args::{CheckFormat, PluginBuildArgs, PluginLang, PluginMoment, PluginNewArgs, PluginTestArgs};
+use crate::check_report::{check_files, moment_report};
 use crate::commands::Context;
-use crate::commands::check::{check_files, moment_report};
 use crate::output::write_output;
 
 pub fn new(args: PluginNewArgs) -> Result<u8> {

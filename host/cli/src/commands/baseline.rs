@@ -7,7 +7,6 @@ use gohook_analysis::{BaselineKey, BuildRecords};
 
 use crate::args::{BaselineListArgs, BaselineSaveArgs};
 use crate::commands::Context;
-use crate::commands::export::selected_builds;
 
 pub fn save(args: BaselineSaveArgs, context: Context) -> Result<u8> {
     let BaselineSaveArgs { baselines: dir, builds, run, key, keep } = args;
@@ -21,7 +20,7 @@ pub fn save(args: BaselineSaveArgs, context: Context) -> Result<u8> {
             (builds, run.clone())
         }
         None => {
-            let builds = selected_builds(store, &builds)?;
+            let builds = BuildRecords::selected(store, &builds)?;
             let name = builds.last().map(|b| b.id.clone()).unwrap_or_default();
             (builds, name)
         }

@@ -18,11 +18,10 @@ use gohook_policy::Policy;
 use gohook_process::signals;
 use gohook_records::{Store, valid_build_id};
 
+use crate::after_build;
 use crate::args::BenchArgs;
 use crate::commands::Context as CommandContext;
-use crate::commands::build::{GoLaunch, Graph, gohook_executable, run_recorded};
-use crate::commands::go_list::{self, PackageGraph};
-use crate::commands::otlp;
+use crate::go::{GoLaunch, Graph, PackageGraph, gohook_executable, list_packages, run_recorded};
 
 /// One configuration to build with.
 struct Config {
@@ -119,7 +118,7 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
         .map(|side| {
             let command = command_for(&template, side, &scratch.path().join("list-cache"), &options.labels, false);
             let list = command.go_list().ok_or_else(|| "not a go build".to_owned());
-            list.and_then(|list| go_list::list(&list))
+            list.and_then(|list| list_packages(&list))
                 .map_err(|why| {
                     eprintln!(
                         "bench: {}'s builds are recorded without their package graph ({why}): no critical path, \
@@ -189,7 +188,7 @@ fn run_bench(args: Vec<OsString>, gohook: &Path, store: &Store, config: Option<&
         .collect::<Result<_>>()?;
     let exported: Vec<&BuildRecords> =
         sides.iter().flat_map(|side| &side.builds).filter(|build| benched.contains(&build.id)).collect();
-    otlp::after_builds(store, &policy, &exported);
+    after_build::send_to_otlp(store, &policy, &exported);
     match sides.as_slice() {
         [a, b] => {
             let report = Comparison::of(a, b, &CompareOptions { alpha: options.alpha, threshold: options.threshold });

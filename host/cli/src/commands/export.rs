@@ -4,14 +4,11 @@ use anyhow::{Result, bail};
 
 use gohook_analysis::BuildRecords;
 
-use crate::args::{ExportArgs, ExportCommand};
-use crate::commands::{Context, otlp};
+use crate::args::ExportArgs;
+use crate::commands::Context;
 
 pub fn export(args: ExportArgs, context: Context) -> Result<u8> {
-    let ExportArgs { to, run, builds, output } = args;
-    if let Some(ExportCommand::Otlp(args)) = to {
-        return otlp::export(args, context);
-    }
+    let ExportArgs { to: _, run, builds, output } = args;
     let output = output.expect("clap requires --output without a subcommand");
     let store = &context.store;
     let records = match run {
@@ -22,18 +19,10 @@ pub fn export(args: ExportArgs, context: Context) -> Result<u8> {
             }
             builds
         }
-        None => selected_builds(store, &builds)?,
+        None => BuildRecords::selected(store, &builds)?,
     };
     let count = records.len();
     gohook_analysis::write_export(&output, records)?;
     eprintln!("gohook: exported {count} build(s) to {}", output.display());
     Ok(0)
-}
-
-/// The builds named by id (or unique prefix); the latest when none is named (never empty).
-pub fn selected_builds(store: &gohook_records::Store, ids: &[String]) -> Result<Vec<BuildRecords>> {
-    if ids.is_empty() {
-        return Ok(vec![BuildRecords::latest(store)?]);
-    }
-    Ok(ids.iter().map(|id| BuildRecords::find(store, id)).collect::<Result<_, _>>()?)
 }

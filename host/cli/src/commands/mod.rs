@@ -11,14 +11,9 @@ mod check;
 mod compare;
 mod doctor;
 mod export;
-mod go_command;
-mod go_list;
-mod go_plan;
 mod goreleaser;
 mod otlp;
-mod outside;
 mod plugins;
-mod progress;
 mod report;
 mod why;
 
@@ -28,7 +23,7 @@ use anyhow::Result;
 
 use gohook_records::Store;
 
-use crate::args::{BaselineCommand, Cli, Command, GoreleaserCommand, PluginCommand};
+use crate::args::{BaselineCommand, Cli, Command, ExportArgs, ExportCommand, GoreleaserCommand, PluginCommand};
 
 /// What every command gets: the record root and the policy file named on the command line.
 pub struct Context {
@@ -49,6 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Exec(args) => build::exec(args, context),
         Command::Bench(args) => bench::bench(args, context),
         Command::Compare(args) => compare::compare(args, context),
+        Command::Export(ExportArgs { to: Some(ExportCommand::Otlp(args)), .. }) => otlp::export(args, context),
         Command::Export(args) => export::export(args, context),
         Command::Report(args) => report::report(args, context),
         Command::Why(args) => why::why(args, context),

@@ -1,6 +1,5 @@
-//! `gohook export otlp`, and the export at the end of `gohook build`, `exec` and `bench`: builds as OpenTelemetry
-//! traces (`gohook_otlp`), sent where the OpenTelemetry variables or `[export.otlp]` say, each build once per
-//! endpoint.
+//! `gohook export otlp`: builds as OpenTelemetry traces (`gohook_otlp`), sent where the OpenTelemetry variables or
+//! `[export.otlp]` say, each build once per endpoint (the export at the end of a build is `crate::after_build`'s).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,7 +12,6 @@ use gohook_records::Store;
 
 use crate::args::OtlpArgs;
 use crate::commands::Context;
-use crate::commands::export::selected_builds;
 
 /// `gohook export otlp`.
 pub fn export(args: OtlpArgs, context: Context) -> Result<u8> {
@@ -28,7 +26,7 @@ pub fn export(args: OtlpArgs, context: Context) -> Result<u8> {
     let store = &context.store;
     let since = since.as_deref().map(parse_since).transpose()?;
     let builds = if !ids.is_empty() {
-        selected_builds(store, &ids)?
+        BuildRecords::selected(store, &ids)?
     } else if let Some(run) = &run {
         BuildRecords::of_run(store, run)?
     } else {
@@ -105,39 +103,6 @@ pub fn export(args: OtlpArgs, context: Context) -> Result<u8> {
             Ok(1)
         }
         None => Ok(0),
-    }
-}
-
-/// At the end of `gohook build`, `exec` or `bench`: the builds go to the configured endpoint, if any, within its
-/// timeout altogether. Whatever happens, one line at most, and the build's exit code stays go's: what was not sent
-/// is sent by the next `gohook export otlp`.
-pub fn after_builds(store: &Store, policy: &Policy, builds: &[&BuildRecords]) {
-    let config = match Config::from_env(policy.export.otlp.as_ref(), None) {
-        Ok(Some(config)) => config,
-        Ok(None) => return,
-        Err(e) => return eprintln!("gohook: builds not sent to OpenTelemetry: {e:#}"),
-    };
-    let deadline = Instant::now() + config.timeout;
-    let exporter = Exporter::new(config);
-    let url = exporter.config().traces_url.clone();
-    let mut ledger = match Ledger::open(store.root(), &url) {
-        Ok(ledger) => ledger,
-        Err(e) => return eprintln!("gohook: builds not sent to {url}: cannot read what was sent before: {e}"),
-    };
-    let host = gohook_otlp::host_name();
-    for build in builds {
-        let trace = gohook_otlp::trace_of(build, exporter.config(), &host);
-        match exporter.send(&trace, deadline) {
-            Ok(sent) => {
-                tracing::info!("sent build {} to {url}: {} spans in {} requests", build.id, sent.spans, sent.requests);
-                if let Err(e) = ledger.record(&build.id, &url) {
-                    tracing::warn!("cannot note build {} as sent in {}: {e}", build.id, ledger.path().display());
-                }
-            }
-            Err(e) => {
-                return eprintln!("gohook: build {} not sent: {e}; `gohook export otlp` sends it later", build.id);
-            }
-        }
     }
 }
 

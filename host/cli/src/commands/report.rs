@@ -2,18 +2,14 @@
 //! of [`render`], and the compiler holds every format to both kinds of subject: a new `ReportFormat` does not build
 //! until it says what it makes of each.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context as _, Result, bail};
 
-use gohook_analysis::{BuildRecords, ProcessCost, RunSummary, Summary};
+use gohook_analysis::{BuildRecords, ProcessCost, RunSummary, Summary, summary_and_reasons};
 use gohook_records::Store;
 
 use crate::args::{ReportArgs, ReportFormat};
 use crate::calibration;
 use crate::commands::Context;
-use crate::commands::export::selected_builds;
-use crate::commands::why::earlier_builds;
 use crate::output::{write_binary, write_output};
 
 /// What a report is about.
@@ -53,7 +49,7 @@ pub fn report(args: ReportArgs, context: Context) -> Result<u8> {
             }
             Subject::Run { name, builds }
         }
-        None => Subject::Build(Box::new(selected_builds(store, build.as_slice())?.remove(0))),
+        None => Subject::Build(Box::new(BuildRecords::selected(store, build.as_slice())?.remove(0))),
     };
     // Summaries add the calibrated per-process cost; other formats never start the calibration.
     let process_cost = if uses_process_cost(format) { calibration::process_cost(store) } else { None };
@@ -88,11 +84,11 @@ fn render(
     };
     Ok(match (format, subject) {
         (ReportFormat::Table, Subject::Build(build)) => {
-            Rendered::Text(with_cores(explained(store, build, process_cost).0, build, cores)?.to_table())
+            Rendered::Text(with_cores(summary_and_reasons(store, build, process_cost).0, build, cores)?.to_table())
         }
         (ReportFormat::Table, Subject::Run { name, builds }) => Rendered::Text(run_summary(name, builds)?.to_table()),
         (ReportFormat::Json, Subject::Build(build)) => {
-            let summary = with_cores(explained(store, build, process_cost).0, build, cores)?;
+            let summary = with_cores(summary_and_reasons(store, build, process_cost).0, build, cores)?;
             Rendered::Text(serde_json::to_string_pretty(&summary)? + "\n")
         }
         (ReportFormat::Json, Subject::Run { name, builds }) => {
@@ -132,7 +128,7 @@ fn render(
         },
         (ReportFormat::Pprof, Subject::Run { .. }) => one_build("pprof")?,
         (ReportFormat::Html, Subject::Build(build)) => {
-            let (summary, reasons) = explained(store, build, process_cost);
+            let (summary, reasons) = summary_and_reasons(store, build, process_cost);
             Rendered::Text(gohook_analysis::timeline_page(build, &summary, &reasons))
         }
         (ReportFormat::Html, Subject::Run { .. }) => one_build("html")?,
@@ -152,22 +148,4 @@ fn with_cores(mut summary: Summary, build: &BuildRecords, cores: &[u32]) -> Resu
         ),
     }
     Ok(summary)
-}
-
-/// A build's summary with what go's cache saved it, and why each package that ran did (for the page's tooltips):
-/// both read the builds recorded before it, so only a build that recorded go's plan pays for that.
-pub fn explained(
-    store: &Store,
-    build: &BuildRecords,
-    process_cost: Option<ProcessCost>,
-) -> (Summary, BTreeMap<String, String>) {
-    let mut summary = Summary::of(build, process_cost);
-    if build.actions.is_none() && build.cache_inputs.is_none() {
-        return (summary, BTreeMap::new());
-    }
-    let earlier = earlier_builds(store, build).unwrap_or_default();
-    let earlier: Vec<&BuildRecords> = earlier.iter().collect();
-    summary.count_savings(build, &earlier);
-    let reasons = gohook_analysis::why(build, &earlier, &[]).reasons();
-    (summary, reasons)
 }

@@ -4,7 +4,6 @@
 use anyhow::{Result, bail};
 
 use gohook_analysis::BuildRecords;
-use gohook_records::Store;
 
 use crate::args::{ListFormat, WhyArgs};
 use crate::commands::Context;
@@ -26,7 +25,7 @@ pub fn why(args: WhyArgs, context: Context) -> Result<u8> {
     }
     let earlier = match &vs {
         Some(id) => vec![BuildRecords::find(store, id)?],
-        None => earlier_builds(store, &build)?,
+        None => build.earlier_builds(store)?,
     };
     let earlier: Vec<&BuildRecords> = earlier.iter().collect();
     let answer = gohook_analysis::why(&build, &earlier, &packages);
@@ -41,22 +40,4 @@ pub fn why(args: WhyArgs, context: Context) -> Result<u8> {
 /// Whether `package` is one of the build's (in its graph, or among its runs).
 fn is_in(build: &BuildRecords, package: &str) -> bool {
     build.packages.iter().flatten().any(|p| p.package == package) || build.runs.iter().any(|r| r.package == package)
-}
-
-/// Every recorded build that started before `build` and recorded go's cache keys, newest first.
-pub fn earlier_builds(store: &Store, build: &BuildRecords) -> Result<Vec<BuildRecords>> {
-    let start = build.start_unix_ns();
-    let mut earlier = Vec::new();
-    for file in store.list()? {
-        if file.id == build.id {
-            continue;
-        }
-        match BuildRecords::load(store, &file) {
-            Ok(old) if old.cache_inputs.is_some() && old.start_unix_ns() < start => earlier.push(old),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("skipping {}: {e}", file.path.display()),
-        }
-    }
-    earlier.sort_by_key(|b| std::cmp::Reverse(b.start_unix_ns()));
-    Ok(earlier)
 }

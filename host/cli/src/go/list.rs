@@ -129,14 +129,14 @@ pub fn list_with_cache_inputs(
     list: &GoList,
     env: &[(String, String)],
 ) -> Result<(PackageGraph, gohook_records::BuildCacheInputs), String> {
-    let godebug = crate::commands::go_plan::godebug_with_cache_hashes();
+    let godebug = crate::go::plan::godebug_with_cache_hashes();
     let out = list
         .command()
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("GODEBUG", godebug)
         .output()
         .map_err(|e| format!("cannot run go list: {e}"))?;
-    let (inputs, stderr) = crate::commands::go_plan::cache_inputs_in(&out.stderr);
+    let (inputs, stderr) = crate::go::plan::cache_inputs_in(&out.stderr);
     let graph = graph_of(std::process::Output { stderr, ..out })?;
     Ok((graph, inputs))
 }
