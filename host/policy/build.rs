@@ -8,31 +8,39 @@ use std::path::PathBuf;
 use gohook_wasm_build::{build_components, target_dir, wasm_file};
 use sha2::{Digest, Sha256};
 
-/// (plugin name, crate in plugins/).
-const BUILTINS: &[(&str, &str)] = &[
-    ("arch", "gohook-plugin-arch"),
-    ("buildid", "gohook-plugin-buildid"),
-    ("buildinfo", "gohook-plugin-buildinfo"),
-    ("dwarf", "gohook-plugin-dwarf"),
-    ("macho", "gohook-plugin-macho"),
-    ("pie", "gohook-plugin-pie"),
-    ("strip", "gohook-plugin-strip"),
-];
+/// The members of plugins/ that are not built in: the documented example a plugin author starts from.
+const NOT_BUILT_IN: &[&str] = &["example"];
+
+/// The built-ins, from the one list of them, the plugins workspace's members (`plugins/Cargo.toml`): (plugin name,
+/// its crate, `gohook-plugin-NAME`).
+fn builtins(plugins_manifest: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(plugins_manifest).unwrap();
+    let manifest: toml::Table = text.parse().unwrap_or_else(|e| panic!("{}: {e}", plugins_manifest.display()));
+    let members = manifest["workspace"]["members"].as_array().expect("plugins/Cargo.toml lists its members");
+    members
+        .iter()
+        .map(|m| m.as_str().expect("a member is a directory name").to_owned())
+        .filter(|name| !NOT_BUILT_IN.contains(&name.as_str()))
+        .map(|name| (name.clone(), format!("gohook-plugin-{name}")))
+        .collect()
+}
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let repo = manifest_dir.ancestors().nth(2).unwrap().to_owned();
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
-    let crates: Vec<&str> = BUILTINS.iter().map(|(_, krate)| *krate).collect();
+    let manifest = repo.join("plugins/Cargo.toml");
+    let builtins = builtins(&manifest);
+    let crates: Vec<&str> = builtins.iter().map(|(_, krate)| krate.as_str()).collect();
     let watched = ["plugins", "sdk", "wit"].map(|dir| repo.join(dir));
-    let wasm_dir = build_components(&repo.join("plugins/Cargo.toml"), &crates, &target_dir(&repo), &watched);
+    let wasm_dir = build_components(&manifest, &crates, &target_dir(&repo), &watched);
 
     let mut ids = String::from("pub static BUILTINS: &[Builtin] = &[\n");
     let mut wasm_table = String::from("&[\n");
-    for (name, krate) in BUILTINS {
+    for (name, krate) in &builtins {
         let wasm = wasm_file(&wasm_dir, krate);
         let bytes = std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()));
-        let sha: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha = hex::encode(Sha256::digest(&bytes));
         ids += &format!("    Builtin {{ name: {name:?}, sha256: {sha:?} }},\n");
         wasm_table += &format!("    ({name:?}, include_bytes!({:?})),\n", wasm.display().to_string());
     }

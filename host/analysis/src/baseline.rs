@@ -67,7 +67,7 @@ impl Key {
             .take(80)
             .collect();
         let digest = Sha256::digest(self.describe().as_bytes());
-        let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&digest[..4]);
         format!("{}_{hex}", readable.trim_end_matches('_'))
     }
 }

@@ -9,7 +9,11 @@ use gohook_native::Platform;
 
 const ABOUT: &str = "A -toolexec shim for go build: times every compile, asm and link on one time axis";
 
-const AFTER_HELP: &str = "\
+/// `gohook --help`'s closing part: how go runs gohook, the environment (from `gohook_process::env::ALL`, so a new
+/// variable shows up here), exit codes.
+fn after_help() -> String {
+    format!(
+        "\
 How go runs gohook:
   go build -toolexec=/abs/path/to/gohook ./...   every tool invocation goes through gohook
   gohook build ./...                             the same, plus one build id and a summary
@@ -22,22 +26,15 @@ through untouched, prints nothing of its own on success, and appends one timing 
 per invocation.
 
 Environment:
-  GOHOOK_DIR     record root (default: the user cache directory, e.g. ~/.cache/gohook)
-  GOHOOK_CONFIG  policy file (default: the nearest gohook.toml above the go command's
-                 directory; empty: none)
-  GOHOOK_LOG     log filter, e.g. debug (default: warn); the shim logs to
-                 GOHOOK_LOG_FILE or <root>/gohook.log
-  GOHOOK_GO      the go binary gohook build/exec run (default: go from PATH)
-  GOHOOK_RUN     labels every build (and `gohook check`) with a run, e.g. one goreleaser
-                 release; `gohook report --run NAME` shows them together
-  GOHOOK_TARGET  labels the build with its target within the run (goreleaser's .Target)
-  GOHOOK_LABELS  free-form labels, key=value,key=value (gohook build/bench --label adds)
-
+{}
 Exit codes: gohook build/exec exit with go's code (130 after Ctrl-C); gohook check exits
-1 on a policy failure; every command exits 2 on usage or I/O errors.";
+1 on a policy failure; every command exits 2 on usage or I/O errors.",
+        gohook_process::env::help(88)
+    )
+}
 
 #[derive(Parser, Debug)]
-#[command(name = "gohook", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(name = "gohook", version, about = ABOUT, after_help = after_help())]
 pub struct Cli {
     /// Policy file to use instead of the nearest gohook.toml.
     #[arg(long, global = true, value_name = "FILE")]

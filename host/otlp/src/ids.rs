@@ -63,11 +63,8 @@ pub fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId)> {
     }
     hex_of(trace, 32)?;
     hex_of(span, 16)?;
-    let decode = |s: &str| -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    };
-    let trace_id: TraceId = decode(trace).try_into().ok()?;
-    let span_id: SpanId = decode(span).try_into().ok()?;
+    let trace_id: TraceId = hex::decode(trace).ok()?.try_into().ok()?;
+    let span_id: SpanId = hex::decode(span).ok()?.try_into().ok()?;
     (trace_id != [0; 16] && span_id != [0; 8]).then_some((trace_id, span_id))
 }
 
@@ -86,10 +83,6 @@ pub fn github_actions(run_id: &str, attempt: &str, check_run_id: &str) -> Parent
     Parent { trace_id, span_id, trace_state: String::new(), source }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,8 +90,8 @@ mod tests {
     #[test]
     fn traceparent_as_the_recommendation_spells_it() {
         let (trace, span) = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
-        assert_eq!(hex(&trace), "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(hex(&span), "00f067aa0ba902b7");
+        assert_eq!(hex::encode(trace), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(hex::encode(span), "00f067aa0ba902b7");
         for bad in [
             "",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",

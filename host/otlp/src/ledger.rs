@@ -16,7 +16,7 @@ pub struct Ledger {
 impl Ledger {
     /// The ledger of `traces_url` under the record root `root` (empty when nothing was sent there yet).
     pub fn open(root: &Path, traces_url: &str) -> std::io::Result<Ledger> {
-        let digest = crate::ids::hex(&Sha256::digest(traces_url.as_bytes())[..6]);
+        let digest = hex::encode(&Sha256::digest(traces_url.as_bytes())[..6]);
         let path = root.join("otlp").join(format!("sent-{digest}.txt"));
         let sent = match std::fs::read_to_string(&path) {
             Ok(text) => text.lines().filter(|l| !l.starts_with('#')).map(str::to_owned).collect(),

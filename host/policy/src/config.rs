@@ -233,7 +233,7 @@ impl Policy {
             .map(|(name, id)| {
                 let canonical =
                     serde_json::to_vec(&(self.plugins.get(*name), *id)).expect("TOML tables serialize as JSON");
-                ((*name).to_owned(), hex(&Sha256::digest(&canonical)[..8]))
+                ((*name).to_owned(), hex::encode(&Sha256::digest(&canonical)[..8]))
             })
             .collect();
         digests.sort();
@@ -244,7 +244,7 @@ impl Policy {
 /// A short hash of a tool's keyed plugins ([`Policy::keyed_digests`]): what gohook folds into its `-V=full` answer.
 pub fn fingerprint(digests: &[(String, String)]) -> String {
     let canonical = serde_json::to_vec(digests).expect("strings serialize");
-    hex(&Sha256::digest(&canonical)[..8])
+    hex::encode(&Sha256::digest(&canonical)[..8])
 }
 
 /// Where each `[plugins.NAME] path` is written, for errors that name its line.
@@ -305,10 +305,6 @@ pub fn valid_rule_id(id: &str) -> bool {
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

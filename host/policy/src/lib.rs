@@ -12,7 +12,7 @@ mod verdict;
 
 pub use config::{
     ExportSettings, FILE_NAME, OnFailure, OtlpSettings, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel,
-    fingerprint, hex, valid_plugin_name, valid_rule_id,
+    fingerprint, valid_plugin_name, valid_rule_id,
 };
 pub use moment::{Moment, MomentInput, PluginInvocation, Probe, go_environment};
 pub use plugins::{

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use gohook_records::{create_private_dir, write_atomically};
 
-use crate::config::{OnFailure, Policy, PolicyError, RuleLevel, hex};
+use crate::config::{OnFailure, Policy, PolicyError, RuleLevel};
 use crate::moment::Moment;
 
 /// A plugin compiled into gohook: its name and content id. Its wasm is embedded by the runtime, which runs it.
@@ -183,14 +183,14 @@ impl Catalog {
             .map_err(|e| io::Error::new(e.kind(), format!("plugin {}: {}: {e}", spec.name, path.display())))?;
         let stat_key =
             format!("{}\0{}\0{}\0{}\0{}", path.display(), stat.len(), stat.mtime(), stat.mtime_nsec(), stat.ino());
-        let index = self.dir.join("ids").join(hex(&Sha256::digest(stat_key.as_bytes())[..16]));
+        let index = self.dir.join("ids").join(hex::encode(&Sha256::digest(stat_key.as_bytes())[..16]));
         if let Ok(id) = std::fs::read_to_string(&index)
             && id.len() == 64
             && id.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Ok(id);
         }
-        let id = hex(&Sha256::digest(read_plugin_file(path)?));
+        let id = hex::encode(&Sha256::digest(read_plugin_file(path)?));
         if create_private_dir(&self.dir.join("ids")).is_ok() {
             let _ = write_atomically(&index, id.as_bytes());
         }

@@ -52,26 +52,76 @@ pub const DYNAMIC: &str = "GOHOOK_DYNAMIC";
 /// At build time: leave the shim's function layout to the linker (default: `host/gohook/shim-order.txt` first).
 pub const NO_ORDER: &str = "GOHOOK_NO_ORDER";
 
-/// Every variable above, for `--help`, `doctor` and the test that keeps the list complete.
-pub const ALL: [&str; 17] = [
-    DIR,
-    CONFIG,
-    LOG,
-    LOG_FILE,
-    GO,
-    RUN,
-    TARGET,
-    LABELS,
-    BUILD_ID,
-    BUILD_START_NS,
-    PHASES,
-    CPUPROFILE_DIR,
-    GITHUB_CHECK_RUN_ID,
-    NOT_RECORDED,
-    DRIVER_PID,
-    DYNAMIC,
-    NO_ORDER,
+/// A variable of gohook's environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Variable {
+    pub name: &'static str,
+    /// What `gohook --help` says of it, for the variables a user sets; `None` for those gohook sets for its own go
+    /// commands and shims, or that only cargo reads when building gohook.
+    pub help: Option<&'static str>,
+}
+
+/// Every variable above, once: `gohook --help` shows those a user sets ([`help`]), and a test holds every
+/// `GOHOOK_` constant of this module to the list.
+pub const ALL: [Variable; 17] = [
+    Variable { name: DIR, help: Some("record root (default: the user cache directory, e.g. ~/.cache/gohook)") },
+    Variable {
+        name: CONFIG,
+        help: Some("policy file (default: the nearest gohook.toml above the go command's directory; empty: none)"),
+    },
+    Variable {
+        name: LOG,
+        help: Some("log filter, e.g. debug (default: warn); the shim logs to GOHOOK_LOG_FILE or <root>/gohook.log"),
+    },
+    Variable { name: LOG_FILE, help: Some("where the shim and the plugin host log (default: <root>/gohook.log)") },
+    Variable { name: GO, help: Some("the go binary gohook build/exec/bench run (default: go from PATH)") },
+    Variable {
+        name: RUN,
+        help: Some(
+            "labels every build (and `gohook check`) with a run, e.g. one goreleaser release; `gohook report --run NAME` shows them together",
+        ),
+    },
+    Variable { name: TARGET, help: Some("labels the build with its target within the run (goreleaser's .Target)") },
+    Variable { name: LABELS, help: Some("free-form labels, key=value,key=value (gohook build/bench --label adds)") },
+    Variable { name: BUILD_ID, help: None },
+    Variable { name: BUILD_START_NS, help: None },
+    Variable { name: PHASES, help: None },
+    Variable { name: CPUPROFILE_DIR, help: None },
+    Variable {
+        name: GITHUB_CHECK_RUN_ID,
+        help: Some(
+            "in GitHub Actions, the job's check run id (${{job.check_run_id}}): exported builds hang under the job's span",
+        ),
+    },
+    Variable { name: NOT_RECORDED, help: None },
+    Variable { name: DRIVER_PID, help: None },
+    Variable { name: DYNAMIC, help: None },
+    Variable { name: NO_ORDER, help: None },
 ];
+
+/// The Environment section of `gohook --help`: each variable a user sets, its help wrapped at `width` columns under
+/// the others' names.
+pub fn help(width: usize) -> String {
+    let users: Vec<&Variable> = ALL.iter().filter(|v| v.help.is_some()).collect();
+    let column = users.iter().map(|v| v.name.len()).max().unwrap_or(0) + 4;
+    let mut out = String::new();
+    for variable in users {
+        let mut line = format!("  {:<1$}", variable.name, column - 2);
+        for word in variable.help.unwrap_or_default().split(' ') {
+            if line.len() + 1 + word.len() > width && line.len() > column {
+                out += line.trim_end();
+                out.push('\n');
+                line = " ".repeat(column);
+            } else if line.len() > column {
+                line.push(' ');
+            }
+            line += word;
+        }
+        out += &line;
+        out.push('\n');
+    }
+    out
+}
 
 /// The common prefix: go's own settings (GO*) seen by plugins and machine records leave these out.
 pub const PREFIX: &str = "GOHOOK_";
@@ -234,11 +284,35 @@ mod tests {
 
     #[test]
     fn every_name_has_the_prefix_and_appears_once() {
-        let mut names = ALL.to_vec();
+        let mut names: Vec<&str> = ALL.iter().map(|v| v.name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ALL.len());
-        assert!(ALL.iter().all(|name| name.starts_with(PREFIX)));
+        assert!(ALL.iter().all(|v| v.name.starts_with(PREFIX)));
+        // Every constant this module declares is in the list: the source is the list of record.
+        let source = include_str!("env.rs");
+        let declared: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub const ")?.split_once(": &str = \"GOHOOK_").map(|(_, rest)| rest))
+            .map(|rest| rest.trim_end_matches("\";"))
+            .filter(|name| !name.is_empty())
+            .collect();
+        assert_eq!(declared.len(), ALL.len(), "{declared:?}");
+        for name in declared {
+            assert!(names.contains(&format!("GOHOOK_{name}").as_str()), "GOHOOK_{name} is not in ALL");
+        }
+    }
+
+    #[test]
+    fn the_help_shows_what_users_set_wrapped_under_the_names() {
+        let help = help(88);
+        assert!(
+            help.starts_with("  GOHOOK_DIR                  record root (default: the user cache directory"),
+            "{help}"
+        );
+        assert_eq!(help.lines().filter(|l| l.starts_with("  GOHOOK_")).count(), 9, "{help}");
+        assert!(help.lines().all(|l| l.len() <= 88), "{help}");
+        assert!(!help.contains("GOHOOK_BUILD_ID"), "{help}");
     }
 
     #[test]

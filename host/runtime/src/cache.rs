@@ -17,7 +17,6 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use gohook_policy::hex;
 use gohook_records::{create_private_dir, write_atomically};
 
 /// How a component was obtained.
@@ -113,7 +112,7 @@ fn key(engine: &Engine, content_id: &str) -> String {
     outer.update(content_id.as_bytes());
     outer.update(hasher.0.finalize());
     outer.update(gohook_records::VERSION.as_bytes());
-    hex(&outer.finalize()[..20])
+    hex::encode(&outer.finalize()[..20])
 }
 
 /// The entry, if its sum matches and wasmtime accepts it; a bad entry is removed.

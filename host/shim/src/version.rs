@@ -9,7 +9,6 @@
 
 use sha2::{Digest, Sha256};
 
-use gohook_policy::hex;
 use gohook_records::VERSION;
 
 /// The tool's own `-V=full` output with gohook's suffix.
@@ -21,7 +20,7 @@ pub fn answer(tool_output: &[u8], policy_fingerprint: &str) -> String {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    let content_id = hex(&hash.finalize()[..16]);
+    let content_id = hex::encode(&hash.finalize()[..16]);
     format!("{line} +gohook@{} buildID=_/_/_/{content_id}\n", VERSION)
 }
 

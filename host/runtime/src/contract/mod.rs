@@ -139,7 +139,7 @@ mod tests {
             hash.update(std::fs::read(&file).unwrap());
             hash.update([0]);
         }
-        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(hash.finalize())
     }
 
     #[test]
@@ -163,10 +163,41 @@ mod tests {
         }
     }
 
+    /// Every place that spells the contract a new plugin is built for — the Rust SDK's bindings, the Go SDK's
+    /// hand-written imports, the WIT `gohook plugin build` embeds and the starters' copy of it — names the newest
+    /// folder: a new contract that leaves one behind (Go plugins silently on the old one) fails here.
     #[test]
-    fn the_sdk_builds_against_the_newest_contract() {
-        let sdk = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/src/lib.rs")).unwrap();
-        assert!(sdk.contains(&format!("\"../wit/since_v{}\"", Version::newest().number())));
+    fn every_sdk_speaks_the_newest_contract() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let read = |path: &str| std::fs::read_to_string(repo.join(path)).unwrap();
+        let newest = Version::newest().number();
+        assert!(read("sdk/src/lib.rs").contains(&format!("\"../wit/since_v{newest}\"")), "the Rust SDK");
+        assert!(
+            read("host/authoring/src/lib.rs")
+                .contains(&format!("include_str!(\"../../../wit/since_v{newest}/plugin.wit\")")),
+            "the WIT gohook plugin build embeds"
+        );
+        assert!(read("host/authoring/src/starters.rs").contains(&format!("\"wit/since_v{newest}/plugin.wit\"")));
+        let mut go_spellings = 0;
+        for entry in std::fs::read_dir(repo.join("sdk/go")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "go") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in source.match_indices("gohook:plugin") {
+                let rest = &source[at..];
+                let Some(version) = rest.split_whitespace().next().and_then(|word| word.split_once('@')) else {
+                    continue;
+                };
+                let version: String =
+                    version.1.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect::<String>();
+                let version = version.trim_end_matches('.');
+                assert_eq!(version, newest, "{}: {}", path.display(), rest.lines().next().unwrap());
+                go_spellings += 1;
+            }
+        }
+        assert!(go_spellings >= 6, "the Go SDK's imports name their contract: {go_spellings}");
     }
 
     #[test]
