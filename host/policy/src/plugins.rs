@@ -190,7 +190,7 @@ impl Catalog {
         {
             return Ok(id);
         }
-        let id = hex::encode(&Sha256::digest(read_plugin_file(path)?));
+        let id = hex::encode(Sha256::digest(read_plugin_file(path)?));
         if create_private_dir(&self.dir.join("ids")).is_ok() {
             let _ = write_atomically(&index, id.as_bytes());
         }
