@@ -15,7 +15,7 @@
 //!
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
 //! 5. What handing a command over costs: `gohook builds` (the shim `exec`s the plugin host) against
-//!    `gohook-plugin-host builds` run directly.
+//!    `gohook-commands builds` run directly.
 //! 6. With --only-recording: what `gohook build` pays for go's plan and cache keys' inputs (`gohook why`), cold
 //!    and as a no-op rebuild, against `gohook build --no-plan`.
 //!
@@ -131,7 +131,7 @@ fn children_cpu() -> Duration {
 /// linked is measured too.
 fn install_copy(gohook: &Path, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    for name in ["gohook", "gohook-plugin-host"] {
+    for name in ["gohook", "gohook-commands"] {
         let from = gohook.with_file_name(name);
         std::fs::copy(&from, dir.join(name)).with_context(|| format!("cannot copy {}", from.display()))?;
     }
@@ -404,8 +404,8 @@ fn main() -> Result<()> {
 fn command_hand_over(options: &Options, scratch: &Path) -> Result<()> {
     let empty = scratch.join("hand-over");
     std::fs::create_dir_all(&empty)?;
-    let host = options.gohook.with_file_name("gohook-plugin-host");
-    let variants = [("gohook-plugin-host builds (direct)", &host), ("gohook builds (exec hand-over)", &options.gohook)];
+    let host = options.gohook.with_file_name("gohook-commands");
+    let variants = [("gohook-commands builds (direct)", &host), ("gohook builds (exec hand-over)", &options.gohook)];
     let rounds = (options.rounds / 4).max(20);
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
     for round in 0..rounds + 5 {

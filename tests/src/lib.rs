@@ -39,7 +39,7 @@ pub fn go_tool(name: &str) -> PathBuf {
 }
 
 /// The gohook binary, built once per test process with the same profile as the tests, with the plugin host
-/// (`gohook-plugin-host`) next to it, as `cargo install` puts them.
+/// (`gohook-commands`) next to it, as `cargo install` puts them.
 pub fn gohook_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -53,7 +53,7 @@ pub fn gohook_bin() -> &'static Path {
                 .unwrap_or_else(|e| panic!("cargo builds {bin}: {e}"));
             run.path().to_owned()
         };
-        let host = build("gohook-plugin-host");
+        let host = build("gohook-commands");
         let gohook = build("gohook");
         assert_eq!(host.parent(), gohook.parent(), "the plugin host lives next to gohook");
         gohook

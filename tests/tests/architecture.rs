@@ -464,14 +464,14 @@ fn the_shim_executable_is_the_shim_alone() {
         (text, names)
     };
     let (shim_text, shim) = size_and_symbols(gohook_bin());
-    let (host_text, host) = size_and_symbols(&gohook_bin().with_file_name("gohook-plugin-host"));
+    let (host_text, host) = size_and_symbols(&gohook_bin().with_file_name("gohook-commands"));
     assert!(shim.len() > 1000, "the shim's symbol table is there to read: {}", shim.len());
     assert!(shim_text <= 1_500_000, "gohook's .text is {shim_text} bytes");
     assert!(host_text > shim_text, "{host_text} > {shim_text}");
     let count = |names: &[String], marker: &str| names.iter().filter(|n| n.contains(marker)).count();
     for marker in ["wasmtime", "cranelift", "clap", "gohook_analysis", "gohook_cli", "gohook_runtime", "prost"] {
         assert_eq!(count(&shim, marker), 0, "{marker} in gohook");
-        assert!(count(&host, marker) > 0, "{marker} in gohook-plugin-host");
+        assert!(count(&host, marker) > 0, "{marker} in gohook-commands");
     }
 }
 

@@ -294,11 +294,7 @@ fn installed_gohook_carries_its_built_in_plugins() {
     // What lands on a user's disk: a small shim, and the commands with the wasm runtime beside it.
     let size = |name: &str| std::fs::metadata(root.path().join("bin").join(name)).unwrap().len();
     assert!(size("gohook") <= 10_000_000, "gohook installs at {} bytes", size("gohook"));
-    assert!(
-        size("gohook-plugin-host") <= 40_000_000,
-        "the plugin host installs at {} bytes",
-        size("gohook-plugin-host")
-    );
+    assert!(size("gohook-commands") <= 40_000_000, "the plugin host installs at {} bytes", size("gohook-commands"));
 
     let world = World::new();
     let sample = fresh_sample();
@@ -347,7 +343,7 @@ fn installed_gohook_carries_its_built_in_plugins() {
 
 #[test]
 fn without_its_plugin_host_gohook_fails_closed_and_says_how_to_fix_it() {
-    // gohook copied somewhere on its own: no gohook-plugin-host next to it.
+    // gohook copied somewhere on its own: no gohook-commands next to it.
     let alone = tempfile::tempdir().unwrap();
     let gohook = alone.path().join("gohook");
     std::fs::copy(gohook_bin(), &gohook).unwrap();
@@ -367,7 +363,7 @@ fn without_its_plugin_host_gohook_fails_closed_and_says_how_to_fix_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "the link fails closed");
     let stderr = text(&out.stderr);
-    let host = alone.path().join("gohook-plugin-host");
+    let host = alone.path().join("gohook-commands");
     assert!(
         stderr.contains(&format!(
             "error[gohook/plugin-host-failed] the policy's plugins could not run: cannot start {}: No such file",

@@ -26,7 +26,7 @@ pub use baseline::{
     Baseline, Key as BaselineKey, Saved as SavedBaseline, keys as baseline_keys, newest as newest_baseline,
     save as save_baseline,
 };
-pub use compare::{Metric, Options as CompareOptions, Report as Comparison, Side, Subject, parse_percent};
+pub use compare::{Metric, Options as CompareOptions, Report as Comparison, Side, Subject};
 pub use critical_path::CriticalPath;
 pub use model::{BuildRecords, Totals, Wait};
 pub use pprof::{Merged, ToolProfile, merge as merge_profiles, render as pprof_profile};

@@ -378,7 +378,7 @@ pub struct BenchArgs {
     #[arg(short = 'n', default_value_t = 5, value_name = "N")]
     pub builds: usize,
     /// The run name the builds are recorded under (default: bench-<time>).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_run_name)]
     pub run: Option<String>,
     /// Keep one private GOCACHE per side (warmed by one uncounted build) instead of a fresh one per build.
     #[arg(long)]
@@ -394,10 +394,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "GO")]
     pub vs_go: Option<PathBuf>,
     /// The run name of the second side (default: <run>-vs).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_run_name)]
     pub vs_run: Option<String>,
     /// With a second side: exit 1 on a significant slowdown costing more than this share of the build, e.g. 5%.
-    #[arg(long, value_name = "PERCENT", value_parser = gohook_analysis::parse_percent)]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub threshold: Option<f64>,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
     pub args: Vec<OsString>,
@@ -421,7 +421,7 @@ pub struct CompareArgs {
     pub alpha: f64,
     /// Exit 1 when a time row (whole build or a stage) is significantly slower and its slowdown costs more than
     /// this share of the whole build, e.g. 5%.
-    #[arg(long, value_name = "PERCENT", value_parser = gohook_analysis::parse_percent)]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub threshold: Option<f64>,
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,
@@ -501,7 +501,7 @@ pub struct ReportArgs {
     /// What if the build ran on N cores: go's scheduler replayed on each number given with the measured run times
     /// (a run that shared the machine at the time runs its size took alone), e.g. --cores 1,2,4,8,16 (table and
     /// JSON; the page always draws the curve). Best between neighbouring core counts. Needs a build of `gohook build`.
-    #[arg(long, value_delimiter = ',', value_name = "N[,M…]")]
+    #[arg(long, value_delimiter = ',', value_name = "N[,M…]", value_parser = clap::value_parser!(u32).range(1..))]
     pub cores: Vec<u32>,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -592,6 +592,23 @@ pub struct LintArgs {
     pub file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// A run name gohook records builds under: it names a file, so letters, digits, `-`, `_` and `.`.
+fn parse_run_name(text: &str) -> Result<String, String> {
+    match gohook_records::valid_build_id(text) {
+        true => Ok(text.to_owned()),
+        false => Err(format!("run name {text:?} cannot be a file name: use letters, digits, '-', '_' and '.'")),
+    }
+}
+
+/// `--threshold`: `5%`, `5` or `0.5%`, in percent.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("{text:?} is not a percentage: write e.g. 5% or 2.5")),
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! gohook's commands, run by the `gohook-plugin-host` executable: the command line ([`args`], parsing only), one
+//! gohook's commands, run by the `gohook-commands` executable: the command line ([`args`], parsing only), one
 //! module per command (`commands`), the plugin host's side of the moment protocol (`serve`), and the calibration of
 //! what a process costs, which the reports take as given.
 //!
@@ -21,13 +21,13 @@ use std::path::Path;
 
 use clap::Parser;
 
-use gohook_policy::protocol::SERVE;
+use gohook_policy::MOMENT_SERVER;
 use gohook_process::{EXIT_USAGE, logging};
 
-/// The `gohook-plugin-host` executable's exit status: moments when the shim asks, else a gohook command.
+/// The `gohook-commands` executable's exit status: moments when the shim asks, else a gohook command.
 pub fn main(argv: Vec<OsString>) -> u8 {
     if let Some([first, policy]) = argv.get(1..)
-        && first == SERVE
+        && first == MOMENT_SERVER
     {
         return serve::serve(Path::new(policy));
     }

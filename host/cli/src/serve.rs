@@ -1,4 +1,4 @@
-//! The plugin host's side of the moment protocol (`gohook_policy::protocol`): the shim starts `gohook-plugin-host
+//! The plugin host's side of the moment protocol (`gohook_policy::protocol`): the shim starts `gohook-commands
 //! __moment POLICY` when a plugin subscribes to a moment of its tool run; [`serve`] loads the policy once and answers
 //! moments until its stdin closes. Logs go where the shim's go (never stderr, which go would cache with a compile's
 //! output).
@@ -6,11 +6,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use gohook_policy::protocol::{self, ProtocolError};
 use gohook_policy::{PluginSpec, Policy};
+use gohook_policy::{ProtocolError, read_moment, write_verdict};
 use gohook_process::{EXIT_USAGE, env, logging};
 use gohook_records::Store;
-use gohook_runtime::Checker;
+use gohook_runtime::PluginRunner;
 
 pub fn serve(policy: &Path) -> u8 {
     let store = Store::locate();
@@ -19,24 +19,24 @@ pub fn serve(policy: &Path) -> u8 {
     let specs = match Policy::load(Some(policy)).and_then(|policy| PluginSpec::from_policy(&policy)) {
         Ok(specs) => specs,
         Err(e) => {
-            eprintln!("gohook-plugin-host: {e}");
+            eprintln!("gohook-commands: {e}");
             return EXIT_USAGE;
         }
     };
     // One checker for all moments: each plugin is loaded once.
-    let mut checker = Checker::new(&specs, store.root());
+    let mut checker = PluginRunner::new(&specs, store.root());
     let mut stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
     loop {
-        let input = match protocol::read_moment(&mut stdin) {
+        let input = match read_moment(&mut stdin) {
             Ok(Some(input)) => input,
             Ok(None) => return 0,
             Err(e @ (ProtocolError::Malformed(_) | ProtocolError::Io(_) | ProtocolError::Closed)) => {
-                eprintln!("gohook-plugin-host: {e}");
+                eprintln!("gohook-commands: {e}");
                 return EXIT_USAGE;
             }
         };
-        if protocol::write_verdict(&mut stdout, &checker.run(&input)).and_then(|()| stdout.flush()).is_err() {
+        if write_verdict(&mut stdout, &checker.run(&input)).and_then(|()| stdout.flush()).is_err() {
             return EXIT_USAGE;
         }
     }

@@ -1,7 +1,7 @@
 //! The `gohook` executable: what go runs for every tool invocation. It holds the shim and nothing else — no command
 //! line parser, reports or wasm runtime — so that each of the thousands of execs per build maps and runs little.
 //! Any first argument that is one of gohook's commands (or a flag) hands the whole command line to
-//! `gohook-plugin-host`, installed next to it, with `exec`.
+//! `gohook-commands`, installed next to it, with `exec`.
 //!
 //! It skips Rust's runtime set-up (`#![no_main]`): the main thread's stack guard (which parses `/proc/self/maps`) and
 //! the stack-overflow handler cost each invocation more than the rest of gohook's start-up. `std::env::args_os`
@@ -19,7 +19,7 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
     let argv: Vec<OsString> = std::env::args_os().collect();
     let code = match gohook_shim::tool_argv(&argv) {
         Some(tool_argv) => gohook_shim::main(tool_argv),
-        None => gohook_process::executables::exec_plugin_host(&argv),
+        None => gohook_process::executables::exec_commands(&argv),
     };
     // `exit` flushes stdout as returning from Rust's `main` would.
     std::process::exit(code.into())

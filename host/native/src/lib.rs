@@ -2,19 +2,26 @@
 //!
 //! - [`Machine`]: what this machine runs natively (and whether this process is translated, as under Rosetta);
 //! - [`architectures`]: the architectures of an executable, object, universal Mach-O or static archive;
-//! - [`toolchain`]: every Go installation found on PATH and in the usual places, with each executable's architecture;
-//! - [`archdeps`]: from `go list -deps -json` per target, the packages that do not build for it, the ones that fall
-//!   back to generic Go where the reference architecture has assembly, the cgo libraries and their architectures,
-//!   and the package sets' difference.
+//! - [`installations`]: every Go installation found on PATH and in the usual places, with each executable's
+//!   architecture;
+//! - [`ArchdepsReport`]: from `go list -deps -json` per target, the packages that do not build for it, the ones that
+//!   fall back to generic Go where the reference architecture has assembly, the cgo libraries and their
+//!   architectures, and the package sets' difference.
 //!
 //! Nothing here runs go: the CLI runs it and hands the output over, so every answer is testable from fixtures.
 
-pub mod archdeps;
+mod archdeps;
 mod machine;
 mod objects;
 mod platform;
-pub mod toolchain;
+mod toolchain;
 
+/// `gohook archdeps`' analysis over go's package lists.
+pub use archdeps::{
+    Cgo, GO_LIST_FIELDS, Listing as ArchdepsListing, ListingError as ArchdepsListingError, Report as ArchdepsReport,
+};
 pub use machine::Machine;
 pub use objects::{ObjectError, Slice, architectures};
 pub use platform::{BuiltFor, Platform, built_for};
+/// The Go installations `gohook doctor` finds.
+pub use toolchain::{Executable, Found, Installation, Places, installations};

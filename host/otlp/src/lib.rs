@@ -3,11 +3,11 @@
 //!
 //! Data flows one way: a build's records ([`gohook_analysis::BuildRecords`]) become a [`Trace`] ([`trace_of`]),
 //! which an [`Exporter`] sends where the [`Config`] says; a [`Ledger`] per endpoint remembers what went out. Ids are
-//! derived from the records ([`ids`]), never random, so a build sent twice is the same trace. Nothing here runs in
+//! derived from the records (`ids`), never random, so a build sent twice is the same trace. Nothing here runs in
 //! the per-invocation shim: the shim only records the `TRACEPARENT` it saw.
 
 mod config;
-pub mod ids;
+mod ids;
 mod ledger;
 mod send;
 mod spans;

@@ -95,7 +95,8 @@ impl Exporter {
     fn post(&self, body: &[u8], content_type: &str, deadline: Instant) -> Result<(u64, usize), SendError> {
         let url = &self.config.traces_url;
         let mut backoff = Duration::from_millis(200);
-        for retries in 0.. {
+        let mut retries = 0;
+        loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Err(SendError::TimedOut { url: url.clone(), timeout: self.config.timeout });
@@ -136,8 +137,8 @@ impl Exporter {
             tracing::debug!("{url} answered {status}; retrying in {} ms", wait.as_millis());
             std::thread::sleep(wait);
             backoff = (backoff * 2).min(Duration::from_secs(2));
+            retries += 1;
         }
-        unreachable!("the loop returns")
     }
 }
 

@@ -7,7 +7,7 @@
 mod config;
 mod moment;
 mod plugins;
-pub mod protocol;
+mod protocol;
 mod verdict;
 
 pub use config::{
@@ -19,4 +19,6 @@ pub use plugins::{
     BUILTINS, Builtin, Catalog, Limits, PluginMeta, PluginSpec, RuleMeta, SettingMeta, Source, builtin,
     read_plugin_file,
 };
+/// The moment protocol between the shim and the moment server: both sides' messages and framing.
+pub use protocol::{MOMENT_SERVER, ProtocolError, read_moment, read_verdict, write_moment, write_verdict};
 pub use verdict::{Finding, Verdict, judge};

@@ -1,6 +1,6 @@
-//! How the shim and `gohook-plugin-host` talk: both sides' messages and their framing, in one place.
+//! How the shim and `gohook-commands` talk: both sides' messages and their framing, in one place.
 //!
-//! The shim starts `gohook-plugin-host` [`SERVE`] `POLICY_FILE` with its stdin, stdout and stderr piped, the first
+//! The shim starts `gohook-commands` [`MOMENT_SERVER`] `POLICY_FILE` with its stdin, stdout and stderr piped, the first
 //! time a plugin of the policy subscribes to a moment of its tool run. Per moment it writes one [`MomentInput`] as a
 //! JSON line and reads one [`Verdict`] as a JSON line; closing stdin ends the host. The host loads the policy once, so
 //! the second moment of a tool run (after the tool, when the first was before it) finds its plugins loaded. Anything
@@ -11,8 +11,9 @@ use std::io::{self, BufRead, Write};
 use crate::moment::MomentInput;
 use crate::verdict::Verdict;
 
-/// The hidden first argument that makes the plugin host answer moments for a policy instead of running a command.
-pub const SERVE: &str = "__moment";
+/// The hidden first argument that makes `gohook-commands` a moment server: it answers the shim's moments for a policy
+/// (running its plugins) instead of running a command.
+pub const MOMENT_SERVER: &str = "__moment";
 
 /// Why a message could not be exchanged.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! gohook's two executables and how each finds the other.
 //!
 //! `gohook` is what go starts for every tool run, so it holds the shim and nothing else; a first argument that names
-//! one of gohook's commands makes it hand the whole command line to `gohook-plugin-host` (with `exec`, keeping its
+//! one of gohook's commands makes it hand the whole command line to `gohook-commands` (with `exec`, keeping its
 //! pid and its name `gohook` in `ps`), which holds the commands, the reports and the wasm runtime. The shim starts
 //! the same plugin host for the plugin moments of a tool run. `cargo install` puts both in one directory, and each
 //! finds the other there: never by PATH, which may hold another gohook.
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// The executable go runs as `-toolexec`, and the one users type.
 pub const GOHOOK: &str = "gohook";
 /// The executable that runs gohook's commands and its plugins, installed next to [`GOHOOK`].
-pub const PLUGIN_HOST: &str = "gohook-plugin-host";
+pub const COMMANDS_EXECUTABLE: &str = "gohook-commands";
 
 /// The first arguments that are gohook commands; anything else (a tool path, or the C compiler go probes by its bare
 /// name) is a tool to run. The command line parser's test keeps this list equal to its commands.
@@ -46,9 +46,9 @@ pub fn gohook() -> std::io::Result<PathBuf> {
     sibling(GOHOOK)
 }
 
-/// The installed `gohook-plugin-host`, next to whichever of the two is running.
-pub fn plugin_host() -> std::io::Result<PathBuf> {
-    sibling(PLUGIN_HOST)
+/// The installed `gohook-commands`, next to whichever of the two is running.
+pub fn commands_executable() -> std::io::Result<PathBuf> {
+    sibling(COMMANDS_EXECUTABLE)
 }
 
 fn sibling(name: &str) -> std::io::Result<PathBuf> {
@@ -57,9 +57,9 @@ fn sibling(name: &str) -> std::io::Result<PathBuf> {
 
 /// Hands gohook's command line to the plugin host with `exec`: it keeps this pid (go, a shell or a CI runner waiting
 /// for `gohook build` waits for it) and shows as `gohook` in `ps`. Returns only if the exec failed.
-pub fn exec_plugin_host(argv: &[OsString]) -> u8 {
+pub fn exec_commands(argv: &[OsString]) -> u8 {
     use std::os::unix::process::CommandExt;
-    let host = match plugin_host() {
+    let host = match commands_executable() {
         Ok(host) => host,
         Err(e) => {
             eprintln!("gohook: cannot find gohook's own executable: {e}");
@@ -72,7 +72,7 @@ pub fn exec_plugin_host(argv: &[OsString]) -> u8 {
 }
 
 /// What to do when one of the pair is missing.
-pub const REINSTALL: &str = "gohook runs its commands and plugins in gohook-plugin-host, installed next to it; \
+pub const REINSTALL: &str = "gohook runs its commands and plugins in gohook-commands, installed next to it; \
                              reinstall both with `cargo install --path host/gohook` (or build them with `cargo build \
                              --release`)";
 

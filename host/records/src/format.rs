@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::circumstances::BuildContext;
+use crate::circumstances::BuildTraceParent;
 pub use crate::load::BuildLoad;
-pub use crate::machine::BuildContext;
-use crate::machine::BuildTraceParent;
 
 /// Version of the [`Record`] encoding. Bump it when `Record` changes shape, and keep the old shape readable in a
 /// module of its own (format 1: [`v1`]); readers skip unknown versions with a count.

@@ -5,15 +5,16 @@
 //! The shim writes here on every tool invocation and the commands read here; nothing in this crate knows about
 //! policies or plugins.
 
+mod circumstances;
 mod format;
 mod go_text;
 mod load;
-mod machine;
-mod process;
+mod processes;
 mod stamp;
 mod store;
 
 // What the other crates use; the rest stays inside.
+pub use circumstances::{BuildContext, BuildTraceParent, Difference, parse_labels};
 pub use format::{
     ActionInputs, ActionOutcome, BuildActions, BuildCacheInputs, BuildEnd, BuildLabel, BuildModules, BuildPackages,
     BuildStart, CheckRun, CheckStatus, Exit, FindingLevel, GoAction, NativeCode, NestedGo, PackageImports,
@@ -22,8 +23,7 @@ pub use format::{
 };
 pub use go_text::go_unquote;
 pub use load::{BuildLoad, LoadSample};
-pub use machine::{BuildContext, BuildTraceParent, Difference, parse_labels};
-pub use process::{ProcessEntry, command_line, now_unix_ns, processes, unix_ns};
+pub use processes::{ProcessEntry, command_line, now_unix_ns, processes, unix_ns};
 pub use stamp::{BuildStamp, GoProcess, Labels, nested_go, writer_running};
 pub use store::{
     BuildFile, DEFAULT_KEEP_BUILDS, FindError, Store, create_private_dir, valid_build_id, write_atomically,

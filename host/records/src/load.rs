@@ -95,7 +95,7 @@ impl LoadSample {
         Some(BuildLoad {
             build_id: build_id.to_owned(),
             wall_ns: later.at_ns.saturating_sub(self.at_ns),
-            cpus: crate::machine::logical_cpus(),
+            cpus: crate::circumstances::logical_cpus(),
             machine_busy_ns: after.busy_ns.saturating_sub(before.busy_ns),
             steal_ns: after.steal_ns.saturating_sub(before.steal_ns),
             build_cpu_ns: later.children_cpu_ns.saturating_sub(self.children_cpu_ns),

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crate::process::{self as os, unix_ns};
+use crate::processes::{self as os, unix_ns};
 use crate::store::valid_build_id;
 
 use gohook_process::env;
@@ -157,7 +157,7 @@ fn go_ancestor() -> Option<(BuildStamp, GoProcess)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::process::now_unix_ns;
+    use crate::processes::now_unix_ns;
 
     #[test]
     fn a_build_is_being_written_while_its_writer_runs() {

@@ -23,7 +23,7 @@ struct Answered {
 }
 
 /// Runs plugins; starts the runtime at most once, and only if needed.
-pub struct Checker<'a> {
+pub struct PluginRunner<'a> {
     specs: &'a [PluginSpec],
     catalog: Catalog,
     runtime: Option<Runtime>,
@@ -31,9 +31,9 @@ pub struct Checker<'a> {
     loaded: HashMap<String, Loaded>,
 }
 
-impl<'a> Checker<'a> {
-    pub fn new(specs: &'a [PluginSpec], root: &Path) -> Checker<'a> {
-        Checker { specs, catalog: Catalog::new(root), runtime: None, loaded: HashMap::new() }
+impl<'a> PluginRunner<'a> {
+    pub fn new(specs: &'a [PluginSpec], root: &Path) -> PluginRunner<'a> {
+        PluginRunner { specs, catalog: Catalog::new(root), runtime: None, loaded: HashMap::new() }
     }
 
     pub fn catalog(&self) -> &Catalog {

@@ -22,7 +22,7 @@ use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, Store, Trap};
 
 use cache::{CacheState, CompileCache};
-pub use checker::Checker;
+pub use checker::PluginRunner;
 use contract::Version;
 use gohook_policy::{Finding, Limits, MomentInput, PluginMeta, PluginSpec, RuleMeta, SettingMeta, Source};
 use sandbox::Sandbox;

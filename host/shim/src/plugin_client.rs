@@ -1,4 +1,4 @@
-//! The shim's side of the plugin host (`gohook-plugin-host`, installed next to `gohook`): wasmtime linked into the
+//! The shim's side of the plugin host (`gohook-commands`, installed next to `gohook`): wasmtime linked into the
 //! shim would cost every tool invocation its loading and relocation, although few invocations run a plugin.
 //!
 //! [`PluginClient`] decides from the plugin catalog whether any plugin subscribes to a moment, and only then starts
@@ -11,9 +11,9 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use gohook_policy::protocol::{self, ProtocolError};
 use gohook_policy::{Catalog, Moment, MomentInput, PluginMeta, PluginSpec, Verdict};
-use gohook_process::executables::{self, PLUGIN_HOST, REINSTALL};
+use gohook_policy::{MOMENT_SERVER, ProtocolError, read_verdict, write_moment};
+use gohook_process::executables::{self, COMMANDS_EXECUTABLE, REINSTALL};
 use gohook_records::{FindingLevel, RecordedFinding};
 
 /// Why the plugin host gave no verdict.
@@ -120,9 +120,9 @@ struct HostProcess {
 
 impl HostProcess {
     fn start(policy: &Path) -> Result<HostProcess, HostError> {
-        let path = executables::plugin_host().map_err(HostError::NoExecutable)?;
+        let path = executables::commands_executable().map_err(HostError::NoExecutable)?;
         let spawned = Command::new(&path)
-            .arg(protocol::SERVE)
+            .arg(MOMENT_SERVER)
             .arg(policy)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -138,9 +138,9 @@ impl HostProcess {
     }
 
     fn ask(&mut self, input: &MomentInput) -> Result<Verdict, HostError> {
-        let answered = protocol::write_moment(&mut self.requests, input)
+        let answered = write_moment(&mut self.requests, input)
             .map_err(ProtocolError::Io)
-            .and_then(|()| protocol::read_verdict(&mut self.answers));
+            .and_then(|()| read_verdict(&mut self.answers));
         match answered {
             Ok(verdict) => Ok(verdict),
             Err(ProtocolError::Malformed(source)) => Err(HostError::Nonsense { path: self.path.clone(), source }),
@@ -170,7 +170,7 @@ impl HostProcess {
 /// Without the plugin host nothing can be checked: fail closed, and say how to get it back.
 fn host_failed(why: &HostError) -> RecordedFinding {
     RecordedFinding {
-        plugin: PLUGIN_HOST.to_owned(),
+        plugin: COMMANDS_EXECUTABLE.to_owned(),
         rule: "gohook/plugin-host-failed".to_owned(),
         severity: FindingLevel::Error,
         message: format!("the policy's plugins could not run: {why}"),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use gohook_policy::{MomentInput, PluginSpec, RuleMeta};
 use gohook_records::{CheckStatus, FindingLevel, RecordedFinding};
-use gohook_runtime::Checker;
+use gohook_runtime::PluginRunner;
 
 /// The built-in that explains (the Go build info, as notes) and never decides: run with `--explain`.
 pub const BUILD_INFO_PLUGIN: &str = "buildinfo";
@@ -137,8 +137,11 @@ fn or_all(tools: &[String]) -> String {
 }
 
 /// A checker for `specs` and the metadata of those that answer (a plugin that cannot is reported by its call).
-fn checker_with_metadata<'a>(specs: &'a [PluginSpec], root: &Path) -> (Checker<'a>, Vec<gohook_policy::PluginMeta>) {
-    let mut checker = Checker::new(specs, root);
+fn checker_with_metadata<'a>(
+    specs: &'a [PluginSpec],
+    root: &Path,
+) -> (PluginRunner<'a>, Vec<gohook_policy::PluginMeta>) {
+    let mut checker = PluginRunner::new(specs, root);
     let metas = specs.iter().filter_map(|spec| checker.metadata(spec).ok()).collect();
     (checker, metas)
 }

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-use gohook_native::archdeps::{Cgo, GO_LIST_FIELDS, Listing, Report};
+use gohook_native::{ArchdepsListing as Listing, ArchdepsReport as Report, Cgo, GO_LIST_FIELDS};
 use gohook_native::{Machine, Platform};
 use gohook_process::env;
 

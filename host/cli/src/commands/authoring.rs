@@ -13,7 +13,7 @@ use gohook_process::env;
 
 use crate::args::{CheckFormat, PluginBuildArgs, PluginLang, PluginMoment, PluginNewArgs, PluginTestArgs};
 use crate::check_report::{check_files, moment_report};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
 pub fn new(args: PluginNewArgs) -> Result<u8> {
@@ -49,7 +49,7 @@ pub fn build(args: PluginBuildArgs) -> Result<u8> {
     Ok(0)
 }
 
-pub fn test(args: PluginTestArgs, context: Context) -> Result<u8> {
+pub fn test(args: PluginTestArgs, context: CommandContext) -> Result<u8> {
     let PluginTestArgs { plugin, files, settings, moment, input, format } = args;
     let plugin = std::path::absolute(&plugin)?;
     if !plugin.is_file() {
@@ -96,7 +96,7 @@ fn configured_as_it_names_itself(config: PluginConfig, root: &std::path::Path) -
     let stem: String =
         stem.unwrap_or_default().chars().filter(|c| c.is_ascii_alphanumeric() || "-_".contains(*c)).collect();
     let specs = specs_named(if stem.is_empty() { "plugin".to_owned() } else { stem })?;
-    let answered = gohook_runtime::Checker::new(&specs, root).metadata(&specs[0]).ok();
+    let answered = gohook_runtime::PluginRunner::new(&specs, root).metadata(&specs[0]).ok();
     match answered.map(|meta| meta.name).filter(|name| gohook_policy::valid_plugin_name(name)) {
         Some(name) if name != specs[0].name => Ok(specs_named(name)?),
         _ => Ok(specs),
@@ -163,7 +163,9 @@ fn moment_input(moment: PluginMoment, input: Option<&str>, files: &[PathBuf]) ->
         )
     };
     match moment {
-        PluginMoment::Check => unreachable!("check takes files, not an input"),
+        PluginMoment::Check => {
+            anyhow::bail!("--input is for --moment probe, before-tool or after-tool; check takes binaries")
+        }
         PluginMoment::Probe => {
             if !files.is_empty() {
                 return Err(too_many(0));

@@ -6,9 +6,9 @@ use anyhow::{Result, bail};
 use gohook_analysis::{BaselineKey, BuildRecords};
 
 use crate::args::{BaselineListArgs, BaselineSaveArgs};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 
-pub fn save(args: BaselineSaveArgs, context: Context) -> Result<u8> {
+pub fn save(args: BaselineSaveArgs, context: CommandContext) -> Result<u8> {
     let BaselineSaveArgs { baselines: dir, builds, run, key, keep } = args;
     let store = &context.store;
     let (builds, name) = match &run {

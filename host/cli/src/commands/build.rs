@@ -16,7 +16,7 @@ use gohook_records::{Exit, Store};
 use crate::after_build;
 use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
-use crate::commands::Context as CommandContext;
+use crate::commands::CommandContext;
 use crate::go::{GoLaunch, gohook_executable, run_recorded};
 use crate::output::write_file;
 

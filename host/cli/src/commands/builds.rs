@@ -6,10 +6,10 @@ use gohook_analysis::{BuildRecords, Summary, format_duration, format_unix_ns};
 
 use crate::args::{BuildsArgs, ListFormat};
 use crate::calibration;
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
-pub fn builds(args: BuildsArgs, context: Context) -> Result<u8> {
+pub fn builds(args: BuildsArgs, context: CommandContext) -> Result<u8> {
     let store = &context.store;
     let process_cost = calibration::process_cost(store);
     let mut summaries = Vec::new();

@@ -13,11 +13,11 @@ use gohook_records::{CheckRun, CheckStatus, Labels, Record, Store};
 
 use crate::args::{CheckArgs, CheckFormat};
 use crate::check_report::{BUILD_INFO_PLUGIN, CheckReport, Selection, check_files};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
 /// `gohook check`.
-pub fn check(args: CheckArgs, context: Context) -> Result<u8> {
+pub fn check(args: CheckArgs, context: CommandContext) -> Result<u8> {
     let CheckArgs { mut files, artifacts, rules, format, explain, target, exit_zero } = args;
     if let Some(list) = artifacts {
         files.extend(gohook_goreleaser::binaries(&list)?);

@@ -8,10 +8,10 @@ use anyhow::{Context as _, Result, bail};
 use gohook_analysis::{BaselineKey, CompareOptions, Comparison, Side};
 
 use crate::args::{CompareArgs, CompareFormat};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
-pub fn compare(args: CompareArgs, context: Context) -> Result<u8> {
+pub fn compare(args: CompareArgs, context: CommandContext) -> Result<u8> {
     let CompareArgs { sides, baseline, key, alpha, threshold, format, output } = args;
     if !(alpha > 0.0 && alpha < 1.0) {
         bail!("--alpha {alpha}: give a significance level between 0 and 1, e.g. 0.05");

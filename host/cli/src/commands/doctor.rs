@@ -10,16 +10,16 @@ use serde::Serialize;
 use gohook_policy::{PluginSpec, Policy};
 use gohook_process::env;
 use gohook_records::{Store, create_private_dir};
-use gohook_runtime::Checker;
+use gohook_runtime::PluginRunner;
 
 use crate::args::{DoctorArgs, ListFormat};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
 mod toolchain;
 
 /// `gohook doctor`.
-pub fn doctor(args: DoctorArgs, context: Context) -> Result<u8> {
+pub fn doctor(args: DoctorArgs, context: CommandContext) -> Result<u8> {
     let mut findings = diagnose(&context.store, context.config.as_deref(), &std::env::current_dir()?);
     findings.extend(toolchain::findings(args.host));
     let text = match args.format {
@@ -200,7 +200,7 @@ fn policy(store: &Store, config: Option<&Path>, cwd: &Path) -> Vec<Finding> {
             return vec![Finding::problem("policy", Level::Fail, e.to_string(), format!("fix {}", source.display()))];
         }
     };
-    let mut checker = Checker::new(&specs, store.root());
+    let mut checker = PluginRunner::new(&specs, store.root());
     let mut findings = vec![Finding::ok("policy", format!("{} ({} plugins)", source.display(), specs.len()))];
     for spec in &specs {
         findings.push(match checker.metadata(spec) {

@@ -5,9 +5,9 @@ use anyhow::{Result, bail};
 use gohook_analysis::BuildRecords;
 
 use crate::args::ExportArgs;
-use crate::commands::Context;
+use crate::commands::CommandContext;
 
-pub fn export(args: ExportArgs, context: Context) -> Result<u8> {
+pub fn export(args: ExportArgs, context: CommandContext) -> Result<u8> {
     let ExportArgs { to: _, run, builds, output } = args;
     let output = output.expect("clap requires --output without a subcommand");
     let store = &context.store;

@@ -9,14 +9,14 @@ use serde::Serialize;
 use gohook_goreleaser::{BuildMatrix, DEFAULT_CONFIGS, Target, find_config, matrix};
 use gohook_policy::{MomentInput, PluginSpec, Policy, Probe, go_environment};
 use gohook_records::{CheckStatus, FindingLevel, RecordedFinding};
-use gohook_runtime::Checker;
+use gohook_runtime::PluginRunner;
 
 use crate::args::{LintArgs, ListFormat};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
 /// `gohook goreleaser lint`.
-pub fn lint(args: LintArgs, context: Context) -> Result<u8> {
+pub fn lint(args: LintArgs, context: CommandContext) -> Result<u8> {
     let file = match args.file {
         Some(file) => file,
         None => find_config(&std::env::current_dir()?).with_context(|| {
@@ -190,7 +190,7 @@ fn lint_targets(
     wanted: &Wanted,
     root: &Path,
 ) -> Result<LintReport> {
-    let mut checker = Checker::new(specs, root);
+    let mut checker = PluginRunner::new(specs, root);
     let mut builds = Vec::new();
     for build in matrix(config)? {
         let targets = build

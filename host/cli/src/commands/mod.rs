@@ -1,5 +1,5 @@
 //! One module per command. [`run`] matches the parsed command once and calls that command's one function; each
-//! takes its own arguments and the [`Context`] every command shares.
+//! takes its own arguments and the [`CommandContext`] every command shares.
 
 mod archdeps;
 mod authoring;
@@ -26,7 +26,7 @@ use gohook_records::Store;
 use crate::args::{BaselineCommand, Cli, Command, ExportArgs, ExportCommand, GoreleaserCommand, PluginCommand};
 
 /// What every command gets: the record root and the policy file named on the command line.
-pub struct Context {
+pub struct CommandContext {
     pub store: Store,
     /// `--config`; `None` lets the policy be found as usual.
     pub config: Option<PathBuf>,
@@ -38,7 +38,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(dir) => Store::new(std::path::absolute(dir)?),
         None => Store::locate(),
     };
-    let context = Context { store, config: cli.config };
+    let context = CommandContext { store, config: cli.config };
     match cli.command {
         Command::Build(args) => build::build(args, context),
         Command::Exec(args) => build::exec(args, context),

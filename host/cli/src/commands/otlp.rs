@@ -11,10 +11,10 @@ use gohook_policy::Policy;
 use gohook_records::Store;
 
 use crate::args::OtlpArgs;
-use crate::commands::Context;
+use crate::commands::CommandContext;
 
 /// `gohook export otlp`.
-pub fn export(args: OtlpArgs, context: Context) -> Result<u8> {
+pub fn export(args: OtlpArgs, context: CommandContext) -> Result<u8> {
     let OtlpArgs { builds: ids, run, since, again, endpoint } = args;
     let policy = Policy::find(context.config.as_deref(), &std::env::current_dir()?)?;
     let Some(config) = Config::from_env(policy.export.otlp.as_ref(), endpoint.as_deref())? else {

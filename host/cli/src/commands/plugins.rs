@@ -7,13 +7,13 @@ use anyhow::Result;
 
 use gohook_policy::{PluginSpec, Policy};
 use gohook_records::Store;
-use gohook_runtime::Checker;
+use gohook_runtime::PluginRunner;
 
 use crate::args::{ListFormat, PluginsArgs};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
-pub fn plugins(args: PluginsArgs, context: Context) -> Result<u8> {
+pub fn plugins(args: PluginsArgs, context: CommandContext) -> Result<u8> {
     list_plugins(&context.store, context.config, args.format)
 }
 
@@ -32,7 +32,7 @@ struct PluginRow {
 fn list_plugins(store: &Store, config: Option<PathBuf>, format: ListFormat) -> Result<u8> {
     let policy = Policy::find(config.as_deref(), &std::env::current_dir()?)?;
     let specs = PluginSpec::from_policy(&policy)?;
-    let mut checker = Checker::new(&specs, store.root());
+    let mut checker = PluginRunner::new(&specs, store.root());
     let mut rows = Vec::new();
     for spec in &specs {
         let meta = checker.metadata(spec);

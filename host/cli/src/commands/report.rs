@@ -9,7 +9,7 @@ use gohook_records::Store;
 
 use crate::args::{ReportArgs, ReportFormat};
 use crate::calibration;
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::{write_binary, write_output};
 
 /// What a report is about.
@@ -31,7 +31,7 @@ enum Rendered {
     },
 }
 
-pub fn report(args: ReportArgs, context: Context) -> Result<u8> {
+pub fn report(args: ReportArgs, context: CommandContext) -> Result<u8> {
     let ReportArgs { build, run, format, merge, cores, output } = args;
     if !cores.is_empty() && run.is_some() {
         bail!("--cores replays one build: name it (gohook report BUILD --cores 1,2,4), not --run");

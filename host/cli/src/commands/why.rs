@@ -6,10 +6,10 @@ use anyhow::{Result, bail};
 use gohook_analysis::BuildRecords;
 
 use crate::args::{ListFormat, WhyArgs};
-use crate::commands::Context;
+use crate::commands::CommandContext;
 use crate::output::write_output;
 
-pub fn why(args: WhyArgs, context: Context) -> Result<u8> {
+pub fn why(args: WhyArgs, context: CommandContext) -> Result<u8> {
     let store = &context.store;
     let WhyArgs { targets, vs, format } = args;
     // A first argument that names a recorded build is the build; the rest (or all) are packages.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use gohook_native::toolchain::{self, Executable, Found, Installation, Places};
+use gohook_native::{Executable, Found, Installation, Places, installations};
 use gohook_native::{Machine, Platform};
 use gohook_process::env;
 
@@ -13,7 +13,7 @@ use super::{Finding, Level};
 pub fn findings(host: Option<Platform>) -> Vec<Finding> {
     let machine = host.map_or_else(Machine::detect, Machine::declared);
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let installations = toolchain::installations(&path, &Places::from_env(), &env::go_program());
+    let installations = installations(&path, &Places::from_env(), &env::go_program());
     let mut findings = vec![machine_finding(&machine)];
     if let Some(used) = installations.iter().find(|i| i.used) {
         let native = installations.iter().find(|i| i.go.runs_natively_on(&machine.platform.goarch));

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::process;
+use crate::processes;
 
 /// Settings that do not change what go builds or how fast (paths, caches, gohook's own plumbing): left out of
 /// [`GoCommand::env`] so that two benchmark runs with private caches do not differ by them.
@@ -60,11 +60,11 @@ impl BuildContext {
     /// The circumstances of the go process `go_pid`, whose compiler answered `-V=full` with `version_answer`.
     pub fn current(build_id: &str, go_pid: u32, version_answer: &str) -> BuildContext {
         let env: Vec<(String, String)> = std::env::vars().collect();
-        let command = process::command_line(go_pid);
+        let command = processes::command_line(go_pid);
         BuildContext {
             build_id: build_id.to_owned(),
             machine: Machine::current(),
-            go: GoCommand::from_parts(version_answer, command, process::process_cwd(go_pid), &env),
+            go: GoCommand::from_parts(version_answer, command, processes::process_cwd(go_pid), &env),
             gohook_version: crate::VERSION.to_owned(),
             labels: parse_labels(&gohook_process::env::labels()).unwrap_or_default(),
         }
