@@ -4,7 +4,7 @@
 //!    C posix_spawn+wait4 wrapper built here with `cc -static`, a minimal Rust spawn+wait) and through gohook (with a
 //!    build id in the environment as `gohook build` sets it, and bare, deriving it from /proc), with what gohook's
 //!    own report says those runs cost beside what was measured from outside; and go's `-V=full` probe of compile,
-//!    direct and through gohook with no policy and with the arch plugin (plugin host started).
+//!    direct and through gohook with no policy and with the arch plugin (the moment server started).
 //! 2. Whole build: total CPU (user + sys of go and every tool) of `go build -a cmd/go` (or `--go-build PKG` in
 //!    `--go-build-dir DIR`, e.g. a large module) plain, through a `sh exec` wrapper and through gohook (bare).
 //! 3. Plugins at link: cold (first compile) and warm (cached native code) plugin time for one and for five plugins
@@ -14,7 +14,7 @@
 //!    loopback, against `gohook report --format json` of the same build (reading the records, the part both share).
 //!
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
-//! 5. What handing a command over costs: `gohook builds` (the shim `exec`s the plugin host) against
+//! 5. What handing a command over costs: `gohook builds` (the shim `exec`s `gohook-commands`) against
 //!    `gohook-commands builds` run directly.
 //! 6. With --only-recording: what `gohook build` pays for go's plan and cache keys' inputs (`gohook why`), cold
 //!    and as a no-op rebuild, against `gohook build --no-plan`.
@@ -123,7 +123,7 @@ fn children_cpu() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
-/// gohook and its plugin host copied into `dir`, as `cargo install` puts them: what users run, and in the page
+/// gohook and gohook-commands copied into `dir`, as `cargo install` puts them: what users run, and in the page
 /// cache state of the C floor, which `cc` has just written too. How a binary's pages entered the page cache changes
 /// its start-up: written by a large `write` (a copy), they sit in large page-cache folios, of which one page fault
 /// maps many pages; read in by readahead when first executed (after linking by lld, or after the cache dropped
@@ -277,7 +277,7 @@ fn c_floor(dir: &Path) -> Result<PathBuf> {
 }
 
 /// go's `-V=full` probe of the compiler, which gohook answers on every go command: direct, through gohook with no
-/// policy, and through gohook with the arch plugin (the plugin host starts for it).
+/// policy, and through gohook with the arch plugin (`gohook-commands` starts for it).
 fn per_probe(options: &Options, records: &Path) -> Result<()> {
     let tooldir = Command::new("go").args(["env", "GOTOOLDIR"]).output()?;
     let compile = PathBuf::from(String::from_utf8(tooldir.stdout)?.trim()).join("compile");
@@ -399,8 +399,8 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// A command typed as `gohook CMD` runs in the plugin host, which the shim `exec`s: one exec more than running the
-/// plugin host directly. `gohook builds` on an empty record root does nearly nothing else.
+/// A command typed as `gohook CMD` runs in `gohook-commands`, which the shim `exec`s: one exec more than running the
+/// `gohook-commands` directly. `gohook builds` on an empty record root does nearly nothing else.
 fn command_hand_over(options: &Options, scratch: &Path) -> Result<()> {
     let empty = scratch.join("hand-over");
     std::fs::create_dir_all(&empty)?;

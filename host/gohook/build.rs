@@ -5,7 +5,7 @@
 //! Rust's std is built to link glibc dynamically: it asks for `-lc -lm -lgcc_s …` under `-Bdynamic`, and `-C
 //! target-feature=+crt-static` would also apply to proc-macros unless every build names `--target`. So this
 //! executable's link alone (`-L` is a link argument of the `gohook` binary only) finds a stand-in `libX.so` for each
-//! of those libraries: a linker script naming the static archive. The plugin host links as usual.
+//! of those libraries: a linker script naming the static archive. `gohook-commands` links as usual.
 //!
 //! On x86-64, where Rust links with lld, the functions the shim runs are also laid out side by side at the start of
 //! the text (`shim-order.txt`, made by `tools/shim-order`): an exec of a binary that came into the page cache by

@@ -38,7 +38,7 @@ pub fn go_tool(name: &str) -> PathBuf {
     path
 }
 
-/// The gohook binary, built once per test process with the same profile as the tests, with the plugin host
+/// The gohook binary, built once per test process with the same profile as the tests, with `gohook-commands`
 /// (`gohook-commands`) next to it, as `cargo install` puts them.
 pub fn gohook_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -55,7 +55,7 @@ pub fn gohook_bin() -> &'static Path {
         };
         let host = build("gohook-commands");
         let gohook = build("gohook");
-        assert_eq!(host.parent(), gohook.parent(), "the plugin host lives next to gohook");
+        assert_eq!(host.parent(), gohook.parent(), "`gohook-commands` lives next to gohook");
         gohook
     })
 }

@@ -294,7 +294,7 @@ fn installed_gohook_carries_its_built_in_plugins() {
     // What lands on a user's disk: a small shim, and the commands with the wasm runtime beside it.
     let size = |name: &str| std::fs::metadata(root.path().join("bin").join(name)).unwrap().len();
     assert!(size("gohook") <= 10_000_000, "gohook installs at {} bytes", size("gohook"));
-    assert!(size("gohook-commands") <= 40_000_000, "the plugin host installs at {} bytes", size("gohook-commands"));
+    assert!(size("gohook-commands") <= 40_000_000, "`gohook-commands` installs at {} bytes", size("gohook-commands"));
 
     let world = World::new();
     let sample = fresh_sample();

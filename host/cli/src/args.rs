@@ -616,7 +616,7 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    /// The `gohook` executable hands these first arguments to the plugin host; every command must be among them.
+    /// The `gohook` executable hands these first arguments to `gohook-commands`; every command must be among them.
     #[test]
     fn the_shims_command_list_matches_the_parser() {
         let mut names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_owned()).collect();

@@ -1,5 +1,7 @@
-//! gohook's commands, run by the `gohook-commands` executable: the command line ([`args`], parsing only), one
-//! module per command (`commands`), the plugin host's side of the moment protocol (`serve`), and the calibration of
+//! gohook's commands, run by the `gohook-commands` executable: the command line ([`args`], parsing and value checks
+//! only), one module per command (`commands`; none imports another), what several commands share (`go`: running go
+//! under gohook; `check_report`: what checks said about files and its renderers; `after_build`: the export at the
+//! end of a build; `progress`), the moment server's side of the moment protocol (`serve`), and the calibration of
 //! what a process costs, which the reports take as given.
 //!
 //! The `gohook` executable go runs for every tool run holds only the shim (`gohook_shim`); any other first argument

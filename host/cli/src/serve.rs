@@ -1,4 +1,4 @@
-//! The plugin host's side of the moment protocol (`gohook_policy::protocol`): the shim starts `gohook-commands
+//! The moment server's side of the moment protocol (`gohook_policy::protocol`): the shim starts `gohook-commands
 //! __moment POLICY` when a plugin subscribes to a moment of its tool run; [`serve`] loads the policy once and answers
 //! moments until its stdin closes. Logs go where the shim's go (never stderr, which go would cache with a compile's
 //! output).

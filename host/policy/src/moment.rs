@@ -1,5 +1,5 @@
 //! What plugins are asked, in gohook's own types: the moments and what each hands a plugin. They travel between the
-//! shim and the plugin host process (serde), and the runtime converts them to the WIT contract's types at its edge,
+//! shim and the moment server (serde), and the runtime converts them to the WIT contract's types at its edge,
 //! so nothing outside `runtime` depends on the generated bindings.
 
 use std::path::PathBuf;

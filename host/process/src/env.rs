@@ -1,7 +1,7 @@
 //! gohook's environment contract: every `GOHOOK_*` variable, what it means, and how it is read.
 //!
 //! Three kinds of process read them: the shim (go starts it per tool run, and `gohook build` tells it the build id,
-//! the record root and the policy), the plugin host (its commands, and the moments the shim asks for), and `cargo
+//! the record root and the policy), `gohook-commands` (its commands, and the moments the shim asks for), and `cargo
 //! build` (one build-time switch). Every variable is read here and nowhere else; a test keeps `"GOHOOK_` out of every
 //! other source file. The rule for an empty value is the same for all of them — empty is unset — but for
 //! [`CONFIG`], where empty means "no policy at all".
@@ -19,7 +19,7 @@ pub const DIR: &str = "GOHOOK_DIR";
 pub const CONFIG: &str = "GOHOOK_CONFIG";
 /// A `tracing` filter, e.g. `debug`; default: warnings only.
 pub const LOG: &str = "GOHOOK_LOG";
-/// Where the shim and the plugin host log; default `<record root>/gohook.log`. `gohook build` sets the build's own.
+/// Where the shim and `gohook-commands` log; default `<record root>/gohook.log`. `gohook build` sets the build's own.
 pub const LOG_FILE: &str = "GOHOOK_LOG_FILE";
 /// The go binary `gohook build`, `exec`, `bench` and `doctor` run; default `go` from PATH.
 pub const GO: &str = "GOHOOK_GO";
@@ -73,7 +73,7 @@ pub const ALL: [Variable; 17] = [
         name: LOG,
         help: Some("log filter, e.g. debug (default: warn); the shim logs to GOHOOK_LOG_FILE or <root>/gohook.log"),
     },
-    Variable { name: LOG_FILE, help: Some("where the shim and the plugin host log (default: <root>/gohook.log)") },
+    Variable { name: LOG_FILE, help: Some("where the shim and `gohook-commands` log (default: <root>/gohook.log)") },
     Variable { name: GO, help: Some("the go binary gohook build/exec/bench run (default: go from PATH)") },
     Variable {
         name: RUN,

@@ -3,8 +3,8 @@
 //! `gohook` is what go starts for every tool run, so it holds the shim and nothing else; a first argument that names
 //! one of gohook's commands makes it hand the whole command line to `gohook-commands` (with `exec`, keeping its
 //! pid and its name `gohook` in `ps`), which holds the commands, the reports and the wasm runtime. The shim starts
-//! the same plugin host for the plugin moments of a tool run. `cargo install` puts both in one directory, and each
-//! finds the other there: never by PATH, which may hold another gohook.
+//! the same executable, as the moment server, for the plugin moments of a tool run. `cargo install` puts both in one
+//! directory, and each finds the other there: never by PATH, which may hold another gohook.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -55,7 +55,7 @@ fn sibling(name: &str) -> std::io::Result<PathBuf> {
     Ok(std::env::current_exe()?.with_file_name(name))
 }
 
-/// Hands gohook's command line to the plugin host with `exec`: it keeps this pid (go, a shell or a CI runner waiting
+/// Hands gohook's command line to `gohook-commands` with `exec`: it keeps this pid (go, a shell or a CI runner waiting
 /// for `gohook build` waits for it) and shows as `gohook` in `ps`. Returns only if the exec failed.
 pub fn exec_commands(argv: &[OsString]) -> u8 {
     use std::os::unix::process::CommandExt;

@@ -1,4 +1,4 @@
-//! The shim's side of the plugin host (`gohook-commands`, installed next to `gohook`): wasmtime linked into the
+//! The shim's side of the moment server (`gohook-commands`, installed next to `gohook`): wasmtime linked into the
 //! shim would cost every tool invocation its loading and relocation, although few invocations run a plugin.
 //!
 //! [`PluginClient`] decides from the plugin catalog whether any plugin subscribes to a moment, and only then starts
@@ -16,7 +16,7 @@ use gohook_policy::{MOMENT_SERVER, ProtocolError, read_verdict, write_moment};
 use gohook_process::executables::{self, COMMANDS_EXECUTABLE, REINSTALL};
 use gohook_records::{FindingLevel, RecordedFinding};
 
-/// Why the plugin host gave no verdict.
+/// Why `gohook-commands` gave no verdict.
 #[derive(Debug, thiserror::Error)]
 enum HostError {
     #[error("cannot find gohook's own executable: {0}")]
@@ -29,7 +29,7 @@ enum HostError {
     Stopped { path: PathBuf, status: String, said: String },
 }
 
-/// The shim's side: runs the policy's plugins at a moment through the plugin host, when any of them wants it.
+/// The shim's side: runs the policy's plugins at a moment through `gohook-commands`, when any of them wants it.
 pub struct PluginClient<'a> {
     specs: &'a [PluginSpec],
     policy: Option<&'a Path>,
@@ -75,7 +75,7 @@ impl<'a> PluginClient<'a> {
     }
 
     /// Whether plugin `index` may want this moment: it does if its remembered metadata says so, and it may if
-    /// gohook has not seen it yet (the plugin host asks it, and remembers; the next moment reads that).
+    /// gohook has not seen it yet (`gohook-commands` asks it, and remembers; the next moment reads that).
     fn might_subscribe(&self, index: usize, input: &MomentInput) -> bool {
         self.unknown_or(index, |meta| meta.subscribes(input.moment(), input.tool()))
     }
@@ -89,7 +89,7 @@ impl<'a> PluginClient<'a> {
     }
 
     /// `true` for a plugin gohook has not seen yet, else what `ask` says of its remembered metadata: read from the
-    /// catalog the first time (and again while it is unknown: the plugin host may have remembered it since). Asked
+    /// catalog the first time (and again while it is unknown: `gohook-commands` may have remembered it since). Asked
     /// in place, not cloned: this runs for every plugin at every moment of every tool run.
     fn unknown_or(&self, index: usize, ask: impl FnOnce(&PluginMeta) -> bool) -> bool {
         let mut known = self.known.borrow_mut();
@@ -110,7 +110,7 @@ impl Drop for PluginClient<'_> {
     }
 }
 
-/// A running plugin host and its pipes.
+/// A running moment server and its pipes.
 struct HostProcess {
     path: PathBuf,
     child: Child,
@@ -167,7 +167,7 @@ impl HostProcess {
     }
 }
 
-/// Without the plugin host nothing can be checked: fail closed, and say how to get it back.
+/// Without `gohook-commands` nothing can be checked: fail closed, and say how to get it back.
 fn host_failed(why: &HostError) -> RecordedFinding {
     RecordedFinding {
         plugin: COMMANDS_EXECUTABLE.to_owned(),

@@ -18,7 +18,7 @@ use crate::what_if::WhatIf;
 const SLOWEST_PACKAGES: usize = 10;
 
 /// The per-invocation price of being a separate process, calibrated on this machine for one gohook executable (the
-/// plugin host's `calibration` measures it; a report takes it as given).
+/// CLI's `calibration` measures it; a report takes it as given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessCost {
     /// Median wall time one invocation costs from outside beyond running the tool directly, minus gohook's own CPU.

@@ -111,7 +111,7 @@ fn toolexec_path() -> Finding {
             "use an absolute path, a bare name on PATH, or `gohook build` / `gohook exec`",
         );
     }
-    // The commands run in the plugin host; what go must run is the `gohook` next to it.
+    // The commands run in `gohook-commands`; what go must run is the `gohook` next to it.
     match gohook_process::executables::gohook() {
         Ok(gohook) if gohook.is_file() => {
             Finding::ok("toolexec", format!("gohook build/exec pass -toolexec={}", gohook.display()))

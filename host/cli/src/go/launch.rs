@@ -21,7 +21,7 @@ use crate::go::outside;
 use crate::go::plan as go_plan;
 use crate::progress::Progress;
 
-/// The installed `gohook` next to this plugin host: what `-toolexec` names (never the plugin host itself).
+/// The installed `gohook` next to this `gohook-commands`: what `-toolexec` names (never `gohook-commands` itself).
 pub fn gohook_executable() -> Result<PathBuf> {
     gohook_process::executables::gohook().context("cannot find gohook's own executable to pass as -toolexec")
 }
