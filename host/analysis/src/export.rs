@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
 use crate::model::BuildRecords;
+use crate::{Error, Remedy};
 
 const FORMAT: &str = "gohook-export";
 /// Bump when the file's shape changes in a way older readers cannot take; they then refuse it by name.
@@ -36,7 +36,12 @@ pub fn write(path: &Path, builds: Vec<BuildRecords>) -> Result<(), Error> {
 
 pub fn read(path: &Path) -> Result<Vec<BuildRecords>, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
-    let refuse = |why: String| Error::Export { path: path.to_owned(), why };
+    let refuse = |why: String| Error::Export { path: path.to_owned(), why, remedy: None };
+    let write = |why: String, again: bool| Error::Export {
+        path: path.to_owned(),
+        why,
+        remedy: Some(Remedy::WriteAnExport { again }),
+    };
     // The header first: a newer file must be refused for its version, not for a field this gohook does not know.
     #[derive(Deserialize)]
     struct Header {
@@ -44,12 +49,10 @@ pub fn read(path: &Path) -> Result<Vec<BuildRecords>, Error> {
         version: Option<u32>,
         gohook_version: Option<String>,
     }
-    let header: Header = serde_json::from_str(&text)
-        .map_err(|e| refuse(format!("not a gohook export (not JSON: {e}): write one with `gohook export`")))?;
+    let header: Header =
+        serde_json::from_str(&text).map_err(|e| write(format!("not a gohook export (not JSON: {e})"), false))?;
     if header.format.as_deref() != Some(FORMAT) {
-        return Err(refuse(format!(
-            "not a gohook export (no \"format\": \"{FORMAT}\"): write one with `gohook export`"
-        )));
+        return Err(write(format!("not a gohook export (no \"format\": \"{FORMAT}\")"), false));
     }
     match header.version {
         Some(version) if version > VERSION => {
@@ -61,7 +64,7 @@ pub fn read(path: &Path) -> Result<Vec<BuildRecords>, Error> {
             )));
         }
         Some(_) => {}
-        None => return Err(refuse("has no export format version: write it again with `gohook export`".into())),
+        None => return Err(write("has no export format version".into(), true)),
     }
     let file: ExportFile = serde_json::from_str(&text).map_err(|e| refuse(format!("a damaged gohook export ({e})")))?;
     Ok(file.builds)

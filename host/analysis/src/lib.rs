@@ -57,22 +57,43 @@ pub enum Error {
     Write { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Find(#[from] gohook_records::FindError),
-    #[error("no recorded builds in {}: run `gohook build` first", dir.display())]
+    #[error("no recorded builds in {}", dir.display())]
     NoBuilds { dir: PathBuf },
     #[error("{}: {why}", path.display())]
-    Export { path: PathBuf, why: String },
-    #[error(
-        "{name:?} is neither a file, a build id nor a run name here ({}): `gohook builds` lists builds and their \
-         runs, `gohook bench --run {name}` records one",
-        root.display()
-    )]
+    Export { path: PathBuf, why: String, remedy: Option<Remedy> },
+    #[error("{name:?} is neither a file, a build id nor a run name here ({})", root.display())]
     NoSuchSide { name: String, root: PathBuf },
     #[error(
-        "no baseline in {} for this machine's key ({key}); it has {}: save one on this kind of machine with `gohook \
-         baseline save {}`, or choose the key with --key",
+        "no baseline in {} for this machine's key ({key}); it has {}",
         dir.display(),
-        if present.is_empty() { "none".to_owned() } else { present.iter().map(|k| format!("({k})")).collect::<Vec<_>>().join(", ") },
-        dir.display()
+        if present.is_empty() { "none".to_owned() } else { present.iter().map(|k| format!("({k})")).collect::<Vec<_>>().join(", ") }
     )]
     NoBaseline { dir: PathBuf, key: String, present: Vec<String> },
+}
+
+/// What the user can do about an [`Error`]: the command line says it in its own words, since only it knows gohook's
+/// commands and flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// Record a build.
+    RecordABuild,
+    /// See which builds and runs are recorded, or record run `name`.
+    NameABuildOrRun { name: String },
+    /// Save a baseline into `dir` on this kind of machine, or choose another machine's key.
+    SaveABaseline { dir: PathBuf },
+    /// Write the export file, or write it again with this gohook (`again`).
+    WriteAnExport { again: bool },
+}
+
+impl Error {
+    /// What to do about it, when there is something to do.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::NoBuilds { .. } => Some(Remedy::RecordABuild),
+            Error::NoSuchSide { name, .. } => Some(Remedy::NameABuildOrRun { name: name.clone() }),
+            Error::NoBaseline { dir, .. } => Some(Remedy::SaveABaseline { dir: dir.clone() }),
+            Error::Export { remedy, .. } => remedy.clone(),
+            Error::Read { .. } | Error::Write { .. } | Error::Find(_) => None,
+        }
+    }
 }

@@ -23,6 +23,8 @@ use std::path::Path;
 
 use clap::Parser;
 
+use gohook_analysis::Remedy;
+
 use gohook_policy::MOMENT_SERVER;
 use gohook_process::{EXIT_USAGE, logging};
 
@@ -47,8 +49,28 @@ pub fn main(argv: Vec<OsString>) -> u8 {
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("gohook: {e:#}");
+            let remedy = e.chain().find_map(|cause| cause.downcast_ref::<gohook_analysis::Error>()?.remedy());
+            match remedy {
+                Some(remedy) => eprintln!("gohook: {e:#}: {}", what_to_do(&remedy)),
+                None => eprintln!("gohook: {e:#}"),
+            }
             EXIT_USAGE
         }
+    }
+}
+
+/// What to do about an error of the reports, in gohook's commands and flags.
+fn what_to_do(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::RecordABuild => "run `gohook build` first".to_owned(),
+        Remedy::NameABuildOrRun { name } => {
+            format!("`gohook builds` lists builds and their runs, `gohook bench --run {name}` records one")
+        }
+        Remedy::SaveABaseline { dir } => format!(
+            "save one on this kind of machine with `gohook baseline save {}`, or choose the key with --key",
+            dir.display()
+        ),
+        Remedy::WriteAnExport { again: false } => "write one with `gohook export`".to_owned(),
+        Remedy::WriteAnExport { again: true } => "write it again with `gohook export`".to_owned(),
     }
 }
