@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use gohook_records::{BuildContext, Difference, Stage, Store};
-use gohook_stats::{Comparison, Verdict, geomean, samples_needed_for_ci};
+use gohook_stats::{Comparison, Verdict, geomean};
 
 use crate::Error;
 use crate::export;

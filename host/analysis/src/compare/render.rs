@@ -1,9 +1,13 @@
 //! A comparison as text: the terminal table, and the markdown of a pull-request comment (verdict first, tables
 //! folded). The model is the parent module's [`Report`]; this only reads it.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::*;
+use gohook_stats::{Comparison, Verdict, samples_needed_for_ci};
+
+use super::{Decision, Metric, Report, Row, SideInfo};
+use crate::units::count;
 
 impl Report {
     pub fn to_table(&self) -> String {
