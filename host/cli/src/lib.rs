@@ -24,7 +24,6 @@ use std::path::Path;
 use clap::Parser;
 
 use gohook_analysis::Remedy;
-
 use gohook_policy::MOMENT_SERVER;
 use gohook_process::{EXIT_USAGE, logging};
 

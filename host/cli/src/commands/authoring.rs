@@ -49,6 +49,9 @@ pub fn build(args: PluginBuildArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// `--input` with `--moment check`: a check reads the binaries it is given, not a moment's input.
+const INPUT_NOT_FOR_CHECK: &str = "--input is for --moment probe, before-tool or after-tool; check takes binaries";
+
 pub fn test(args: PluginTestArgs, context: CommandContext) -> Result<u8> {
     let PluginTestArgs { plugin, files, settings, moment, input, format } = args;
     let plugin = std::path::absolute(&plugin)?;
@@ -64,7 +67,7 @@ pub fn test(args: PluginTestArgs, context: CommandContext) -> Result<u8> {
     let report = match moment {
         PluginMoment::Check => {
             if input.is_some() {
-                anyhow::bail!("--input is for --moment probe, before-tool or after-tool; check takes binaries");
+                anyhow::bail!(INPUT_NOT_FOR_CHECK);
             }
             if files.is_empty() {
                 anyhow::bail!("--moment check needs the binaries to check: gohook plugin test PLUGIN.wasm FILE…");
@@ -164,7 +167,7 @@ fn moment_input(moment: PluginMoment, input: Option<&str>, files: &[PathBuf]) ->
     };
     match moment {
         PluginMoment::Check => {
-            anyhow::bail!("--input is for --moment probe, before-tool or after-tool; check takes binaries")
+            anyhow::bail!(INPUT_NOT_FOR_CHECK)
         }
         PluginMoment::Probe => {
             if !files.is_empty() {
