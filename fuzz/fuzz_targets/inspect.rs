@@ -1,4 +1,5 @@
-//! Whole-file inspection of arbitrary bytes, as the built-in checks do it: every helper of `gohook_sdk::inspect`.
+//! Whole-file inspection of arbitrary bytes, as the built-in checks do it: every helper of `gohook_sdk::inspect` and
+//! `gohook_sdk::hardening`.
 #![no_main]
 
 use gohook_sdk::inspect::{Binary, Bytes};
@@ -14,4 +15,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = binary.facts();
     let _ = binary.build_info();
     let _ = binary.embedded_executables();
+    let _ = binary.hardening();
+    let _ = binary.compiled_c();
 });

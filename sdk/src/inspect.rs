@@ -160,7 +160,7 @@ impl<'a> Binary<'a> {
     }
 
     /// The byte ranges of the images: the whole file, or each slice of a universal Mach-O.
-    fn image_ranges(&self) -> Result<Vec<(u64, u64, Option<Architecture>)>, String> {
+    pub(crate) fn image_ranges(&self) -> Result<Vec<(u64, u64, Option<Architecture>)>, String> {
         Ok(match self.kind {
             FileKind::MachOFat32 => fat_slices::<object::macho::FatArch32>(&self.data)?,
             FileKind::MachOFat64 => fat_slices::<object::macho::FatArch64>(&self.data)?,

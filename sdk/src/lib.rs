@@ -30,6 +30,7 @@
 //! `after_tool` calls `check` on a successful link's output by default, so one `check` covers the build and
 //! `gohook check FILE`.
 
+pub mod hardening;
 pub mod inspect;
 
 #[doc(hidden)]
@@ -64,7 +65,9 @@ pub trait Plugin {
         Vec::new()
     }
 
-    /// After a tool ran. By default: [`Plugin::check`] on the output of a successful link.
+    /// After a tool ran. By default: [`Plugin::check`] on the output of a successful link. `output` is the tool's `-o`
+    /// file; for cgo's `-dynimport` step (`invocation.args` hold `-dynimport`) it is `_cgo_.o`, the package's C
+    /// objects linked by the C compiler: where a check sees what the C compiler made of them.
     fn after_tool(invocation: Invocation, exit_code: i32, output: Option<&Artifact>) -> Vec<Finding> {
         match output {
             Some(binary) if exit_code == 0 && invocation.stage == "link" => Self::check(binary),

@@ -323,6 +323,19 @@ pub fn toolexec_lines(stderr: &str, toolexec: &Path) -> usize {
     stderr.lines().filter(|l| l.contains(&prefix)).count()
 }
 
+/// The rule ids a file of `gohook check --format json` failed, sorted.
+pub fn failed_rules(file: &Value) -> Vec<String> {
+    let mut rules: Vec<String> = file["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    rules.sort();
+    rules
+}
+
 /// Unix nanoseconds now.
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64

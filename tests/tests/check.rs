@@ -29,19 +29,6 @@ fn check_under_policy(dir: &Path, policy: &str, rules: &str, files: &[PathBuf]) 
     (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr))))
 }
 
-/// The rule ids a file failed, sorted.
-fn failed_rules(file: &Value) -> Vec<String> {
-    let mut rules: Vec<String> = file["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["severity"] == "error")
-        .map(|f| f["rule"].as_str().unwrap().to_owned())
-        .collect();
-    rules.sort();
-    rules
-}
-
 #[test]
 fn strip_and_dwarf_verdicts_across_formats_and_flags() {
     let dir = tempfile::tempdir().unwrap();
@@ -571,9 +558,9 @@ fn without_a_policy_the_report_says_how_many_checks_failed_and_how_to_choose_and
     };
     let report = run(&[]);
     let path = plain.display();
-    // A plain `go build` keeps its symbols, DWARF and build id and is not PIE: four of the six built-in checks (the
+    // A plain `go build` keeps its symbols, DWARF and build id and is not PIE: four of the seven built-in checks (the
     // build info explains, and runs with --explain) fail it.
-    assert!(report.contains(&format!("{path}: FAIL (4 of 6 checks failed: buildid, dwarf, pie, strip)\n")), "{report}");
+    assert!(report.contains(&format!("{path}: FAIL (4 of 7 checks failed: buildid, dwarf, pie, strip)\n")), "{report}");
     assert!(
         report.contains(
             "no gohook.toml, so every built-in check ran with its defaults; not every one fits every binary: keep the \
@@ -586,8 +573,8 @@ fn without_a_policy_the_report_says_how_many_checks_failed_and_how_to_choose_and
     let explained = run(&["--explain"]);
     assert_ne!(explained, report, "--explain adds to the report");
     assert!(explained.contains("  note[buildinfo/summary] go1."), "{explained}");
-    assert!(explained.contains("  passed: arch, macho\n"), "{explained}");
-    assert!(explained.contains(": FAIL (4 of 6 checks failed: buildid, dwarf, pie, strip)\n"), "{explained}");
+    assert!(explained.contains("  passed: arch, hardening, macho\n"), "{explained}");
+    assert!(explained.contains(": FAIL (4 of 7 checks failed: buildid, dwarf, pie, strip)\n"), "{explained}");
 }
 
 /// A program that writes out and runs a helper it embeds (`go:embed`), built for linux/arm64 through gohook with the

@@ -59,7 +59,8 @@ pub struct PluginInvocation {
     pub goarch: String,
     /// The arguments, response files expanded.
     pub args: Vec<String>,
-    /// The `-o` output file, if the invocation has one.
+    /// The file plugins inspect after the tool ran: the `-o` output, or for cgo's `-dynimport` step `_cgo_.o` (the
+    /// package's C objects linked together).
     pub output: Option<String>,
 }
 
@@ -68,7 +69,7 @@ pub struct PluginInvocation {
 pub enum MomentInput {
     Probe(Probe),
     BeforeTool(PluginInvocation),
-    /// `output` is the tool's output file, absolute (for `link`: the binary).
+    /// `output` is the tool's output file, absolute (for `link`: the binary; for cgo's `-dynimport` step: `_cgo_.o`).
     AfterTool {
         invocation: PluginInvocation,
         exit_code: i32,

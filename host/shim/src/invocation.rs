@@ -19,7 +19,9 @@ pub struct Invocation {
     pub goarch: String,
     /// `args` with response files expanded (lossy UTF-8), for plugins.
     pub expanded_args: Vec<String>,
-    /// The `-o` output, if any, as given (relative to the tool's working directory).
+    /// The file plugins inspect after the tool ran, as given (relative to the tool's working directory): the `-o`
+    /// output, or for cgo's `-dynimport` step the object it reads, `_cgo_.o`: the package's C code linked by the C
+    /// compiler, the only place a check sees what the C compiler made of it.
     pub output: Option<String>,
 }
 
@@ -58,7 +60,8 @@ impl Invocation {
             package,
             goos: env.get("GOOS").unwrap_or_else(|| host_goos().to_owned()),
             goarch: env.get("GOARCH").unwrap_or_else(|| host_goarch().to_owned()),
-            output: flag_value(&expanded, "o"),
+            output: flag_value(&expanded, "o")
+                .or_else(|| (stage == Stage::Cgo).then(|| flag_value(&expanded, "dynimport")).flatten()),
             expanded_args: expanded,
         }
     }
@@ -240,6 +243,15 @@ mod tests {
         assert!(Invocation::parse(argv(&["/t/link", "-V=full"]), &none).is_version_probe());
         assert_eq!(Invocation::parse(argv(&["gcc", "-###", "-x", "c", "-c", "-"]), &none).stage, Stage::Cc);
         assert_eq!(Invocation::parse(argv(&["/t/buildid", "-w", "x"]), &none).stage, Stage::Other);
+    }
+
+    #[test]
+    fn cgo_dynimport_hands_plugins_the_packages_c_object() {
+        let env = MapEnv(HashMap::from([("TOOLEXEC_IMPORTPATH", "example.com/c")]));
+        let dynimport = ["/t/cgo", "-dynpackage", "c", "-dynimport", "/w/b002/_cgo_.o", "-dynout", "/w/b002/i.go"];
+        assert_eq!(Invocation::parse(argv(&dynimport), &env).output.as_deref(), Some("/w/b002/_cgo_.o"));
+        let first = ["/t/cgo", "-objdir", "/w/b002/", "-importpath", "example.com/c", "--", "-O2", "c.go"];
+        assert_eq!(Invocation::parse(argv(&first), &env).output, None);
     }
 
     #[test]
