@@ -38,6 +38,7 @@ const RUST_SDK: &[Template] = &[
     ("gohook-sdk/Cargo.toml", include_str!("../starters/rust-sdk.toml")),
     ("gohook-sdk/src/lib.rs", include_str!("../../../sdk/src/lib.rs")),
     ("gohook-sdk/src/inspect.rs", include_str!("../../../sdk/src/inspect.rs")),
+    ("gohook-sdk/src/hardening.rs", include_str!("../../../sdk/src/hardening.rs")),
     ("wit/since_v0.1.0/plugin.wit", CONTRACT_WIT),
 ];
 
@@ -95,4 +96,24 @@ fn write(dir: &Path, file: &str, text: &str) -> Result<PathBuf, AuthoringError> 
     }
     std::fs::write(&path, text).map_err(io_error(&path))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RUST_SDK;
+
+    /// A module added to the SDK must reach the starters too, or a starter's build fails on `mod` without its file.
+    #[test]
+    fn the_rust_starter_carries_every_file_of_the_sdk() {
+        let sdk = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sdk/src");
+        let mut files: Vec<String> = std::fs::read_dir(sdk)
+            .unwrap()
+            .map(|e| format!("gohook-sdk/src/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        files.sort();
+        let mut carried: Vec<String> =
+            RUST_SDK.iter().map(|(path, _)| path.to_string()).filter(|p| p.starts_with("gohook-sdk/src/")).collect();
+        carried.sort();
+        assert_eq!(carried, files);
+    }
 }
