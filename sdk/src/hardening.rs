@@ -27,8 +27,11 @@ pub enum Protections {
     Pe(PeHardening),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Ordered weakest first; spelled `none`, `partial`, `full` in settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Relro {
+    #[default]
     None,
     Partial,
     Full,
@@ -49,7 +52,7 @@ impl Relro {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ElfHardening {
     /// `PT_GNU_RELRO`, and full when `DT_BIND_NOW` or `DF_BIND_NOW` is set (checksec greps `BIND_NOW`).
-    pub relro: Option<Relro>,
+    pub relro: Relro,
     /// `PT_GNU_STACK` present and not readable+writable+executable.
     pub nx: bool,
     /// The `PT_LOAD` segments mapped writable and executable, by index.
@@ -356,11 +359,11 @@ fn elf_hardening<H: FileHeader<Endian = Endianness>>(data: ImageData<'_, '_>) ->
             }
         }
     }
-    facts.relro = Some(match (gnu_relro, bind_now) {
+    facts.relro = match (gnu_relro, bind_now) {
         (false, _) => Relro::None,
         (true, false) => Relro::Partial,
         (true, true) => Relro::Full,
-    });
+    };
     facts.pie = header.e_type(endian) == elf::ET_DYN && debug;
 
     let mut comment = None;
@@ -412,16 +415,25 @@ fn elf_hardening<H: FileHeader<Endian = Endianness>>(data: ImageData<'_, '_>) ->
     Ok(facts)
 }
 
+/// The 32-bit word at `at`, if the bytes hold one. Offsets are u64 so that no sum of sizes read from the file can
+/// wrap (plugins run on wasm32, where usize is 32 bits and release builds do not check overflow).
+fn word_at(bytes: &[u8], at: u64, read: impl Fn([u8; 4]) -> u32) -> Option<u32> {
+    let at = usize::try_from(at).ok()?;
+    let word: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(read(word))
+}
+
 /// The feature bits of `NT_GNU_PROPERTY_TYPE_0`: x86's IBT and SHSTK, arm64's BTI and PAC.
 fn gnu_properties(bytes: &[u8], endian: Endianness, machine: u16) -> Vec<&'static str> {
     use object::Endian as _;
-    let word = |at: usize| bytes.get(at..at + 4).map(|b| endian.read_u32_bytes(b.try_into().unwrap_or([0; 4])));
+    let word = |at: u64| word_at(bytes, at, |w| endian.read_u32_bytes(w));
     let mut found = Vec::new();
-    let mut note = 0usize;
-    // Each note: namesz, descsz, type, "GNU\0", then properties (type, datasz, data padded to 8 on 64-bit).
+    let mut note = 0u64;
+    // Each note: namesz, descsz, type, "GNU\0", then properties (type, datasz, data padded to 8 on 64-bit). Every
+    // step moves forward, so garbage ends the walk instead of looping.
     while let (Some(namesz), Some(descsz), Some(kind)) = (word(note), word(note + 4), word(note + 8)) {
-        let desc = note + 12 + (namesz as usize).next_multiple_of(4);
-        let end = desc.saturating_add(descsz as usize).min(bytes.len());
+        let desc = note + 12 + u64::from(namesz).next_multiple_of(4);
+        let end = (desc + u64::from(descsz)).min(bytes.len() as u64);
         if kind == 5 {
             let mut at = desc;
             while let (Some(pr_type), Some(size)) = (word(at), word(at + 4)) {
@@ -435,7 +447,7 @@ fn gnu_properties(bytes: &[u8], endian: Endianness, machine: u16) -> Vec<&'stati
                     _ => &[],
                 };
                 found.extend(names.iter().filter(|(bit, _)| value & bit != 0).map(|(_, name)| *name));
-                at += 8 + (size as usize).next_multiple_of(8);
+                at += 8 + u64::from(size).next_multiple_of(8);
             }
         }
         if end <= note {
@@ -495,16 +507,16 @@ const CSSLOT_SIGNATURESLOT: u32 = 0x1_0000;
 /// The embedded signature: a big-endian SuperBlob of (slot type, offset) entries; the CodeDirectory's flags sit 12
 /// bytes in, and a CMS blob in the signature slot means a certificate signed it.
 fn read_signature(blob: &[u8]) -> (Signature, u32) {
-    let word = |at: usize| blob.get(at..at + 4).map(|b| BE.read_u32_bytes(b.try_into().unwrap_or([0; 4])));
     use object::Endian as _;
+    let word = |at: u64| word_at(blob, at, |w| BE.read_u32_bytes(w));
     if word(0) != Some(CSMAGIC_EMBEDDED_SIGNATURE) {
         return (Signature::Invalid(format!("no embedded signature (magic {:#x})", word(0).unwrap_or(0))), 0);
     }
-    let count = word(8).unwrap_or(0).min(64) as usize;
+    let count = word(8).unwrap_or(0).min(64);
     let (mut flags, mut directory, mut cms) = (0, false, false);
-    for index in 0..count {
+    for index in 0..u64::from(count) {
         let (Some(slot), Some(offset)) = (word(12 + 8 * index), word(16 + 8 * index)) else { break };
-        let offset = offset as usize;
+        let offset = u64::from(offset);
         match (slot, word(offset)) {
             (CSSLOT_CODEDIRECTORY, Some(CSMAGIC_CODEDIRECTORY)) => {
                 directory = true;

@@ -206,6 +206,17 @@ fn elf_verdicts_equal_checksec_wherever_they_apply() {
         .filter(|(_, e)| !e.is_empty())
         .collect();
     assert_eq!(failing, [("cgo-rpath", vec!["hardening/rpath".to_owned()])]);
+
+    // `relro = "full"` fails every dynamically linked file without BIND_NOW; the static one has nothing to protect.
+    std::fs::write(dir.path().join("gohook.toml"), "[plugins.hardening.settings]\nrelro = \"full\"\n").unwrap();
+    let (_, strict) = hardening_json(dir.path(), &files);
+    let relro: Vec<&str> = matrix
+        .iter()
+        .zip(&strict)
+        .filter(|(_, file)| failed_rules(file).iter().any(|rule| rule == "hardening/relro"))
+        .map(|((name, ..), _)| *name)
+        .collect();
+    assert_eq!(relro, ["pure-pie", "cgo-default", "cgo-rpath"]);
 }
 
 fn checksec_py(file: &Path) -> BTreeMap<String, bool> {

@@ -30,12 +30,14 @@ const HARDENED_RUNTIME: &str = "hardening/hardened-runtime";
 const AUTHENTICODE: &str = "hardening/authenticode";
 
 const STACK_PROTECTOR_FIX: &str = "build with CGO_CFLAGS=\"-O2 -g -fstack-protector-strong\"";
+const FORTIFY_FIX: &str = "add -D_FORTIFY_SOURCE=2 to CGO_CFLAGS (it needs -O1 or more)";
 const RUNTIME_CGO: &str = "runtime/cgo";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
-    relro: RelroSetting,
+    /// The least RELRO a dynamically linked ELF must have.
+    relro: Relro,
     stack_protector: bool,
     c_without_canary: Vec<String>,
     fortify: bool,
@@ -47,31 +49,13 @@ struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            relro: RelroSetting::Partial,
+            relro: Relro::Partial,
             stack_protector: true,
             c_without_canary: Vec::new(),
             fortify: false,
             signature: SignatureSetting::None,
             hardened_runtime: false,
             authenticode: false,
-        }
-    }
-}
-
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum RelroSetting {
-    None,
-    Partial,
-    Full,
-}
-
-impl RelroSetting {
-    fn least(self) -> Relro {
-        match self {
-            RelroSetting::None => Relro::None,
-            RelroSetting::Partial => Relro::Partial,
-            RelroSetting::Full => Relro::Full,
         }
     }
 }
@@ -112,11 +96,7 @@ impl Plugin for HardeningCheck {
             .rule(TEXTREL, "the loader must write to code (text relocations)", "compile the C code with -fPIC")
             .rule(CANARY, "C code is linked and none of it checks a stack canary", STACK_PROTECTOR_FIX)
             .rule(C_CANARY, "a cgo package's C code checks no stack canary", STACK_PROTECTOR_FIX)
-            .rule(
-                C_FORTIFY,
-                "a cgo package calls libc functions FORTIFY_SOURCE would check, unchecked",
-                "add -D_FORTIFY_SOURCE=2 to CGO_CFLAGS",
-            )
+            .rule(C_FORTIFY, "a cgo package calls libc functions FORTIFY_SOURCE would check, unchecked", FORTIFY_FIX)
             .rule(
                 PAGEZERO,
                 "a Mach-O executable has no __PAGEZERO: null pointers do not fault",
@@ -206,10 +186,9 @@ fn cgo_package(package: &str, object: &Artifact, settings: &Settings) -> Result<
     }
     if !c.fortifiable.is_empty() && c.fortified.is_empty() && package != RUNTIME_CGO {
         let message = format!("{package}: calls {} unchecked (no FORTIFY_SOURCE)", c.fortifiable.join(", "));
-        let help = "add -D_FORTIFY_SOURCE=2 to CGO_CFLAGS (it needs -O1 or more)";
         findings.push(
             if settings.fortify { Finding::error(C_FORTIFY, message) } else { Finding::note(C_FORTIFY, message) }
-                .help(help),
+                .help(FORTIFY_FIX),
         );
     }
     Ok(findings)
@@ -236,16 +215,16 @@ fn judge_elf(elf: &ElfHardening, settings: &Settings) -> Vec<Finding> {
     let mut not_applicable = Vec::new();
     let link = if elf.external_link { "external link" } else { "internal link" };
     let relro = match elf.relro {
-        Some(Relro::None) if !elf.dynamic => {
+        Relro::None if !elf.dynamic => {
             not_applicable.push(format!("RELRO: static, {link}: no dynamic section and no GOT for RELRO to protect"));
             "n/a".to_owned()
         }
-        Some(relro) => {
-            if relro < settings.relro.least() {
+        relro => {
+            if relro < settings.relro {
                 findings.push(
                     Finding::error(
                         RELRO,
-                        format!("RELRO is {}, the policy asks for {}", relro.name(), settings.relro.least().name()),
+                        format!("RELRO is {}, the policy asks for {}", relro.name(), settings.relro.name()),
                     )
                     .help(if relro == Relro::None {
                         "link with -buildmode=pie"
@@ -256,7 +235,6 @@ fn judge_elf(elf: &ElfHardening, settings: &Settings) -> Vec<Finding> {
             }
             relro.name().to_owned()
         }
-        None => "n/a".to_owned(),
     };
     let (canary, fortify, fortified) = match &elf.c_code {
         None => {
@@ -289,7 +267,7 @@ fn judge_elf(elf: &ElfHardening, settings: &Settings) -> Vec<Finding> {
                         C_FORTIFY,
                         format!("calls {} unchecked (no FORTIFY_SOURCE)", elf.fortifiable.join(", ")),
                     )
-                    .help("add -D_FORTIFY_SOURCE=2 to CGO_CFLAGS (it needs -O1 or more)"),
+                    .help(FORTIFY_FIX),
                 );
             }
             (
