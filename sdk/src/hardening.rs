@@ -139,7 +139,6 @@ pub struct PeHardening {
     pub guard_cf: bool,
     pub force_integrity: bool,
     pub relocs_stripped: bool,
-    pub is_64: bool,
     /// The security data directory is not empty: an Authenticode signature is attached (not verified).
     pub authenticode: bool,
     /// Sections both writable and executable.
@@ -557,7 +556,6 @@ fn pe_hardening<H: ImageNtHeaders>(data: ImageData<'_, '_>) -> object::Result<Pe
         guard_cf: dll & pe::IMAGE_DLLCHARACTERISTICS_GUARD_CF != 0,
         force_integrity: dll & pe::IMAGE_DLLCHARACTERISTICS_FORCE_INTEGRITY != 0,
         relocs_stripped: file.characteristics.get(LE) & pe::IMAGE_FILE_RELOCS_STRIPPED != 0,
-        is_64: nt.is_type_64(),
         authenticode: directories.get(pe::IMAGE_DIRECTORY_ENTRY_SECURITY).is_some_and(|d| d.size.get(LE) > 0),
         wx_sections,
         symbols: file.number_of_symbols.get(LE) > 0,
