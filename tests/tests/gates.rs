@@ -195,55 +195,72 @@ fn predicted(world: &World, build: &str, cores: &str) -> Value {
     summary["what_if"].clone()
 }
 
-/// Two cold builds of the same module, standard library included: one at -p 1, one at -p 2 (each world its own).
-fn pair_of_builds() -> (World, BuildRecords, World, BuildRecords) {
-    let (one_world, two_world) = (World::with_cold_go_cache(), World::with_cold_go_cache());
-    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    independent_module(one.path(), 4);
-    copy_dir(one.path(), two.path());
-    let serial = build_at(&one_world, one.path(), "1");
-    let parallel = build_at(&two_world, two.path(), "2");
-    (one_world, serial, two_world, parallel)
+/// A recorded build and the world it was recorded in (its own cold go cache).
+type Built = (World, BuildRecords);
+
+/// Three cold builds of the same module, standard library included, interleaved: -p 1, -p 2, -p 1 again.
+fn interleaved_builds() -> [Built; 3] {
+    let module = tempfile::tempdir().unwrap();
+    independent_module(module.path(), 4);
+    ["1", "2", "1"].map(|p| {
+        let (world, copy) = (World::with_cold_go_cache(), tempfile::tempdir().unwrap());
+        copy_dir(module.path(), copy.path());
+        let records = build_at(&world, copy.path(), p);
+        (world, records)
+    })
 }
 
-/// How far each build's prediction of the other's core count is off its measurement.
-fn cross_errors(pair: &(World, BuildRecords, World, BuildRecords)) -> [f64; 2] {
-    let (one_world, serial, two_world, parallel) = pair;
-    let wall = |b: &BuildRecords| (b.end_unix_ns() - b.start_unix_ns()) as f64;
-    [(one_world, serial, 2u32, parallel), (two_world, parallel, 1, serial)].map(|(world, from, cores, measured)| {
-        let point = &predicted(world, &from.id, &cores.to_string())["points"][0];
-        assert_eq!(point["cores"], cores);
-        let prediction = point["wall_ns"].as_f64().unwrap();
-        let error = (prediction - wall(measured)) / wall(measured);
-        eprintln!(
-            "what-if: {cores} core(s) predicted from the -p {} build {:.2} s, measured {:.2} s: {:+.1}%",
-            3 - cores,
-            prediction / 1e9,
-            wall(measured) / 1e9,
-            error * 100.0
-        );
-        error
-    })
+fn wall(build: &BuildRecords) -> f64 {
+    (build.end_unix_ns() - build.start_unix_ns()) as f64
+}
+
+fn prediction(built: &Built, cores: u32) -> f64 {
+    let point = &predicted(&built.0, &built.1.id, &cores.to_string())["points"][0];
+    assert_eq!(point["cores"], cores);
+    point["wall_ns"].as_f64().unwrap()
+}
+
+/// How far each core count's prediction from the other's builds is off its measurement: [2 cores, 1 core].
+///
+/// The machine's speed drifts between builds minutes apart (the same build measured 5.5 s and 6.4 s within the
+/// hour on CI), which multiplies one direction's error and divides the other's. The -p 1 builds bracket the -p 2
+/// one, so a drift steady over the three cancels: the -p 2 build is held to the mean of the two predictions made
+/// from before and after it, and its prediction of -p 1 to the mean of the two -p 1 walls.
+fn cross_errors([before, parallel, after]: &[Built; 3]) -> [f64; 2] {
+    let two = (prediction(before, 2) + prediction(after, 2)) / 2.0;
+    let one = prediction(parallel, 1);
+    let serial_wall = (wall(&before.1) + wall(&after.1)) / 2.0;
+    let errors = [(two - wall(&parallel.1)) / wall(&parallel.1), (one - serial_wall) / serial_wall];
+    eprintln!(
+        "what-if: -p 1 walls {:.2} s and {:.2} s around -p 2's {:.2} s; 2 cores predicted {:.2} s ({:+.1}%), \
+         1 core predicted {:.2} s ({:+.1}%)",
+        wall(&before.1) / 1e9,
+        wall(&after.1) / 1e9,
+        wall(&parallel.1) / 1e9,
+        two / 1e9,
+        errors[0] * 100.0,
+        one / 1e9,
+        errors[1] * 100.0
+    );
+    errors
 }
 
 #[test]
 fn what_if_predicts_the_other_core_count_from_a_real_build() {
     let _serial = one_at_a_time();
     // Both ways within 15%: from -p 1 the replay shares the cores the runs used alone; from -p 2 it replays each
-    // compile that ran beside another at the parallelism the build's compiles of its size had alone. A prediction
-    // from one build is held to the other's measurement, minutes apart: this machine's speed drifts by up to ~20%
-    // between two builds at times (the same build measured 6.1 s and 7.6 s within the hour), beyond what either
-    // build's own records can see. Such a pair is measured again, once; twice off is a model that is off.
+    // compile that ran beside another at the parallelism the build's compiles of its size had alone. A burst of
+    // other work during one build is beyond what the interleaving cancels: such a triple is measured again, once;
+    // twice off is a model that is off.
     let bound = 0.15;
-    let mut pair = pair_of_builds();
-    if cross_errors(&pair).iter().any(|e| e.abs() >= bound) {
-        eprintln!("what-if: off by more than {:.0}%: measuring the pair again", bound * 100.0);
-        pair = pair_of_builds();
-        let errors = cross_errors(&pair);
+    let mut builds = interleaved_builds();
+    if cross_errors(&builds).iter().any(|e| e.abs() >= bound) {
+        eprintln!("what-if: off by more than {:.0}%: measuring the builds again", bound * 100.0);
+        builds = interleaved_builds();
+        let errors = cross_errors(&builds);
         assert!(errors.iter().all(|e| e.abs() < bound), "off twice: {errors:?}");
     }
-    let (one_world, serial, two_world, parallel) = &pair;
-    let wall = |b: &BuildRecords| (b.end_unix_ns() - b.start_unix_ns()) as f64;
+    let [(one_world, serial), (two_world, parallel), _] = &builds;
     for (world, from, cores) in [(one_world, serial, 2u32), (two_world, parallel, 1)] {
         let what_if = predicted(world, &from.id, &cores.to_string());
         // Never below the longest chain, which never exceeds the wall it was measured in (a chain's runs ran one
