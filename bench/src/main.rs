@@ -13,6 +13,10 @@
 //! 7. With --only-export: `gohook export otlp` of the sample's build and of a 10,000-run build to a real Jaeger on
 //!    loopback, against `gohook report --format json` of the same build (reading the records, the part both share).
 //!
+//! 8. With --only-attest: `gohook attest --unsigned` and signed (a P-256 key) of the large module's build that
+//!    tools/test records (Jaeger: ~2,300 packages, a ~100 MB binary), against `sha256sum` of the binary (the least any
+//!    attestation of it costs) and `gohook check` of it with the same plugins (the verdict's part), interleaved.
+//!
 //! 4. `gohook check`: throughput on 100 copies of a ~20 MB binary, and the latency of checking one.
 //! 5. What handing a command over costs: `gohook builds` (the shim `exec`s `gohook-commands`) against
 //!    `gohook-commands builds` run directly.
@@ -44,6 +48,8 @@ struct Options {
     only_plugins: bool,
     /// Only the OTLP export.
     only_export: bool,
+    /// Only the attestations of the large module's build.
+    only_attest: bool,
     skip_go_build: bool,
     skip_plugins: bool,
     skip_check: bool,
@@ -61,6 +67,7 @@ fn parse_options() -> Result<Options> {
         only_recording: false,
         only_plugins: false,
         only_export: false,
+        only_attest: false,
         skip_go_build: false,
         skip_plugins: false,
         skip_check: false,
@@ -80,11 +87,12 @@ fn parse_options() -> Result<Options> {
             "--skip-plugins" => options.skip_plugins = true,
             "--only-plugins" => options.only_plugins = true,
             "--only-export" => options.only_export = true,
+            "--only-attest" => options.only_attest = true,
             "--skip-check" => options.skip_check = true,
             "-h" | "--help" => {
                 println!(
                     "gohook-bench [--gohook PATH] [--rounds N (400)] [--builds K (5)] [--skip-go-build]\n\
-                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--only-plugins] [--only-export] [--go-build PKG (cmd/go)]\n\
+                     [--skip-plugins] [--skip-check] [--only-go-build] [--only-recording] [--only-plugins] [--only-export] [--only-attest] [--go-build PKG (cmd/go)]\n\
                      [--go-build-dir DIR]\n\
                      Reports medians of interleaved runs; build gohook first with `cargo build --release`."
                 );
@@ -385,6 +393,9 @@ fn main() -> Result<()> {
     if options.only_export {
         return otlp_export(&options, records.path());
     }
+    if options.only_attest {
+        return attest_cost(&options, records.path());
+    }
     per_invocation(&options, records.path())?;
     command_hand_over(&options, records.path())?;
     if !options.skip_plugins {
@@ -395,6 +406,77 @@ fn main() -> Result<()> {
     }
     if !options.skip_go_build {
         go_build_cpu(&options, records.path())?;
+    }
+    Ok(())
+}
+
+/// `gohook attest` of the large module's build (what tools/test records into target/large-module), unsigned and
+/// signed, against `sha256sum` of its binary and `gohook check` of it, interleaved; medians of wall time.
+fn attest_cost(options: &Options, scratch: &Path) -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let (records, binary, module) =
+        (root.join("target/large-module/records"), root.join("target/go-tools/jaeger"), root.join("tools/jaeger"));
+    if !records.is_dir() || !binary.is_file() {
+        bail!("{} is missing: tools/test builds Jaeger through gohook into target/large-module", records.display());
+    }
+    let key = scratch.join("key.pem");
+    let made = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out"])
+        .arg(&key)
+        .status()?;
+    if !made.success() {
+        bail!("openssl genpkey failed");
+    }
+    let attest = |extra: &[&OsStr]| {
+        let mut command = Command::new(&options.gohook);
+        command.current_dir(&module).arg("--dir").arg(&records).arg("attest").args(extra).arg("-o").arg(scratch);
+        command.stderr(Stdio::null());
+        command
+    };
+    let variants: Vec<(&str, Box<dyn Fn() -> Command>)> = vec![
+        (
+            "sha256sum of the binary",
+            Box::new(|| {
+                let mut command = Command::new("sha256sum");
+                command.arg(&binary).stdout(Stdio::null());
+                command
+            }),
+        ),
+        (
+            "gohook check (the verdict's checks)",
+            Box::new(|| {
+                let mut command = Command::new(&options.gohook);
+                command
+                    .current_dir(&module)
+                    .arg("--dir")
+                    .arg(&records)
+                    .args(["check", "--exit-zero"])
+                    .arg(&binary)
+                    .stdout(Stdio::null());
+                command
+            }),
+        ),
+        ("gohook attest --unsigned", Box::new(|| attest(&[OsStr::new("--unsigned")]))),
+        ("gohook attest --key (P-256)", Box::new(|| attest(&[OsStr::new("--key"), key.as_os_str()]))),
+    ];
+    let rounds = (options.rounds / 40).max(5);
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+    for round in 0..rounds + 1 {
+        for (i, (_, command)) in variants.iter().enumerate() {
+            let wall = wall_of(&mut command())?;
+            if round >= 1 {
+                samples[i].push(wall.as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let medians: Vec<f64> = samples.iter_mut().map(|s| median(s)).collect();
+    let size = std::fs::metadata(&binary)?.len() as f64 / 1e6;
+    println!(
+        "
+attestations of the large module's build ({size:.0} MB binary), median of {rounds} interleaved rounds:"
+    );
+    for ((name, _), m) in variants.iter().zip(&medians) {
+        println!("  {name:<38} {m:>8.1} ms   {:>5.2}x sha256sum", m / medians[0]);
     }
     Ok(())
 }

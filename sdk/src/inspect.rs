@@ -536,6 +536,22 @@ pub struct BuildInfo {
     pub settings: Vec<(String, String)>,
     /// The main module path, if recorded.
     pub main_module: Option<String>,
+    /// The main package's import path (`path` line).
+    pub main_package: Option<String>,
+    /// The main module's version (`(devel)` for a working tree) and its `h1:` sum, when go stamped one.
+    pub main_version: Option<String>,
+    /// Every module linked in (`dep` lines), in go's order.
+    pub deps: Vec<ModuleDep>,
+}
+
+/// One `dep` line of the build info: a module linked into the binary, and what `replace` put in its place.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModuleDep {
+    pub path: String,
+    pub version: String,
+    /// go.sum's `h1:` hash; empty for a module replaced by a directory.
+    pub sum: String,
+    pub replace: Option<Box<ModuleDep>>,
 }
 
 impl BuildInfo {
@@ -563,7 +579,7 @@ impl Binary<'_> {
     }
 }
 
-/// The first 64 KiB of the section holding the build info.
+/// The section holding the build info, from its magic on (found in the section's first 64 KiB).
 fn buildinfo_region<'d>(data: ImageData<'d, '_>) -> Result<Option<&'d [u8]>, String> {
     let file = object::read::File::parse(data).map_err(|e| e.to_string())?;
     use object::{Object as _, ObjectSection as _};
@@ -576,10 +592,10 @@ fn buildinfo_region<'d>(data: ImageData<'d, '_>) -> Result<Option<&'d [u8]>, Str
         .filter_map(|s| s.file_range())
         .collect();
     for (start, len) in candidates {
-        let bytes =
-            data.read_bytes_at(start, len.min(64 << 10)).map_err(|()| "build info section out of range".to_owned())?;
-        let found =
-            (0..bytes.len().saturating_sub(32)).step_by(16).find(|&at| bytes[at..].starts_with(b"\xff Go buildinf:"));
+        // A module with a thousand dependencies has more than 64 KiB of module info: the blob runs to the section's end.
+        let bytes = data.read_bytes_at(start, len).map_err(|()| "build info section out of range".to_owned())?;
+        let head = bytes.len().min(64 << 10);
+        let found = (0..head.saturating_sub(32)).step_by(16).find(|&at| bytes[at..].starts_with(b"\xff Go buildinf:"));
         if let Some(at) = found {
             return Ok(Some(&bytes[at..]));
         }
@@ -610,7 +626,18 @@ fn parse_build_info(blob: &[u8]) -> Option<BuildInfo> {
     for line in modinfo.lines() {
         let mut fields = line.splitn(2, '\t');
         match (fields.next(), fields.next()) {
-            (Some("mod"), Some(rest)) => info.main_module = rest.split('\t').next().map(str::to_owned),
+            (Some("path"), Some(rest)) => info.main_package = Some(rest.to_owned()),
+            (Some("mod"), Some(rest)) => {
+                let mut fields = rest.split('\t');
+                info.main_module = fields.next().map(str::to_owned);
+                info.main_version = fields.next().map(str::to_owned);
+            }
+            (Some("dep"), Some(rest)) => info.deps.push(module_dep(rest)),
+            (Some("=>"), Some(rest)) => {
+                if let Some(dep) = info.deps.last_mut() {
+                    dep.replace = Some(Box::new(module_dep(rest)));
+                }
+            }
             (Some("build"), Some(setting)) => {
                 if let Some((key, value)) = setting.split_once('=') {
                     info.settings.push((key.to_owned(), value.trim_matches('"').to_owned()));
@@ -620,6 +647,16 @@ fn parse_build_info(blob: &[u8]) -> Option<BuildInfo> {
         }
     }
     Some(info)
+}
+
+fn module_dep(fields: &str) -> ModuleDep {
+    let mut fields = fields.split('\t').map(str::to_owned);
+    ModuleDep {
+        path: fields.next().unwrap_or_default(),
+        version: fields.next().unwrap_or_default(),
+        sum: fields.next().unwrap_or_default(),
+        replace: None,
+    }
 }
 
 fn uvarint(bytes: &[u8]) -> Option<(u64, usize)> {

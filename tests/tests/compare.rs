@@ -12,10 +12,6 @@ use tempfile::TempDir;
 /// A compiler flag that makes every compile do much more work: the SSA checker runs after every pass.
 const SLOW_GOFLAGS: &str = "GOFLAGS=-gcflags=all=-d=ssa/check/on";
 
-fn assert_exit(out: &Output, code: i32, what: &str) {
-    assert_eq!(out.status.code(), Some(code), "{what}: stdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr));
-}
-
 /// The tests of this file build one at a time: a benchmark measures wall time, and two benchmarks sharing two cores
 /// would measure each other.
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {

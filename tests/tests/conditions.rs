@@ -4,7 +4,7 @@
 //! said instead.
 
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command};
 
 use gohook_tests::*;
 use serde_json::Value;
@@ -13,10 +13,6 @@ use serde_json::Value;
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn assert_exit(out: &Output, code: i32, what: &str) {
-    assert_eq!(out.status.code(), Some(code), "{what}: stdout:\n{}\nstderr:\n{}", text(&out.stdout), text(&out.stderr));
 }
 
 /// A module with one library package that imports nothing: a cold build of it compiles it alone.

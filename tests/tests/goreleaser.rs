@@ -51,6 +51,11 @@ fn project_with_main(config: &str, policy: &str, main_go: &str) -> TempDir {
 
 /// `goreleaser build --snapshot --clean` with gohook on PATH, as a release engineer runs it.
 fn goreleaser(world: &World, dir: &Path) -> Output {
+    goreleaser_signing(world, dir, Path::new("unused.pem"))
+}
+
+/// The same with the attestations' signing key in `GOHOOK_ATTEST_KEY`.
+fn goreleaser_signing(world: &World, dir: &Path, key: &Path) -> Output {
     let gohook_dir = gohook_bin().parent().unwrap().to_owned();
     let path = std::env::join_paths(
         std::iter::once(gohook_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
@@ -60,6 +65,7 @@ fn goreleaser(world: &World, dir: &Path) -> Output {
         .command(go_tool("goreleaser"))
         .current_dir(dir)
         .env("PATH", path)
+        .env("GOHOOK_ATTEST_KEY", key)
         .args(["build", "--snapshot", "--clean"])
         .output()
         .expect("goreleaser runs")
@@ -111,7 +117,15 @@ fn compliant_release_builds_and_checks_six_targets() {
     // Cold: the test shows std compiled under gohook for every target.
     let world = World::with_cold_go_cache();
     let dir = project(&example(".goreleaser.yaml"), &example("gohook.toml"));
-    let out = goreleaser(&world, dir.path());
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = (keys.path().join("release.pem"), keys.path().join("release.pub"));
+    for args in [
+        vec!["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.to_str().unwrap()],
+        vec!["pkey", "-in", key.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()],
+    ] {
+        assert!(Command::new("openssl").args(&args).status().unwrap().success(), "openssl {args:?}");
+    }
+    let out = goreleaser_signing(&world, dir.path(), &key);
     let output = plain_text(&out.stdout) + &plain_text(&out.stderr);
     assert!(out.status.success(), "goreleaser failed:\n{output}");
 
@@ -188,6 +202,7 @@ fn compliant_release_builds_and_checks_six_targets() {
         })
         .collect();
     checked.sort();
+    let listed_binaries = binaries.clone();
     let mut listed: Vec<PathBuf> = binaries.into_iter().map(|(_, p)| p).collect();
     listed.sort();
     assert_eq!(checked, listed);
@@ -195,6 +210,47 @@ fn compliant_release_builds_and_checks_six_targets() {
     let (code, lint) = lint_json(&world, dir.path());
     assert_eq!(code, Some(0));
     assert_eq!(lint_targets(&lint), SIX_TARGETS.iter().map(|t| t.to_string()).collect());
+
+    // One signed provenance per artifact in dist/attestations, each verified by cosign against its binary, and
+    // each verdict PASSED under the release policy.
+    let attestations = dir.path().join("dist/attestations");
+    let mut bundles: Vec<String> = std::fs::read_dir(&attestations)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".provenance.sigstore.json"))
+        .collect();
+    bundles.sort();
+    // goreleaser names every binary `hello` (`hello.exe` on windows): the files of two targets would collide, so
+    // their names carry the target.
+    assert_eq!(bundles.len(), 6, "{bundles:?}");
+    for (target, binary) in &listed_binaries {
+        let name = binary.file_name().unwrap().to_string_lossy();
+        let bundle = attestations.join(format!("{name}.{target}.provenance.sigstore.json"));
+        let out = Command::new(go_tool("cosign"))
+            .args(["verify-blob-attestation", "--key"])
+            .arg(&public)
+            .args(["--insecure-ignore-tlog", "--type", "slsaprovenance1", "--bundle"])
+            .arg(&bundle)
+            .arg(binary)
+            .output()
+            .unwrap();
+        assert!(out.status.success() && text(&out.stderr).contains("Verified OK"), "{target}: {}", text(&out.stderr));
+        let verdict = attestations.join(format!("{name}.{target}.verdict.sigstore.json"));
+        let out = world
+            .gohook()
+            .arg("verify")
+            .arg(binary)
+            .arg("--attestation")
+            .arg(&bundle)
+            .arg("--attestation")
+            .arg(&verdict)
+            .arg("--key")
+            .arg(&public)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{target}: {}", text(&out.stdout));
+        assert!(text(&out.stdout).contains(": the policy's verdict: PASSED ("), "{}", text(&out.stdout));
+    }
 }
 
 #[test]

@@ -118,6 +118,32 @@ pub enum Command {
     Why(WhyArgs),
     /// List recorded builds, oldest first.
     Builds(BuildsArgs),
+    /// Write signed evidence for each binary a build linked: SLSA provenance v1 (what was asked, the modules, the
+    /// toolchain and plugins, by digest) and the policy's verdict (in-toto test-result), as Sigstore bundles cosign
+    /// verifies and as in-toto JSON lines.
+    ///
+    /// Example: gohook attest --key cosign.key            (the latest build's -o binary)
+    #[command(after_help = "BUILD is a build id or unique prefix; default: the latest build (under GOHOOK_RUN, \
+                            the latest of that run for --target). The binary is the build's -o, or --binary FILE \
+                            (goreleaser's {{ .Path }}), which must be the one the build linked: its main package \
+                            and Go version are checked against the records. Files per binary, in -o DIR (default: \
+                            gohook.toml's [attest] dir, else beside the binary): NAME.provenance.sigstore.json, \
+                            NAME.provenance.intoto.jsonl, NAME.verdict.sigstore.json, NAME.verdict.intoto.jsonl; \
+                            --unsigned: NAME.KIND.statement.json and NAME.KIND.predicate.json for a CI step that \
+                            signs (actions/attest). Verify: gohook verify, or cosign verify-blob-attestation --key \
+                            cosign.pub --insecure-ignore-tlog --type slsaprovenance1 --bundle \
+                            NAME.provenance.sigstore.json NAME. Exit 2 on any error.")]
+    Attest(AttestArgs),
+    /// Verify a binary's attestations: the signature, that they are about this binary, that the modules they list
+    /// are the binary's own, and that the policy passed it; then say in plain words what they state.
+    ///
+    /// Example: gohook verify bin/app --attestation bin/app.provenance.sigstore.json --key cosign.pub
+    #[command(after_help = "--attestation takes a Sigstore bundle, a DSSE envelope or in-toto JSON lines, by gohook \
+                            or another tool (repeatable: the provenance and the verdict). --policy also requires the \
+                            statements to name that gohook.toml by digest. Exit 0 only when everything holds; 1 when \
+                            something does not (the reason on stderr, or in --format json); 2 on usage or I/O \
+                            errors.")]
+    Verify(VerifyArgs),
     /// Check finished binaries with the configured plugins (or --rules); exit 0 pass, 1 policy failure, 2 error.
     ///
     /// Example: gohook check --rules strip,dwarf dist/app_linux_amd64/app
@@ -368,8 +394,57 @@ pub struct BuildArgs {
     /// `gohook why`, the exact cache counts and the queue times read; see the README for what they cost.
     #[arg(long)]
     pub no_plan: bool,
+    /// After a build that succeeded, write the -o binary's attestations into DIR (default: gohook.toml's [attest]
+    /// dir, else beside the binary), signed with GOHOOK_ATTEST_KEY or [attest] key, else unsigned; as `gohook
+    /// attest` would. A missing key or unwritable DIR is said after go's exit code is known and exits 2.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub attest: Option<String>,
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "GO BUILD ARGS")]
     pub args: Vec<OsString>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AttestArgs {
+    /// A build id or unique prefix (default: the latest build).
+    #[arg(value_name = "BUILD")]
+    pub build: Option<String>,
+    /// The binary to attest, when it is not the build's -o (goreleaser: --binary {{ .Path }}).
+    #[arg(long, value_name = "FILE")]
+    pub binary: Option<PathBuf>,
+    /// Under GOHOOK_RUN, the build of this target (goreleaser's {{ .Target }}; default: GOHOOK_TARGET).
+    #[arg(long, value_name = "TARGET")]
+    pub target: Option<String>,
+    /// The ECDSA P-256 signing key: PKCS#8 PEM (openssl genpkey) or cosign.key (COSIGN_PASSWORD); default:
+    /// GOHOOK_ATTEST_KEY, else gohook.toml's [attest] key.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Write the statements and predicates unsigned, for a CI step that signs them (actions/attest).
+    #[arg(long, conflicts_with = "key")]
+    pub unsigned: bool,
+    /// Where the files go (default: gohook.toml's [attest] dir, else beside the binary).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Also list every source file compiled into the binary with its sha256, per package (`go list -deps`).
+    #[arg(long)]
+    pub source_files: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The binary the attestations must be about.
+    #[arg(value_name = "BINARY")]
+    pub binary: PathBuf,
+    /// An attestation file (repeatable): NAME.provenance.sigstore.json, NAME.verdict.sigstore.json, .intoto.jsonl.
+    #[arg(long = "attestation", required = true, value_name = "FILE")]
+    pub attestations: Vec<PathBuf>,
+    /// The public key (PEM; cosign.pub).
+    #[arg(long, value_name = "PUB")]
+    pub key: PathBuf,
+    /// Require the statements to name this gohook.toml by its sha256.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
 }
 
 #[derive(clap::Args, Debug)]

@@ -13,6 +13,7 @@ mod args;
 mod calibration;
 mod check_report;
 mod commands;
+mod evidence;
 mod go;
 mod output;
 mod progress;

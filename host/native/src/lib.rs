@@ -20,6 +20,7 @@ mod toolchain;
 pub use archdeps::{
     Cgo, GO_LIST_FIELDS, Listing as ArchdepsListing, ListingError as ArchdepsListingError, Report as ArchdepsReport,
 };
+pub use gohook_sdk::inspect::{BuildInfo, ModuleDep};
 pub use machine::Machine;
 pub use objects::{ObjectError, Slice, architectures};
 pub use platform::{BuiltFor, Platform, built_for};

@@ -68,6 +68,8 @@ pub struct BuiltFor {
     pub goarch: String,
     /// The image's Go build info, when it has one (and every image of the file does).
     pub build_info: Option<BuildInfo>,
+    /// Go's build ID of the image, when the linker wrote one.
+    pub go_build_id: Option<String>,
 }
 
 impl BuiltFor {
@@ -91,6 +93,7 @@ pub fn built_for(path: &std::path::Path) -> Result<Vec<BuiltFor>, String> {
     let binary = Binary::open(&source)?;
     let images = binary.images()?;
     let infos = binary.build_info().unwrap_or_default();
+    let facts = binary.facts().unwrap_or_default();
     // Build info is listed per image that has one: it pairs with the images only when every image has it.
     let paired = infos.len() == images.len();
     Ok(images
@@ -108,6 +111,7 @@ pub fn built_for(path: &std::path::Path) -> Result<Vec<BuiltFor>, String> {
                 goos: setting("GOOS").or(from_header),
                 goarch: setting("GOARCH").unwrap_or_else(|| goarch_name(image.architecture)),
                 build_info: info.cloned(),
+                go_build_id: facts.get(i).and_then(|f| f.go_build_id.clone()),
             }
         })
         .collect())

@@ -45,6 +45,22 @@ struct PolicyFile {
     plugins: BTreeMap<String, PluginConfig>,
     #[serde(default)]
     export: ExportSettings,
+    #[serde(default)]
+    attest: Option<AttestSettings>,
+}
+
+/// `[attest]`: every `gohook build` writes signed provenance and the policy's verdict for the binaries it linked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AttestSettings {
+    /// Where the attestations go (relative to gohook.toml's directory); default `attestations`.
+    pub dir: Option<PathBuf>,
+    /// The signing key (relative to gohook.toml's directory); `GOHOOK_ATTEST_KEY` wins over it. Without either, the
+    /// statements are written unsigned, for a CI step that signs them.
+    pub key: Option<PathBuf>,
+    /// Also list the sha256 of every source file compiled into the binary.
+    #[serde(default)]
+    pub source_files: bool,
 }
 
 /// `[export]`: where builds go besides the record root.
@@ -147,6 +163,8 @@ pub struct Policy {
     pub records: RecordsSettings,
     pub plugins: BTreeMap<String, PluginConfig>,
     pub export: ExportSettings,
+    /// `[attest]`, its paths made absolute; `None` when the policy has no such table.
+    pub attest: Option<AttestSettings>,
 }
 
 impl Policy {
@@ -219,7 +237,18 @@ impl Policy {
                 plugin.path = Some(wasm);
             }
         }
-        Ok(Policy { source: Some(path.to_owned()), records: file.records, plugins: file.plugins, export: file.export })
+        let attest = file.attest.map(|attest| AttestSettings {
+            dir: Some(base.join(attest.dir.unwrap_or_else(|| PathBuf::from("attestations")))),
+            key: attest.key.map(|key| base.join(key)),
+            ..attest
+        });
+        Ok(Policy {
+            source: Some(path.to_owned()),
+            records: file.records,
+            plugins: file.plugins,
+            export: file.export,
+            attest,
+        })
     }
 
     /// What in the policy can change what go builds with one tool, plugin by plugin: the name and a short digest of

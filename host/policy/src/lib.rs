@@ -11,8 +11,8 @@ mod protocol;
 mod verdict;
 
 pub use config::{
-    ExportSettings, FILE_NAME, OnFailure, OtlpSettings, PluginConfig, Policy, PolicyError, RecordsSettings, RuleLevel,
-    fingerprint, valid_plugin_name, valid_rule_id,
+    AttestSettings, ExportSettings, FILE_NAME, OnFailure, OtlpSettings, PluginConfig, Policy, PolicyError,
+    RecordsSettings, RuleLevel, fingerprint, valid_plugin_name, valid_rule_id,
 };
 pub use moment::{Moment, MomentInput, PluginInvocation, Probe, go_environment};
 pub use plugins::{

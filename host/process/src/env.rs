@@ -41,6 +41,8 @@ pub const CPUPROFILE_DIR: &str = "GOHOOK_CPUPROFILE_DIR";
 /// environment itself): exported builds then hang under the job's span as the OpenTelemetry collector's GitHub
 /// receiver makes it, instead of under the workflow run's.
 pub const GITHUB_CHECK_RUN_ID: &str = "GOHOOK_GITHUB_CHECK_RUN_ID";
+/// The key `gohook attest` and `gohook build --attest` sign with (wins over gohook.toml's `[attest] key`).
+pub const ATTEST_KEY: &str = "GOHOOK_ATTEST_KEY";
 /// `1`: the shim answers and runs tools but records nothing: gohook's own `go list -export` after a test build,
 /// which must see the build's cache keys (so the same `-toolexec`) without being a build of its own.
 pub const NOT_RECORDED: &str = "GOHOOK_NOT_RECORDED";
@@ -63,7 +65,7 @@ pub struct Variable {
 
 /// Every variable above, once: `gohook --help` shows those a user sets ([`help`]), and a test holds every
 /// `GOHOOK_` constant of this module to the list.
-pub const ALL: [Variable; 17] = [
+pub const ALL: [Variable; 18] = [
     Variable { name: DIR, help: Some("record root (default: the user cache directory, e.g. ~/.cache/gohook)") },
     Variable {
         name: CONFIG,
@@ -92,6 +94,10 @@ pub const ALL: [Variable; 17] = [
         help: Some(
             "in GitHub Actions, the job's check run id (${{job.check_run_id}}): exported builds hang under the job's span",
         ),
+    },
+    Variable {
+        name: ATTEST_KEY,
+        help: Some("the P-256 key attestations are signed with (PKCS#8 PEM or a cosign key; COSIGN_PASSWORD decrypts)"),
     },
     Variable { name: NOT_RECORDED, help: None },
     Variable { name: DRIVER_PID, help: None },
@@ -310,7 +316,7 @@ mod tests {
             help.starts_with("  GOHOOK_DIR                  record root (default: the user cache directory"),
             "{help}"
         );
-        assert_eq!(help.lines().filter(|l| l.starts_with("  GOHOOK_")).count(), 9, "{help}");
+        assert_eq!(help.lines().filter(|l| l.starts_with("  GOHOOK_")).count(), 10, "{help}");
         assert!(help.lines().all(|l| l.len() <= 88), "{help}");
         assert!(!help.contains("GOHOOK_BUILD_ID"), "{help}");
     }

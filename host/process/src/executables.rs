@@ -26,6 +26,8 @@ pub const COMMANDS: &[&str] = &[
     "report",
     "why",
     "builds",
+    "attest",
+    "verify",
     "plugins",
     "plugin",
     "check",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use gohook_policy::{MomentInput, PluginSpec, RuleMeta};
+use gohook_policy::{MomentInput, PluginSpec, Policy, RuleMeta};
 use gohook_records::{CheckStatus, FindingLevel, RecordedFinding};
 use gohook_runtime::PluginRunner;
 
@@ -199,4 +199,33 @@ mod tests {
         assert_eq!(recognize(dir.path()), Err("is a directory".to_owned()));
         assert!(recognize(&dir.path().join("missing")).unwrap_err().contains("No such file"));
     }
+}
+
+/// The plugins `gohook check` runs: those named by --rules (with the policy's settings where it has some), else the
+/// policy's, else every built-in check with its defaults.
+pub fn select_checks(policy: Policy, rules: &[String]) -> anyhow::Result<(Policy, Selection)> {
+    let (names, selection): (Vec<String>, Selection) = if !rules.is_empty() {
+        (rules.to_vec(), Selection::Rules)
+    } else if policy.plugins.is_empty() {
+        let checks = gohook_policy::BUILTINS.iter().map(|b| b.name.to_owned()).filter(|n| n != BUILD_INFO_PLUGIN);
+        (checks.collect(), Selection::BuiltinDefaults)
+    } else {
+        return Ok((policy, Selection::Policy));
+    };
+    let mut plugins = std::collections::BTreeMap::new();
+    for name in names {
+        let config = match policy.plugins.get(&name) {
+            Some(config) => config.clone(),
+            None if gohook_policy::builtin(&name).is_some() => Default::default(),
+            None => {
+                let builtins: Vec<&str> = gohook_policy::BUILTINS.iter().map(|b| b.name).collect();
+                anyhow::bail!(
+                    "--rules {name}: no such plugin in gohook.toml or built in (built-ins: {})",
+                    builtins.join(", ")
+                );
+            }
+        };
+        plugins.insert(name, config);
+    }
+    Ok((Policy { plugins, ..policy }, selection))
 }

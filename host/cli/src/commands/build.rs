@@ -17,6 +17,7 @@ use crate::after_build;
 use crate::args::{BuildArgs, ExecArgs, Recording};
 use crate::calibration;
 use crate::commands::CommandContext;
+use crate::evidence;
 use crate::go::{GoLaunch, gohook_executable, run_recorded};
 use crate::output::write_file;
 
@@ -24,7 +25,8 @@ use crate::output::write_file;
 pub fn build(args: BuildArgs, context: CommandContext) -> Result<u8> {
     let mut launch = GoLaunch::build(args.args, &gohook_executable()?)?.with_labels(&args.recording.labels);
     launch.plan = !args.no_plan;
-    run(launch, RunOptions::of(args.recording, context))
+    let attest = args.attest.map(|dir| (!dir.is_empty()).then(|| PathBuf::from(dir)));
+    run(launch, RunOptions { attest, ..RunOptions::of(args.recording, context) })
 }
 
 /// `gohook exec`.
@@ -43,6 +45,8 @@ pub struct RunOptions {
     pub cpuprofile: Option<PathBuf>,
     /// Write the timeline page (`--html`): `Some(None)` to the records directory, `Some(Some(path))` there.
     pub html: Option<Option<PathBuf>>,
+    /// Write the binary's attestations (`--attest`): `Some(None)` where `[attest]` or the binary's directory says.
+    pub attest: Option<Option<PathBuf>>,
 }
 
 impl RunOptions {
@@ -54,6 +58,7 @@ impl RunOptions {
             phases: recording.phases,
             cpuprofile: recording.cpuprofile,
             html,
+            attest: None,
         }
     }
 }
@@ -119,6 +124,19 @@ fn run(mut command: GoLaunch, options: RunOptions) -> Result<u8> {
     }
     if let Ok((records, _)) = &read {
         after_build::send_to_otlp(&options.store, &policy, &[records]);
+    }
+    let attest = options.attest.or_else(|| policy.attest.as_ref().map(|_| None));
+    if let Some(dir) = attest {
+        if !finished.exit.success() {
+            eprintln!("gohook: no attestations: the build failed");
+        } else if let Err(e) = read
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|(records, _)| evidence::after_build(&options.store, &policy, records, dir))
+        {
+            eprintln!("gohook: no attestations: {e:#}");
+            return Ok(2);
+        }
     }
     Ok(exit_code(finished.exit))
 }

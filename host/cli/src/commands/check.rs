@@ -12,7 +12,7 @@ use gohook_policy::{PluginSpec, Policy};
 use gohook_records::{CheckRun, CheckStatus, Labels, Record, Store};
 
 use crate::args::{CheckArgs, CheckFormat};
-use crate::check_report::{BUILD_INFO_PLUGIN, CheckReport, Selection, check_files};
+use crate::check_report::{BUILD_INFO_PLUGIN, CheckReport, check_files, select_checks};
 use crate::commands::CommandContext;
 use crate::output::write_output;
 
@@ -113,33 +113,4 @@ fn built_for(path: &Path, target: &Target) -> std::result::Result<(), String> {
         return Err(format!("built for {wanted} with {variable}={variant}, not {}", target.variant));
     }
     Ok(())
-}
-
-/// The plugins `gohook check` runs: those named by --rules (with the policy's settings where it has some), else the
-/// policy's, else every built-in check with its defaults.
-fn select_checks(policy: Policy, rules: &[String]) -> Result<(Policy, Selection)> {
-    let (names, selection): (Vec<String>, Selection) = if !rules.is_empty() {
-        (rules.to_vec(), Selection::Rules)
-    } else if policy.plugins.is_empty() {
-        let checks = gohook_policy::BUILTINS.iter().map(|b| b.name.to_owned()).filter(|n| n != BUILD_INFO_PLUGIN);
-        (checks.collect(), Selection::BuiltinDefaults)
-    } else {
-        return Ok((policy, Selection::Policy));
-    };
-    let mut plugins = std::collections::BTreeMap::new();
-    for name in names {
-        let config = match policy.plugins.get(&name) {
-            Some(config) => config.clone(),
-            None if gohook_policy::builtin(&name).is_some() => Default::default(),
-            None => {
-                let builtins: Vec<&str> = gohook_policy::BUILTINS.iter().map(|b| b.name).collect();
-                anyhow::bail!(
-                    "--rules {name}: no such plugin in gohook.toml or built in (built-ins: {})",
-                    builtins.join(", ")
-                );
-            }
-        };
-        plugins.insert(name, config);
-    }
-    Ok((Policy { plugins, ..policy }, selection))
 }

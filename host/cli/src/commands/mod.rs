@@ -2,6 +2,7 @@
 //! takes its own arguments and the [`CommandContext`] every command shares.
 
 mod archdeps;
+mod attest;
 mod authoring;
 mod baseline;
 mod bench;
@@ -15,6 +16,7 @@ mod goreleaser;
 mod otlp;
 mod plugins;
 mod report;
+mod verify;
 mod why;
 
 use std::path::PathBuf;
@@ -49,6 +51,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Report(args) => report::report(args, context),
         Command::Why(args) => why::why(args, context),
         Command::Builds(args) => builds::builds(args, context),
+        Command::Attest(args) => attest::attest(args, context),
+        Command::Verify(args) => verify::verify(args),
         Command::Check(args) => check::check(args, context),
         Command::Plugins(args) => plugins::plugins(args, context),
         Command::Doctor(args) => doctor::doctor(args, context),
