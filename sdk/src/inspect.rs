@@ -649,6 +649,18 @@ fn parse_build_info(blob: &[u8]) -> Option<BuildInfo> {
     Some(info)
 }
 
+impl ModuleDep {
+    /// Whether this is a directory on disk (a `replace` by `./x`, `../x` or an absolute path), not a module version:
+    /// go's `modfile.IsDirectoryPath`.
+    pub fn is_directory(&self) -> bool {
+        let path = self.path.as_str();
+        path == "."
+            || path == ".."
+            || ["./", "../", "/", ".\\", "..\\"].iter().any(|p| path.starts_with(p))
+            || path.as_bytes().get(1..3) == Some(b":\\")
+    }
+}
+
 fn module_dep(fields: &str) -> ModuleDep {
     let mut fields = fields.split('\t').map(str::to_owned);
     ModuleDep {
@@ -825,6 +837,17 @@ pub fn goarch(architecture: Architecture) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_replacement_is_a_directory_as_go_reads_one() {
+        let dep = |path: &str| ModuleDep { path: path.to_owned(), ..ModuleDep::default() };
+        for directory in ["../lib", "./lib", "/abs/lib", ".", "..", "..\\lib", "C:\\lib"] {
+            assert!(dep(directory).is_directory(), "{directory}");
+        }
+        for module in ["example.com/lib", "golang.org/x/net", ".hidden.example/x"] {
+            assert!(!dep(module).is_directory(), "{module}");
+        }
+    }
+
     fn blob(modinfo: &[u8]) -> Vec<u8> {
         let mut blob = b"\xff Go buildinf:".to_vec();
         blob.extend_from_slice(&[8, 2]);
@@ -847,6 +870,27 @@ mod tests {
         assert_eq!(info.go_version, "go1.26.8");
         assert_eq!(info.main_module.as_deref(), Some("ex"));
         assert_eq!(info.settings, [("GOOS".to_owned(), "linux".to_owned())]);
+    }
+
+    /// `dep` lines are the modules linked in; a `=>` line replaces the `dep` before it.
+    #[test]
+    fn modules_and_their_replacements_are_read_as_go_version_m_shows_them() {
+        let mut modinfo = vec![b'x'; 16];
+        modinfo.extend_from_slice(
+            b"path\te/c\nmod\te\tv1\th1:m\ndep\ta/x\tv2\th1:x\ndep\tb/y\tv3\t\n=>\t../y\t(devel)\t\n",
+        );
+        modinfo.extend_from_slice(&[b'y'; 16]);
+        let info = parse_build_info(&blob(&modinfo)).unwrap();
+        assert_eq!((info.main_package.as_deref(), info.main_version.as_deref()), (Some("e/c"), Some("v1")));
+        let dep = |path: &str, version: &str, sum: &str| ModuleDep {
+            path: path.to_owned(),
+            version: version.to_owned(),
+            sum: sum.to_owned(),
+            replace: None,
+        };
+        let replaced = ModuleDep { replace: Some(Box::new(dep("../y", "(devel)", ""))), ..dep("b/y", "v3", "") };
+        assert_eq!(info.deps, [dep("a/x", "v2", "h1:x"), replaced]);
+        assert!(info.deps[1].replace.as_ref().unwrap().is_directory());
     }
 
     fn tiny_elf(machine: u16) -> Vec<u8> {

@@ -303,6 +303,49 @@ fn cosign_verifies_the_sample_s_attestations_and_refuses_what_it_must() {
     assert!(!sample.path().join("never").exists());
 }
 
+/// `[attest]` in gohook.toml: every `gohook build` writes the statements (unsigned without a key) into its `dir`;
+/// a module replaced by a local directory is listed by its files' digest; `materials = "files"` lists each file
+/// compiled in.
+#[test]
+fn the_policy_s_attest_table_writes_a_provenance_of_every_build() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let app = gohook_tests::two_module_build(dir.path());
+    std::fs::write(app.join("gohook.toml"), "[attest]\ndir = \"evidence\"\nmaterials = \"files\"\n").unwrap();
+    let out = world.run_gohook(&app, &["build", "-o", "bin/app", "."]);
+    assert_exit(&out, 0, "gohook build under [attest]");
+    assert!(text(&out.stderr).contains("gohook: unsigned attestations: "), "{}", text(&out.stderr));
+    let statement: Value =
+        serde_json::from_slice(&std::fs::read(app.join("evidence/app.provenance.statement.json")).unwrap()).unwrap();
+    assert!(app.join("evidence/app.provenance.predicate.json").is_file());
+    let dependencies = statement["predicate"]["buildDefinition"]["resolvedDependencies"].as_array().unwrap();
+    let lib: Vec<&Value> = dependencies.iter().filter(|d| d["name"] == "example.com/lib").collect();
+    assert_eq!(lib.len(), 1, "{dependencies:?}");
+    assert_eq!(lib[0]["uri"], "pkg:golang/example.com/lib@v0.0.0");
+    assert_eq!(lib[0]["annotations"]["replacedBy"], "../lib");
+    // The same digest by coreutils: each file's sha256 and path, sorted by path, hashed.
+    let digest = Command::new("sh")
+        .current_dir(dir.path().join("lib"))
+        .env("LC_ALL", "C")
+        .arg("-c")
+        .arg("find . -type f -printf '%P\\n' | sort | while read -r f; do printf '%s  %s\\n' \"$(sha256sum < \"$f\" | cut -d' ' -f1)\" \"$f\"; done | sha256sum | cut -d' ' -f1")
+        .output()
+        .unwrap();
+    assert_eq!(lib[0]["digest"]["sha256"], text(&digest.stdout).trim());
+    // Every file compiled in, the standard library's too, by sha256 and package.
+    let byproducts = statement["predicate"]["runDetails"]["byproducts"].as_array().unwrap();
+    let main_go = app.join("main.go").display().to_string();
+    let listed = byproducts.iter().find(|b| b["name"] == main_go.as_str()).expect("main.go is listed");
+    assert_eq!(listed["digest"]["sha256"], sha256_of(&app.join("main.go")));
+    assert_eq!(listed["annotations"]["package"], "example.com/app");
+    let packages: std::collections::BTreeSet<&str> =
+        byproducts.iter().filter_map(|b| b["annotations"]["package"].as_str()).collect();
+    for package in ["example.com/app/util", "example.com/lib/a", "example.com/lib/b", "runtime"] {
+        assert!(packages.contains(package), "{package}: {packages:?}");
+    }
+    assert_eq!(byproducts[0]["name"], "go-build-id");
+}
+
 /// The provenance of the large real module tools/test builds through gohook (Jaeger, target/large-module).
 #[test]
 fn provenance_of_a_large_build_lists_what_go_version_m_lists() {

@@ -424,9 +424,16 @@ pub struct AttestArgs {
     /// Where the files go (default: gohook.toml's [attest] dir, else beside the binary).
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Also list every source file compiled into the binary with its sha256, per package (`go list -deps`).
-    #[arg(long)]
-    pub source_files: bool,
+    /// files: also list every source file compiled into the binary with its sha256, per package (`go list -deps`
+    /// with the binary's GOOS, GOARCH, tags and CGO_ENABLED); gohook.toml: [attest] materials = "files".
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub materials: Option<MaterialsArg>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaterialsArg {
+    /// Every source file compiled into the binary, by sha256.
+    Files,
 }
 
 #[derive(clap::Args, Debug)]

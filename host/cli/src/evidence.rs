@@ -28,7 +28,7 @@ const TOOLCHAIN: [&str; 4] = ["compile", "asm", "link", "cgo"];
 pub(crate) fn after_build(store: &Store, policy: &Policy, records: &BuildRecords, dir: Option<PathBuf>) -> Result<()> {
     let binary = output_of(records)?;
     let signer = default_key(policy).map(|key| Signer::from_file(&key, None)).transpose()?;
-    let source_files = policy.attest.as_ref().is_some_and(|a| a.source_files);
+    let source_files = policy.attest.as_ref().is_some_and(|a| a.materials.is_some());
     let dir = dir.or_else(|| policy.attest.as_ref().and_then(|a| a.dir.clone()));
     let written = Written { stem: file_name(&binary), dir, signer: signer.as_ref(), source_files };
     let written = write_attestations(store, policy, records, &binary, written)?;
@@ -343,13 +343,14 @@ fn main_module_descriptor(main: &MainModule) -> ResourceDescriptor {
 }
 
 /// A module of the build info: go.sum's hash as `dirHash1`; a module replaced by a directory, the digest of the
-/// directory's files (sha256 of `sha256  path` lines, sorted, as go's dirhash builds its summary).
+/// directory's files (sha256 of their `sha256  path` lines sorted by path, as go's dirhash builds its summary;
+/// hidden directories and nested modules left out, as go leaves them out of a module).
 fn module_descriptor(dep: &ModuleDep, module_root: Option<&Path>) -> Result<ResourceDescriptor> {
     let Some(replace) = &dep.replace else {
         return Ok(gohook_attest::module(&dep.path, &dep.version, Some(&dep.sum)));
     };
     let replaces = format!("{}@{}", dep.path, dep.version);
-    if !replace.version.is_empty() {
+    if !replace.is_directory() {
         return Ok(
             gohook_attest::module(&replace.path, &replace.version, Some(&replace.sum)).annotated("replaces", replaces)
         );
@@ -367,7 +368,7 @@ fn module_descriptor(dep: &ModuleDep, module_root: Option<&Path>) -> Result<Reso
 }
 
 fn directory_digest(dir: &Path) -> Result<String> {
-    let mut lines = Vec::new();
+    let mut files = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(at) = stack.pop() {
         for entry in std::fs::read_dir(&at).with_context(|| format!("cannot read {}", at.display()))? {
@@ -379,12 +380,13 @@ fn directory_digest(dir: &Path) -> Result<String> {
                 }
             } else {
                 let relative = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
-                lines.push(format!("{}  {relative}\n", sha256_hex(&std::fs::read(&path)?)));
+                files.push((relative, sha256_hex(&std::fs::read(&path)?)));
             }
         }
     }
-    lines.sort();
-    Ok(sha256_hex(lines.concat().as_bytes()))
+    files.sort();
+    let lines: String = files.iter().map(|(path, sha256)| format!("{sha256}  {path}\n")).collect();
+    Ok(sha256_hex(lines.as_bytes()))
 }
 
 /// The directory of the go.mod governing `dir`.

@@ -58,9 +58,16 @@ pub struct AttestSettings {
     /// The signing key (relative to gohook.toml's directory); `GOHOOK_ATTEST_KEY` wins over it. Without either, the
     /// statements are written unsigned, for a CI step that signs them.
     pub key: Option<PathBuf>,
-    /// Also list the sha256 of every source file compiled into the binary.
-    #[serde(default)]
-    pub source_files: bool,
+    /// `"files"`: also list the sha256 of every source file compiled into the binary (`--materials files`).
+    pub materials: Option<Materials>,
+}
+
+/// What `[attest] materials` adds to the provenance.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Materials {
+    /// Every source file compiled into the binary, by sha256, per package.
+    Files,
 }
 
 /// `[export]`: where builds go besides the record root.

@@ -11,7 +11,7 @@ mod protocol;
 mod verdict;
 
 pub use config::{
-    AttestSettings, ExportSettings, FILE_NAME, OnFailure, OtlpSettings, PluginConfig, Policy, PolicyError,
+    AttestSettings, ExportSettings, FILE_NAME, Materials, OnFailure, OtlpSettings, PluginConfig, Policy, PolicyError,
     RecordsSettings, RuleLevel, fingerprint, valid_plugin_name, valid_rule_id,
 };
 pub use moment::{Moment, MomentInput, PluginInvocation, Probe, go_environment};

@@ -27,7 +27,7 @@ pub fn attest(args: AttestArgs, context: CommandContext) -> Result<u8> {
     };
     let signer = signer.map(|key| Signer::from_file(&key, None)).transpose()?;
     let dir = args.output.or_else(|| policy.attest.as_ref().and_then(|a| a.dir.clone()));
-    let source_files = args.source_files || policy.attest.as_ref().is_some_and(|a| a.source_files);
+    let source_files = args.materials.is_some() || policy.attest.as_ref().is_some_and(|a| a.materials.is_some());
     // goreleaser names every target's binary alike (`hello`): with --target, the files carry it.
     let stem = match &args.target {
         Some(target) => format!("{}.{target}", file_name(&binary)),

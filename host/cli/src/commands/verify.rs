@@ -101,7 +101,7 @@ fn linked_modules(info: &BuildInfo) -> BTreeMap<String, String> {
     info.deps
         .iter()
         .map(|dep| match &dep.replace {
-            Some(r) if !r.version.is_empty() => (r.path.clone(), r.version.clone()),
+            Some(r) if !r.is_directory() => (r.path.clone(), r.version.clone()),
             _ => (dep.path.clone(), dep.version.clone()),
         })
         .collect()
@@ -215,7 +215,7 @@ impl Verification {
             .map(|d| format!("{} sha256:{}", d.name, short(d.sha256().unwrap_or("?"))))
             .collect();
         let plugins: Vec<&str> = by_role(Role::Plugin).map(|d| d.name.as_str()).collect();
-        let flags: Vec<String> = external.flags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let flags: Vec<String> = external.flags.iter().map(|(k, v)| quoted(&format!("{k}={v}"))).collect();
         let metadata = &provenance.run_details.metadata;
         self.statements.extend([
             format!(
@@ -228,7 +228,7 @@ impl Verification {
                 internal.go_version,
                 external.goos,
                 external.goarch,
-                external.command.join(" ")
+                shell_words(&external.command)
             ),
             format!("  flags: {}", if flags.is_empty() { "none".to_owned() } else { flags.join(" ") }),
             format!("  toolchain: {}", tools.join(", ")),
@@ -287,4 +287,34 @@ impl Verification {
 
 fn short(sha256: &str) -> &str {
     &sha256[..sha256.len().min(16)]
+}
+
+/// A command line as a shell would take it back: `-gcflags='all=-N -l'`, not `-gcflags=all=-N -l`.
+fn shell_words(words: &[String]) -> String {
+    words.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" ")
+}
+
+fn quoted(word: &str) -> String {
+    const SPECIAL: &str = "'\"$`\\;&|<>()*?";
+    if !word.is_empty() && !word.contains(|c: char| c.is_whitespace() || SPECIAL.contains(c)) {
+        return word.to_owned();
+    }
+    let escape = |text: &str| text.replace('\'', r"'\''");
+    match word.split_once('=') {
+        Some((flag, value)) if flag.starts_with('-') => format!("{flag}='{}'", escape(value)),
+        _ => format!("'{}'", escape(word)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_line_reads_back_as_the_shell_would_take_it() {
+        let words: Vec<String> =
+            ["go", "build", "-gcflags=all=-N -l", "-o", "bin/my app", "."].map(String::from).into();
+        assert_eq!(shell_words(&words), "go build -gcflags='all=-N -l' -o 'bin/my app' .");
+        assert_eq!(quoted("-ldflags=-X 'v=1'"), r"-ldflags='-X '\''v=1'\'''");
+    }
 }
