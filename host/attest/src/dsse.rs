@@ -78,9 +78,8 @@ mod tests {
 
     #[test]
     fn a_signature_verifies_with_its_key_only_and_covers_the_payload_type() {
-        let (signer, verifier) = signer(1);
-        let (_, other) = signer(2);
-        let envelope = Envelope::sign("application/vnd.in-toto+json", b"{}", &signer);
+        let ((key, verifier), (_, other)) = (signer(1), signer(2));
+        let envelope = Envelope::sign("application/vnd.in-toto+json", b"{}", &key);
         assert_eq!(envelope.verify(&verifier).unwrap(), b"{}");
         assert_eq!(envelope.verify(&other).unwrap_err(), "no signature in it verifies with this key");
         let retyped = Envelope { payload_type: "text/plain".to_owned(), ..envelope.clone() };
