@@ -279,6 +279,15 @@ impl BuildRecords {
         }
     }
 
+    /// The directory the go command ran in: as `gohook build` ran it, else the go process's (bare `-toolexec`).
+    pub fn dir(&self) -> String {
+        match (&self.start, &self.context) {
+            (Some(start), _) => start.dir.clone(),
+            (None, Some(context)) => context.go.dir.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
     /// Whether go compiles `package` at all: the compiler knows `unsafe` itself, so go never runs a compile for it,
     /// and it is never served from go's cache either.
     pub fn go_compiles(package: &str) -> bool {

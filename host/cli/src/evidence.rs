@@ -88,18 +88,11 @@ pub(crate) fn output_of(records: &BuildRecords) -> Result<PathBuf> {
     let Some(output) = output else {
         bail!("build {} has no -o ({}): name the binary with --binary FILE", records.id, command.join(" "));
     };
-    let path = go_dir(records).join(output);
+    let path = PathBuf::from(records.dir()).join(output);
     if path.is_dir() {
         bail!("build {}'s -o is the directory {}: name the binary with --binary FILE", records.id, path.display());
     }
     Ok(path)
-}
-
-/// The directory the go command ran in.
-fn go_dir(records: &BuildRecords) -> PathBuf {
-    let dir =
-        records.start.as_ref().map(|s| s.dir.clone()).or_else(|| records.context.as_ref().map(|c| c.go.dir.clone()));
-    PathBuf::from(dir.unwrap_or_default())
 }
 
 /// How the attestations of one binary are written.
@@ -244,7 +237,7 @@ fn provenance(
     policy: &Policy,
     plugins: &[PluginSpec],
 ) -> Result<GoBuild> {
-    let dir = go_dir(records);
+    let dir = PathBuf::from(records.dir());
     let setting = |key: &str| info.setting(key).unwrap_or_default().to_owned();
     let vcs = (!setting("vcs.revision").is_empty()).then(|| Vcs {
         system: setting("vcs"),
@@ -454,7 +447,7 @@ fn executable_on_path(name: &str) -> Option<PathBuf> {
 /// Every file go compiled into the binary, per package, by sha256: `go list -deps` of the main package with the
 /// binary's GOOS, GOARCH, tags and CGO_ENABLED.
 fn compiled_files(records: &BuildRecords, info: &BuildInfo) -> Result<Vec<ResourceDescriptor>> {
-    let dir = go_dir(records);
+    let dir = PathBuf::from(records.dir());
     let go = PathBuf::from(gohook_process::env::go_program());
     let mut command = Command::new(&go);
     command.current_dir(&dir).args([

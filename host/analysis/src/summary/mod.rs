@@ -304,12 +304,7 @@ impl Summary {
             run: build.label.as_ref().map(|l| l.run.clone()).filter(|r| !r.is_empty()),
             target: build.label.as_ref().map(|l| l.target.clone()).filter(|t| !t.is_empty()),
             command: build.command(),
-            dir: build
-                .start
-                .as_ref()
-                .map(|s| s.dir.clone())
-                .or_else(|| build.context.as_ref().map(|c| c.go.dir.clone()))
-                .unwrap_or_default(),
+            dir: build.dir(),
             context: build.context.clone(),
             load: build.load.clone(),
             nested_in: build.nested_in.as_ref().map(|n| n.parent_build_id.clone()),
